@@ -1,0 +1,56 @@
+//! docseal turns scanned paper submissions into typed records and signed,
+//! verifiable electronic result documents.
+//!
+//! # Layout
+//!
+//! The pipeline is a chain of plain functions, one module per stage; every arrow
+//! is a typed value, so stages cannot run out of order:
+//!
+//! ```text
+//! Submission ─decode→ Vec<Page> ─prepare→ Vec<Page> ─ocr→ Vec<OcrPage>
+//!   ─classify→ Classified ─extract→ Record ─seal→ SealedRecord ─render→ ResultDocument
+//! ```
+//!
+//! - [`schema`]: the typed-record contract, read from `schemas/*.schema.json`:
+//!   document types, field labels, normalized forms, validation.
+//! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits.
+//! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
+//! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
+//! - [`normalize`]: the normalized forms (name, date, id12, ...) of field values.
+//! - [`classify`]: which document type a page is, or `unknown`, and why.
+//! - [`extract`]: fields of a classified document, normalized and validated.
+//! - [`seal`]: the manifest, its canonical bytes and its Ed25519 signature; keys.
+//! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
+//! - [`render`]: the result PDF (scan pages with text layer, certificate page).
+//! - [`verify`]: offline verification of a result document.
+//! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
+//! - [`queue`]: the [`queue::JobQueue`] trait (jobs + registry) and its implementations.
+//! - [`pipeline`]: one submission through every stage (no I/O of its own).
+//! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
+//! - [`samples`]: the synthetic scan generator with ground truth.
+//! - [`eval`]: accuracy of the pipeline against ground truth.
+//! - [`config`]: where data lives and how the pipeline is tuned.
+//! - [`cli`]: the command-line front end.
+
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod eval;
+pub mod extract;
+pub mod normalize;
+pub mod ocr;
+pub mod pdfdoc;
+pub mod pipeline;
+pub mod prepare;
+pub mod queue;
+pub mod render;
+pub mod samples;
+pub mod schema;
+pub mod seal;
+pub mod store;
+pub mod verify;
+pub mod worker;
+
+/// The version of the pipeline, recorded in every manifest.
+pub const PIPELINE_VERSION: &str = concat!("docseal/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,1 @@
+//! The normalized forms of field values (`../shared/doc-types.md`, "Normalized forms").

@@ -1,0 +1,341 @@
+//! OCR with Tesseract's Vietnamese model: words with boxes and confidences.
+//!
+//! A Tesseract engine is `Send` but not `Sync` and costs 76–160 ms to create, so
+//! each thread keeps one in a thread-local, created on first use and reused for
+//! every later page. The process must start with `OMP_THREAD_LIMIT=1` in its
+//! environment (the binary re-executes itself to guarantee it); OpenMP inside
+//! Tesseract otherwise costs 2.4× the CPU and thrashes parallel workers.
+
+use std::cell::RefCell;
+
+use image::GrayImage;
+use serde::{Deserialize, Serialize};
+use tesseract::Tesseract;
+
+/// Errors of the OCR stage.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    /// The engine could not start (language data missing, usually).
+    #[error(
+        "Tesseract could not start with language `{lang}`: {detail}; install tesseract-ocr-{lang} (make deps)"
+    )]
+    Init {
+        /// The language asked for.
+        lang: String,
+        /// What Tesseract said.
+        detail: String,
+    },
+    /// Tesseract failed on a page.
+    #[error("Tesseract failed on the page: {0}")]
+    Recognize(String),
+    /// The page is too large for Tesseract's frame API.
+    #[error("page of {width}×{height} pixels is too large to OCR")]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+}
+
+/// An axis-aligned box in page pixels: `x0,y0` top-left inclusive, `x1,y1` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BBox {
+    /// Left edge.
+    pub x0: u32,
+    /// Top edge.
+    pub y0: u32,
+    /// Right edge.
+    pub x1: u32,
+    /// Bottom edge.
+    pub y1: u32,
+}
+
+impl BBox {
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.x1.saturating_sub(self.x0)
+    }
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.y1.saturating_sub(self.y0)
+    }
+    /// The smallest box holding both.
+    pub fn union(&self, o: &BBox) -> BBox {
+        BBox {
+            x0: self.x0.min(o.x0),
+            y0: self.y0.min(o.y0),
+            x1: self.x1.max(o.x1),
+            y1: self.y1.max(o.y1),
+        }
+    }
+}
+
+/// One recognised word.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word's text as recognised (NFC).
+    pub text: String,
+    /// Tesseract's word confidence, scaled to [0, 1].
+    pub conf: f32,
+    /// Where the word is on the page.
+    pub bbox: BBox,
+}
+
+/// One line of words, in reading order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Line {
+    /// The words, left to right.
+    pub words: Vec<Word>,
+}
+
+impl Line {
+    /// The line's text, words joined by single spaces.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for (i, w) in self.words.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&w.text);
+        }
+        s
+    }
+
+    /// The box around every word of the line.
+    pub fn bbox(&self) -> BBox {
+        let mut it = self.words.iter().map(|w| w.bbox);
+        let first = it.next().unwrap_or_default();
+        it.fold(first, |a, b| a.union(&b))
+    }
+}
+
+/// Where the text of a page came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    /// Tesseract read the page image.
+    #[default]
+    Ocr,
+    /// The input PDF carried a text layer, used as is.
+    TextLayer,
+}
+
+/// The text of one page with its geometry.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OcrPage {
+    /// Page image width in pixels (the coordinate space of the boxes).
+    pub width: u32,
+    /// Page image height in pixels.
+    pub height: u32,
+    /// Resolution of the page image in dots per inch.
+    pub dpi: u32,
+    /// Lines in reading order.
+    pub lines: Vec<Line>,
+    /// Where the text came from.
+    pub source: TextSource,
+}
+
+impl OcrPage {
+    /// The page's text, one line per line.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for l in &self.lines {
+            s.push_str(&l.text());
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The mean word confidence of the page (0 when it has no words).
+    pub fn mean_conf(&self) -> f32 {
+        let (sum, n) = self
+            .lines
+            .iter()
+            .flat_map(|l| &l.words)
+            .fold((0.0f32, 0usize), |(s, n), w| (s + w.conf, n + 1));
+        if n == 0 {
+            0.0
+        } else {
+            sum / n as f32
+        }
+    }
+}
+
+/// How to run Tesseract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrOptions {
+    /// Tesseract language(s), e.g. `vie`.
+    pub lang: String,
+    /// Tesseract's data directory; `None` uses its compiled-in default.
+    pub datapath: Option<String>,
+}
+
+impl Default for OcrOptions {
+    fn default() -> Self {
+        OcrOptions {
+            lang: "vie".to_string(),
+            datapath: None,
+        }
+    }
+}
+
+struct Engine {
+    options: OcrOptions,
+    tess: Option<Tesseract>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
+    let mut t = Tesseract::new(options.datapath.as_deref(), Some(&options.lang)).map_err(|e| {
+        OcrError::Init {
+            lang: options.lang.clone(),
+            detail: e.to_string(),
+        }
+    })?;
+    t.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
+    // Keep inter-word spaces as printed; we rebuild lines from word boxes anyway.
+    t = t
+        .set_variable("preserve_interword_spaces", "0")
+        .map_err(|e| OcrError::Init {
+            lang: options.lang.clone(),
+            detail: e.to_string(),
+        })?;
+    Ok(t)
+}
+
+/// Checks that Tesseract starts with these options (fails fast on missing data).
+pub fn check_engine(options: &OcrOptions) -> Result<(), OcrError> {
+    with_engine(options, |t| (Some(t), Ok(())))
+}
+
+fn with_engine<T>(
+    options: &OcrOptions,
+    f: impl FnOnce(Tesseract) -> (Option<Tesseract>, Result<T, OcrError>),
+) -> Result<T, OcrError> {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let reuse = matches!(&*slot, Some(e) if e.options == *options && e.tess.is_some());
+        if !reuse {
+            *slot = Some(Engine {
+                options: options.clone(),
+                tess: Some(new_engine(options)?),
+            });
+        }
+        let engine = slot.as_mut().ok_or_else(|| OcrError::Recognize("no engine".into()))?;
+        let tess = engine
+            .tess
+            .take()
+            .ok_or_else(|| OcrError::Recognize("no engine".into()))?;
+        let (back, result) = f(tess);
+        engine.tess = back;
+        result
+    })
+}
+
+/// Recognises one grayscale page with this thread's engine.
+pub fn recognize(image: &GrayImage, dpi: u32, options: &OcrOptions) -> Result<OcrPage, OcrError> {
+    let (w, h) = image.dimensions();
+    if w == 0 || h == 0 {
+        return Ok(OcrPage {
+            width: w,
+            height: h,
+            dpi,
+            ..OcrPage::default()
+        });
+    }
+    if w > i32::MAX as u32 / 4 || h > i32::MAX as u32 / 4 {
+        return Err(OcrError::TooLarge {
+            width: w,
+            height: h,
+        });
+    }
+    let tsv = with_engine(options, |tess| {
+        let tess = match tess.set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32) {
+            Ok(t) => t,
+            Err(e) => return (None, Err(OcrError::Recognize(e.to_string()))),
+        };
+        let tess = tess.set_source_resolution(dpi.clamp(70, 1200) as i32);
+        let mut tess = match tess.recognize() {
+            Ok(t) => t,
+            Err(e) => return (None, Err(OcrError::Recognize(e.to_string()))),
+        };
+        let r = tess
+            .get_tsv_text(0)
+            .map_err(|e| OcrError::Recognize(e.to_string()));
+        (Some(tess), r)
+    })?;
+    Ok(OcrPage {
+        width: w,
+        height: h,
+        dpi,
+        lines: parse_tsv(&tsv),
+        source: TextSource::Ocr,
+    })
+}
+
+/// Parses Tesseract's TSV output into lines of words.
+///
+/// Columns: level, page_num, block_num, par_num, line_num, word_num, left, top,
+/// width, height, conf, text. Level 5 rows are words.
+pub fn parse_tsv(tsv: &str) -> Vec<Line> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut current: Option<(u32, u32, u32)> = None;
+    for row in tsv.lines() {
+        let cols: Vec<&str> = row.splitn(12, '\t').collect();
+        if cols.len() < 12 || cols[0] != "5" {
+            continue;
+        }
+        let num = |i: usize| cols[i].trim().parse::<i64>().unwrap_or(0).max(0) as u32;
+        let text: String = cols[11].trim().nfc().collect();
+        if text.is_empty() {
+            continue;
+        }
+        let conf = cols[10].trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 100.0) / 100.0;
+        let key = (num(2), num(3), num(4));
+        let (left, top, width, height) = (num(6), num(7), num(8), num(9));
+        let word = Word {
+            text,
+            conf,
+            bbox: BBox {
+                x0: left,
+                y0: top,
+                x1: left + width,
+                y1: top + height,
+            },
+        };
+        if current != Some(key) || lines.is_empty() {
+            lines.push(Line::default());
+            current = Some(key);
+        }
+        if let Some(l) = lines.last_mut() {
+            l.words.push(word);
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_rows_become_lines_of_words() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n\
+5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t96.5\tGIẤY\n\
+5\t1\t1\t1\t1\t2\t45\t20\t40\t12\t91\tKHAI\n\
+5\t1\t1\t1\t2\t1\t10\t40\t30\t12\t50\tSố:\n\
+5\t1\t1\t1\t2\t2\t45\t40\t30\t12\t-1\t \n";
+        let lines = parse_tsv(tsv);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].text(), "GIẤY KHAI");
+        assert_eq!(lines[1].text(), "Số:");
+        assert!((lines[0].words[0].conf - 0.965).abs() < 1e-6);
+        assert_eq!(lines[0].bbox(), BBox { x0: 10, y0: 20, x1: 85, y1: 32 });
+    }
+}

@@ -1,0 +1,1 @@
+//! The synthetic scan generator: documents of every type with ground truth.
