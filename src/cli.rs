@@ -1,1 +1,553 @@
-//! TODO
+//! The command-line front end: parses commands and prints results. The binary's
+//! `main` calls [`main`]; everything it prints is built here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use crate::config::{expand_inputs, Config, DEFAULT_DATA_DIR};
+use crate::queue::{JobQueue, JobState, NewSubmission, SqliteQueue};
+use crate::render::FontSet;
+use crate::seal::Signer;
+use crate::store::{sha256_hex, DirStore, ObjectKind, ObjectStore};
+use crate::worker::{self, Services, WorkerOptions};
+use crate::{eval, pipeline, samples, verify, PIPELINE_VERSION};
+
+/// docseal: scanned paper in, typed records and signed, verifiable result documents out.
+#[derive(Debug, Parser)]
+#[command(name = "docseal", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory of the embedded default (registry, objects, keys).
+    #[arg(long, global = true, env = "DOCSEAL_DATA", default_value = DEFAULT_DATA_DIR)]
+    pub data: PathBuf,
+    /// The issuing office written into new documents and new keys.
+    #[arg(long, global = true, env = "DOCSEAL_OFFICE")]
+    pub office: Option<String>,
+    /// The operator written into new documents.
+    #[arg(long, global = true, env = "DOCSEAL_OPERATOR")]
+    pub operator: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Process scans end to end: submit, OCR, classify, extract, seal, render, store.
+    Run {
+        /// Files or directories of scans.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// One JSON object per input on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Process submissions again even if they were processed before
+        /// (never issues a second document for the same scan and pipeline version).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Store scans and queue them; prints their submission ids.
+    Submit {
+        /// Files or directories of scans.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Queue again submissions that finished without a document.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Work on queued jobs until SIGTERM or Ctrl-C.
+    Work {
+        /// Jobs processed at once (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Counts by state, timings and the last errors.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a result document offline.
+    Verify {
+        /// The result PDF.
+        file: PathBuf,
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+        /// Trust file (default: the data directory's `keys/trust.json`).
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// The original scan, to check that the document was made from it.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
+    /// Measure the pipeline against ground truth (`NAME.truth.json` beside each scan).
+    Eval {
+        /// Directory of scans with truth files.
+        dir: PathBuf,
+        /// Machine-readable report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate synthetic scans with ground truth.
+    Samples {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of documents.
+        #[arg(long, default_value_t = 18)]
+        count: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Degrade the scans as real back offices do (skew, rotation, noise, seals...).
+        #[arg(long)]
+        degrade: bool,
+    },
+    /// Show what the pipeline reads in one scan, without storing anything.
+    Inspect {
+        /// The scan.
+        file: PathBuf,
+        /// Print the OCR lines too.
+        #[arg(long)]
+        text: bool,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> Result<u8> {
+    let cli = Cli::parse();
+    let mut config = Config::new(&cli.data);
+    if let Some(o) = &cli.office {
+        config.office = o.clone();
+    }
+    if let Some(o) = &cli.operator {
+        config.operator = o.clone();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Run {
+            paths,
+            json,
+            workers,
+            force,
+        } => rt.block_on(cmd_run(&config, &paths, json, workers, force)),
+        Command::Submit { paths, force } => rt.block_on(cmd_submit(&config, &paths, force)),
+        Command::Work { workers } => rt.block_on(cmd_work(&config, workers)),
+        Command::Status { json } => rt.block_on(cmd_status(&config, json)),
+        Command::Verify {
+            file,
+            json,
+            trust,
+            source,
+        } => {
+            let trust = trust.unwrap_or_else(|| config.trust_path());
+            let report = verify::verify_file(&file, &trust, source.as_deref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(report.verdict.exit_code())
+        }
+        Command::Eval { dir, json } => {
+            let report = eval::evaluate_dir(&dir, &config.pipeline)
+                .with_context(|| format!("cannot evaluate {}", dir.display()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(0)
+        }
+        Command::Samples {
+            out,
+            count,
+            seed,
+            degrade,
+        } => {
+            let files = samples::generate(
+                &out,
+                &samples::SampleOptions {
+                    count,
+                    seed,
+                    degrade,
+                },
+            )
+            .with_context(|| format!("cannot generate samples in {}", out.display()))?;
+            println!(
+                "Wrote {} scans with truth files to {}",
+                files.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+        Command::Inspect { file, text } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let a = pipeline::analyze(&bytes, &config.pipeline)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            if text {
+                for (i, p) in a.ocr.iter().enumerate() {
+                    println!(
+                        "--- page {} ({}×{} px, {} dpi)",
+                        i + 1,
+                        p.width,
+                        p.height,
+                        p.dpi
+                    );
+                    for l in &p.lines {
+                        let conf = l.words.iter().map(|w| w.conf).fold(1.0f32, f32::min);
+                        println!("{conf:.2} | {}", l.text());
+                    }
+                }
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "record": a.record,
+                    "classification": a.classified,
+                }))?
+            );
+            Ok(0)
+        }
+    }
+}
+
+/// The embedded default's services.
+async fn open_embedded(config: &Config) -> Result<(Arc<SqliteQueue>, Arc<DirStore>)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let queue = SqliteQueue::open(&config.db_path())
+        .await
+        .with_context(|| format!("cannot open the registry {}", config.db_path().display()))?;
+    Ok((
+        Arc::new(queue),
+        Arc::new(DirStore::new(config.objects_dir())),
+    ))
+}
+
+/// What happened to one input at submission.
+struct Input {
+    source: String,
+    submission_id: Option<String>,
+    error: Option<String>,
+}
+
+/// Stores the raw bytes first, then queues the job.
+async fn submit_one<Q: JobQueue, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    config: &Config,
+    path: &Path,
+    force: bool,
+) -> Input {
+    let source = path.display().to_string();
+    let fail = |error: String| Input {
+        source: source.clone(),
+        submission_id: None,
+        error: Some(error),
+    };
+    let limit = config.pipeline.limits.max_bytes;
+    match std::fs::metadata(path) {
+        Err(e) => return fail(format!("{source}: cannot read the file: {e}")),
+        Ok(m) if !m.is_file() => return fail(format!("{source}: not a regular file")),
+        Ok(m) if m.len() > limit => return fail(format!(
+            "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
+            m.len()
+        )),
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("{source}: cannot read the file: {e}")),
+    };
+    let id = sha256_hex(&bytes);
+    let scan_key = ObjectKind::Scan.key_for_sha256(&id);
+    if let Err(e) = store.put(&scan_key, &bytes).await {
+        return fail(format!("{source}: cannot store the scan: {e}"));
+    }
+    let sub = NewSubmission {
+        id: id.clone(),
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| source.clone()),
+        size: bytes.len() as u64,
+        media_type: pipeline::media_type(crate::decode::sniff(&bytes)).to_string(),
+        scan_key,
+    };
+    match queue.submit(&sub, PIPELINE_VERSION, force).await {
+        Ok(_) => Input {
+            source,
+            submission_id: Some(id),
+            error: None,
+        },
+        Err(e) => fail(format!("{source}: cannot queue the submission: {e}")),
+    }
+}
+
+fn services<Q, S>(config: &Config, queue: Arc<Q>, store: Arc<S>) -> Result<Services<Q, S>> {
+    crate::ocr::check_engine(&config.pipeline.ocr)?;
+    let signer = Signer::load_or_create(&config.keys_dir(), &config.office)
+        .context("cannot load or create the office's signing key")?;
+    let fonts = FontSet::discover().context("cannot find fonts for result documents")?;
+    Ok(Services {
+        queue,
+        store,
+        signer: Arc::new(signer),
+        fonts: Arc::new(fonts),
+        pipeline: Arc::new(config.pipeline.clone()),
+        issuer: config.issuer(),
+    })
+}
+
+async fn cmd_submit(config: &Config, paths: &[PathBuf], force: bool) -> Result<u8> {
+    let (queue, store) = open_embedded(config).await?;
+    let mut failed = 0;
+    for path in expand_inputs(paths) {
+        let input = submit_one(queue.as_ref(), store.as_ref(), config, &path, force).await;
+        match (&input.submission_id, &input.error) {
+            (Some(id), _) => println!("{id}  {}", input.source),
+            (None, Some(e)) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+async fn cmd_work(config: &Config, workers: Option<usize>) -> Result<u8> {
+    let (queue, store) = open_embedded(config).await?;
+    let services = services(config, queue, store)?;
+    let mut options = WorkerOptions::default();
+    if let Some(n) = workers {
+        options.workers = n.max(1);
+    }
+    worker::run(services, options, shutdown_signal(), None).await?;
+    Ok(0)
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn cmd_status(config: &Config, json: bool) -> Result<u8> {
+    let (queue, _store) = open_embedded(config).await?;
+    let s = queue.status().await?;
+    if json {
+        let v = json!({
+            "counts": {
+                "received": s.received, "queued": s.queued, "processing": s.processing,
+                "issued": s.issued, "needs_review": s.needs_review, "failed": s.failed,
+            },
+            "finished_last_10_min": s.finished_last_10_min,
+            "throughput_per_min": s.finished_last_10_min as f64 / 10.0,
+            "oldest_waiting_secs": s.oldest_waiting_secs,
+            "p50_secs": s.p50_secs,
+            "p95_secs": s.p95_secs,
+            "last_errors": s.last_errors.iter().map(|(id, name, e)| json!({"submission_id": id, "name": name, "error": e})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "received {}  queued {}  processing {}  issued {}  needs_review {}  failed {}",
+            s.received, s.queued, s.processing, s.issued, s.needs_review, s.failed
+        );
+        println!(
+            "throughput {:.1}/min (last 10 min)  oldest waiting {}  p50 {}  p95 {}",
+            s.finished_last_10_min as f64 / 10.0,
+            s.oldest_waiting_secs
+                .map_or("-".into(), |v| format!("{v}s")),
+            s.p50_secs.map_or("-".into(), |v| format!("{v:.2}s")),
+            s.p95_secs.map_or("-".into(), |v| format!("{v:.2}s")),
+        );
+        for (id, name, e) in &s.last_errors {
+            println!("error {} {name}: {e}", &id[..id.len().min(12)]);
+        }
+    }
+    Ok(0)
+}
+
+async fn cmd_run(
+    config: &Config,
+    paths: &[PathBuf],
+    json_out: bool,
+    workers: Option<usize>,
+    force: bool,
+) -> Result<u8> {
+    let started = Instant::now();
+    let (queue, store) = open_embedded(config).await?;
+    let services = services(config, queue.clone(), store.clone())?;
+    let inputs = expand_inputs(paths);
+    let mut submitted = Vec::with_capacity(inputs.len());
+    let mut pending = 0u64;
+    for path in &inputs {
+        let input = submit_one(queue.as_ref(), store.as_ref(), config, path, force).await;
+        if let Some(id) = &input.submission_id {
+            if let Ok(Some(job)) = queue.job(id, PIPELINE_VERSION).await {
+                if !job.state.is_final() {
+                    pending += 1;
+                }
+            }
+        }
+        // Keep only what the report needs: memory stays flat for large batches.
+        submitted.push((input.source, input.submission_id, input.error));
+    }
+    let bar = if json_out {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(pending);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<worker::Finished>();
+    let bar2 = bar.clone();
+    let ticker = tokio::spawn(async move {
+        while let Some(f) = rx.recv().await {
+            bar2.inc(1);
+            bar2.set_message(f.state.as_str());
+        }
+    });
+    let mut options = WorkerOptions::default();
+    if let Some(n) = workers {
+        options.workers = n.max(1);
+    }
+    options.until_idle = true;
+    worker::run(services, options, shutdown_signal(), Some(tx)).await?;
+    let _ = ticker.await;
+    bar.finish_and_clear();
+
+    let mut counts = std::collections::BTreeMap::<&str, u64>::new();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (source, id, error) in &submitted {
+        let (status, record, document_id, result_pdf, error) = match id {
+            None => ("failed", Value::Null, None, None, error.clone()),
+            Some(id) => match queue.job(id, PIPELINE_VERSION).await? {
+                None => (
+                    "failed",
+                    Value::Null,
+                    None,
+                    None,
+                    Some("the job is missing".into()),
+                ),
+                Some(job) => {
+                    let record = job
+                        .record_json
+                        .as_deref()
+                        .and_then(|r| serde_json::from_str(r).ok())
+                        .unwrap_or(Value::Null);
+                    let pdf = job.pdf_key.as_deref().map(|k| store.locate(k));
+                    let status = match job.state {
+                        JobState::Issued => "issued",
+                        JobState::NeedsReview => "needs_review",
+                        JobState::Failed => "failed",
+                        JobState::Queued | JobState::Processing => "pending",
+                    };
+                    (status, record, job.document_id, pdf, job.error)
+                }
+            },
+        };
+        *counts.entry(status).or_default() += 1;
+        if json_out {
+            let line = json!({
+                "source": source,
+                "submission_id": id,
+                "status": status,
+                "record": record,
+                "document_id": document_id,
+                "result_pdf": result_pdf,
+                "error": error,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            let doc_type = record
+                .get("doc_type")
+                .and_then(Value::as_str)
+                .unwrap_or("-");
+            let detail = match status {
+                "issued" => document_id.clone().unwrap_or_default(),
+                "needs_review" => {
+                    let fields: Vec<&str> = record
+                        .get("needs_review")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    if doc_type == "unknown" {
+                        "not a known document type".to_string()
+                    } else {
+                        format!("check: {}", fields.join(", "))
+                    }
+                }
+                _ => error.clone().unwrap_or_default(),
+            };
+            writeln!(out, "{status:<12} {doc_type:<32} {source}  {detail}")?;
+        }
+    }
+    if !json_out {
+        let n = submitted.len();
+        writeln!(
+            out,
+            "\n{n} inputs in {:.1}s: {} issued, {} needs review, {} failed{}",
+            started.elapsed().as_secs_f64(),
+            counts.get("issued").unwrap_or(&0),
+            counts.get("needs_review").unwrap_or(&0),
+            counts.get("failed").unwrap_or(&0),
+            match counts.get("pending") {
+                Some(p) => format!(", {p} still pending (held by another worker)"),
+                None => String::new(),
+            }
+        )?;
+        writeln!(
+            out,
+            "Result documents are in {}",
+            config.objects_dir().join("results").display()
+        )?;
+    }
+    Ok(0)
+}

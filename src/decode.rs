@@ -122,7 +122,11 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Jpeg)
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
         Some(Format::Tiff)
-    } else if bytes.len() >= 5 && bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    } else if bytes.len() >= 5
+        && bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+    {
         Some(Format::Pdf)
     } else {
         None

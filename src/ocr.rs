@@ -225,7 +225,9 @@ fn with_engine<T>(
                 tess: Some(new_engine(options)?),
             });
         }
-        let engine = slot.as_mut().ok_or_else(|| OcrError::Recognize("no engine".into()))?;
+        let engine = slot
+            .as_mut()
+            .ok_or_else(|| OcrError::Recognize("no engine".into()))?;
         let tess = engine
             .tess
             .take()
@@ -295,7 +297,12 @@ pub fn parse_tsv(tsv: &str) -> Vec<Line> {
         if text.is_empty() {
             continue;
         }
-        let conf = cols[10].trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 100.0) / 100.0;
+        let conf = cols[10]
+            .trim()
+            .parse::<f32>()
+            .unwrap_or(0.0)
+            .clamp(0.0, 100.0)
+            / 100.0;
         let key = (num(2), num(3), num(4));
         let (left, top, width, height) = (num(6), num(7), num(8), num(9));
         let word = Word {
@@ -336,6 +343,14 @@ mod tests {
         assert_eq!(lines[0].text(), "GIẤY KHAI");
         assert_eq!(lines[1].text(), "Số:");
         assert!((lines[0].words[0].conf - 0.965).abs() < 1e-6);
-        assert_eq!(lines[0].bbox(), BBox { x0: 10, y0: 20, x1: 85, y1: 32 });
+        assert_eq!(
+            lines[0].bbox(),
+            BBox {
+                x0: 10,
+                y0: 20,
+                x1: 85,
+                y1: 32
+            }
+        );
     }
 }

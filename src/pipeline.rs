@@ -1,1 +1,230 @@
-//! TODO
+//! One submission through every stage, as plain functions with no I/O of their
+//! own: [`analyze`] (decode → prepare → OCR → classify → extract) and [`issue`]
+//! (seal → render). The worker does the storing.
+
+use sha2::{Digest, Sha256};
+
+use crate::classify::{classify, Classified};
+use crate::decode::{self, DecodeError, Format, Limits, Page};
+use crate::extract::{extract, ExtractOptions, Record};
+use crate::ocr::{self, BBox, OcrError, OcrOptions, OcrPage};
+use crate::prepare::prepare;
+use crate::render::{self, FontSet, RenderError, RenderInput};
+use crate::seal::{self, Issuer, Manifest, SealError, SignedManifest, Signer, SourceInfo};
+
+/// How to run the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOptions {
+    /// Input limits.
+    pub limits: Limits,
+    /// Tesseract settings.
+    pub ocr: OcrOptions,
+    /// Extraction settings.
+    pub extract: ExtractOptions,
+}
+
+/// Why a submission could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The scan could not be decoded (bad input: the job fails for good).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Tesseract failed.
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
+    /// Sealing failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// Rendering failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Everything learned from a scan.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// SHA-256 of the scan bytes (the submission id).
+    pub source_sha256: String,
+    /// The scan's media type.
+    pub media_type: &'static str,
+    /// The decoded pages.
+    pub pages: Vec<Page>,
+    /// Their text, in the decoded pages' pixel coordinates.
+    pub ocr: Vec<OcrPage>,
+    /// The classification.
+    pub classified: Classified,
+    /// The record.
+    pub record: Record,
+}
+
+/// The media type of a format.
+pub fn media_type(format: Option<Format>) -> &'static str {
+    match format {
+        Some(Format::Png) => "image/png",
+        Some(Format::Jpeg) => "image/jpeg",
+        Some(Format::Tiff) => "image/tiff",
+        Some(Format::Pdf) => "application/pdf",
+        None => "application/octet-stream",
+    }
+}
+
+/// Decodes, prepares, OCRs, classifies and extracts.
+pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, PipelineError> {
+    let pages = decode::decode(bytes, &options.limits)?;
+    let mut ocr_pages = Vec::with_capacity(pages.len());
+    for page in &pages {
+        let prepared = prepare(page);
+        let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
+        rescale(&mut text, page, prepared.scale_back);
+        ocr_pages.push(text);
+    }
+    let classified = classify(&ocr_pages);
+    let record = match classified.doc_type {
+        Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
+        None => Record::unknown(classified.confidence),
+    };
+    Ok(Analysis {
+        source_sha256: hex::encode(Sha256::digest(bytes)),
+        media_type: media_type(decode::sniff(bytes)),
+        pages,
+        ocr: ocr_pages,
+        classified,
+        record,
+    })
+}
+
+/// Brings word boxes from the prepared image back to the decoded page's pixels.
+fn rescale(text: &mut OcrPage, page: &Page, scale: f32) {
+    text.width = page.image.width();
+    text.height = page.image.height();
+    text.dpi = page
+        .dpi
+        .filter(|d| (50..=2400).contains(d))
+        .unwrap_or(crate::prepare::DEFAULT_DPI);
+    if (scale - 1.0).abs() < f32::EPSILON {
+        return;
+    }
+    let s = |v: u32| (v as f32 * scale).round() as u32;
+    for line in &mut text.lines {
+        for w in &mut line.words {
+            w.bbox = BBox {
+                x0: s(w.bbox.x0),
+                y0: s(w.bbox.y0),
+                x1: s(w.bbox.x1),
+                y1: s(w.bbox.y1),
+            };
+        }
+    }
+}
+
+/// The id of the document issued for a submission by a pipeline version:
+/// `DS-` and 16 Crockford base-32 digits of a hash of both, grouped by four.
+/// The same submission and version always get the same id.
+pub fn document_id(submission_id: &str, pipeline_version: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut h = Sha256::new();
+    h.update(b"docseal/document-id\0");
+    h.update(submission_id.as_bytes());
+    h.update(b"\0");
+    h.update(pipeline_version.as_bytes());
+    let digest = h.finalize();
+    let mut bits: u128 = 0;
+    for b in &digest[..10] {
+        bits = (bits << 8) | u128::from(*b);
+    }
+    let mut out = String::from("DS");
+    for i in 0..16 {
+        if i % 4 == 0 {
+            out.push('-');
+        }
+        let shift = 80 - 5 * (i + 1);
+        out.push(ALPHABET[((bits >> shift) & 31) as usize] as char);
+    }
+    out
+}
+
+/// What is needed to issue a document, besides the analysis.
+pub struct IssueContext<'a> {
+    /// The issuing office and operator.
+    pub issuer: &'a Issuer,
+    /// Issue time, Unix seconds (the job's first start, so retries agree).
+    pub issued_at: i64,
+    /// The office's signing key.
+    pub signer: &'a Signer,
+    /// Fonts for the result PDF.
+    pub fonts: &'a FontSet,
+    /// The pipeline version.
+    pub pipeline_version: &'a str,
+}
+
+/// An issued document.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The signed manifest.
+    pub signed: SignedManifest,
+    /// The attached manifest bytes.
+    pub attachment: Vec<u8>,
+    /// The result PDF.
+    pub pdf: Vec<u8>,
+}
+
+/// Builds the manifest of an analysis for issue.
+pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
+    let doc_type = analysis.record.doc_type_str().to_string();
+    let schema_id = analysis
+        .record
+        .doc_type
+        .map(|t| t.schema().id.clone())
+        .unwrap_or_default();
+    Manifest {
+        format: seal::MANIFEST_FORMAT.to_string(),
+        document_id: document_id(&analysis.source_sha256, ctx.pipeline_version),
+        doc_type,
+        schema_id,
+        record: analysis.record.clone(),
+        source: SourceInfo {
+            sha256: analysis.source_sha256.clone(),
+            pages: analysis.pages.len() as u32,
+            media_type: analysis.media_type.to_string(),
+        },
+        pipeline_version: ctx.pipeline_version.to_string(),
+        issuer: ctx.issuer.clone(),
+        issued_at: seal::format_rfc3339(ctx.issued_at),
+        key_id: ctx.signer.key_id().to_string(),
+    }
+}
+
+/// Seals and renders a result document. Deterministic: the same analysis and
+/// context give byte-identical output.
+pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, PipelineError> {
+    let (signed, attachment) = seal::seal(manifest(analysis, ctx), ctx.signer)?;
+    let pdf = render::render(
+        &RenderInput {
+            pages: &analysis.pages,
+            ocr: &analysis.ocr,
+            manifest: &signed.manifest,
+            attachment: &attachment,
+        },
+        ctx.fonts,
+    )?;
+    Ok(Issued {
+        signed,
+        attachment,
+        pdf,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_ids_are_stable_and_distinct() {
+        let a = document_id("abc", "docseal/0.1.0");
+        assert_eq!(a, document_id("abc", "docseal/0.1.0"));
+        assert_ne!(a, document_id("abd", "docseal/0.1.0"));
+        assert_ne!(a, document_id("abc", "docseal/0.2.0"));
+        assert_eq!(a.len(), "DS-XXXX-XXXX-XXXX-XXXX".len());
+        assert!(a.starts_with("DS-"));
+    }
+}

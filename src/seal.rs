@@ -1,9 +1,16 @@
 //! The manifest of an issued document, its canonical bytes (RFC 8785) and its
 //! Ed25519 signature; the office's signing key and trust file.
 
-use serde::{Deserialize, Serialize};
-
 use crate::extract::Record;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Who issued a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,4 +55,523 @@ pub struct Manifest {
     pub issued_at: String,
     /// The id of the signing key.
     pub key_id: String,
+}
+
+/// The manifest format this version writes.
+pub const MANIFEST_FORMAT: &str = "docseal-manifest/1";
+/// The trust file format this version writes.
+pub const TRUST_FORMAT: &str = "docseal-trust/1";
+/// File name of the office's signing key inside the keys directory.
+pub const SIGNING_KEY_FILE: &str = "signing.key";
+/// File name of the trust file inside the keys directory.
+pub const TRUST_FILE: &str = "trust.json";
+/// Name of the signed manifest attached to result PDFs.
+pub const ATTACHMENT_NAME: &str = "manifest.json";
+
+/// Errors of sealing and key handling. Messages never contain key material.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// A key or trust file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The signing key file is not a valid Ed25519 PKCS#8 key.
+    #[error("{path}: not a valid Ed25519 private key (PKCS#8 PEM)")]
+    BadKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The signing key file is readable by others than its owner.
+    #[error("{path}: the private key must be readable by its owner only; run chmod 600 on it")]
+    KeyPermissions {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The trust file is not valid.
+    #[error("{path}: not a valid trust file: {detail}")]
+    BadTrust {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The manifest could not be serialized canonically.
+    #[error("the manifest cannot be serialized: {0}")]
+    Serialize(String),
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness available for a new key: {0}")]
+    Random(String),
+}
+
+/// The id of a public key: `ed25519:` and the first 16 hex digits of its SHA-256.
+pub fn key_id(public: &VerifyingKey) -> String {
+    let h = Sha256::digest(public.as_bytes());
+    format!("ed25519:{}", &hex::encode(h)[..16])
+}
+
+/// The office's signing key.
+pub struct Signer {
+    key: SigningKey,
+    key_id: String,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// The key's id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The public half.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Signs bytes (Ed25519, deterministic).
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        self.key.sign(msg)
+    }
+
+    /// A signer from raw secret bytes (tests and known-answer vectors).
+    pub fn from_secret(secret: &[u8; 32]) -> Signer {
+        let key = SigningKey::from_bytes(secret);
+        let key_id = key_id(&key.verifying_key());
+        Signer { key, key_id }
+    }
+
+    /// Loads the signing key from `dir`, or, when there is none, creates one
+    /// (file mode 0600) and a trust file naming its public key for `office`.
+    pub fn load_or_create(dir: &Path, office: &str) -> Result<Signer, SealError> {
+        let key_path = dir.join(SIGNING_KEY_FILE);
+        if key_path.exists() {
+            return Signer::load(&key_path);
+        }
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SealError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret).map_err(|e| SealError::Random(e.to_string()))?;
+        let signer = Signer::from_secret(&secret);
+        secret.fill(0);
+        let pem = signer
+            .key
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .map_err(|_| SealError::BadKey {
+                path: key_path.clone(),
+            })?;
+        let tmp = dir.join(format!("{SIGNING_KEY_FILE}.new"));
+        {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+            f.write_all(pem.as_bytes()).map_err(io(&tmp))?;
+            f.sync_all().map_err(io(&tmp))?;
+        }
+        let trust_path = dir.join(TRUST_FILE);
+        let mut trust = TrustList::load(&trust_path).unwrap_or_else(|_| TrustList::empty());
+        trust.keys.push(TrustedKey {
+            key_id: signer.key_id.clone(),
+            office: office.to_string(),
+            algorithm: "Ed25519".to_string(),
+            public_key: B64.encode(signer.verifying_key().as_bytes()),
+            not_before: now_rfc3339(),
+            not_after: None,
+            revoked_at: None,
+            revocation_reason: None,
+        });
+        trust.save(&trust_path)?;
+        std::fs::rename(&tmp, &key_path).map_err(io(&key_path))?;
+        Ok(signer)
+    }
+
+    /// Loads a signing key file, refusing one that others can read.
+    pub fn load(path: &Path) -> Result<Signer, SealError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(path).map_err(|source| SealError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(SealError::KeyPermissions {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        let pem = std::fs::read_to_string(path).map_err(|source| SealError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|_| SealError::BadKey {
+            path: path.to_path_buf(),
+        })?;
+        let key_id = key_id(&key.verifying_key());
+        Ok(Signer { key, key_id })
+    }
+}
+
+/// A public key the verifier trusts, with its validity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    /// The key's id.
+    pub key_id: String,
+    /// The office the key belongs to.
+    pub office: String,
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The raw 32-byte public key, base64.
+    pub public_key: String,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// When the key was revoked, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Why it was revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+}
+
+impl TrustedKey {
+    /// The public key, if the entry holds a valid one.
+    pub fn verifying_key(&self) -> Option<VerifyingKey> {
+        let bytes = B64.decode(&self.public_key).ok()?;
+        let arr: [u8; 32] = bytes.try_into().ok()?;
+        VerifyingKey::from_bytes(&arr).ok()
+    }
+}
+
+/// The keys a verifier trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustList {
+    /// `docseal-trust/1`.
+    pub format: String,
+    /// The keys.
+    pub keys: Vec<TrustedKey>,
+}
+
+impl TrustList {
+    /// A list with no keys.
+    pub fn empty() -> TrustList {
+        TrustList {
+            format: TRUST_FORMAT.to_string(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// Reads a trust file.
+    pub fn load(path: &Path) -> Result<TrustList, SealError> {
+        let bytes = std::fs::read(path).map_err(|source| SealError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let list: TrustList = serde_json::from_slice(&bytes).map_err(|e| SealError::BadTrust {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        if list.format != TRUST_FORMAT {
+            return Err(SealError::BadTrust {
+                path: path.to_path_buf(),
+                detail: format!("format `{}` is not `{TRUST_FORMAT}`", list.format),
+            });
+        }
+        Ok(list)
+    }
+
+    /// Writes the trust file durably.
+    pub fn save(&self, path: &Path) -> Result<(), SealError> {
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| SealError::Serialize(e.to_string()))?;
+        bytes.push(b'\n');
+        crate::store::write_durably(path, &bytes).map_err(|e| SealError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+
+    /// The entry with this key id.
+    pub fn find(&self, key_id: &str) -> Option<&TrustedKey> {
+        self.keys.iter().find(|k| k.key_id == key_id)
+    }
+}
+
+/// The signature block of a signed manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureInfo {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The signing key's id.
+    pub key_id: String,
+    /// What was signed: `jcs` (RFC 8785 canonical JSON of `manifest`).
+    pub canonicalization: String,
+    /// The 64-byte signature, base64.
+    pub value: String,
+}
+
+/// A manifest with its signature, as attached to result PDFs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedManifest {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Its signature.
+    pub signature: SignatureInfo,
+}
+
+/// RFC 8785 canonical bytes of any JSON value.
+pub fn canonical_json(value: &Value) -> Result<Vec<u8>, SealError> {
+    serde_jcs::to_vec(value).map_err(|e| SealError::Serialize(e.to_string()))
+}
+
+/// Signs a manifest; returns the signed manifest and its attachment bytes.
+pub fn seal(manifest: Manifest, signer: &Signer) -> Result<(SignedManifest, Vec<u8>), SealError> {
+    let value = serde_json::to_value(&manifest).map_err(|e| SealError::Serialize(e.to_string()))?;
+    let canonical = canonical_json(&value)?;
+    let sig = signer.sign(&canonical);
+    let signed = SignedManifest {
+        manifest,
+        signature: SignatureInfo {
+            algorithm: "Ed25519".to_string(),
+            key_id: signer.key_id().to_string(),
+            canonicalization: "jcs".to_string(),
+            value: B64.encode(sig.to_bytes()),
+        },
+    };
+    let whole = serde_json::to_value(&signed).map_err(|e| SealError::Serialize(e.to_string()))?;
+    let bytes = canonical_json(&whole)?;
+    Ok((signed, bytes))
+}
+
+/// Why a signed manifest does not check out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestProblem {
+    /// The attachment is not a signed manifest.
+    #[error("the attached manifest is not readable: {0}")]
+    Malformed(String),
+    /// The key id is not in the trust list.
+    #[error("the signing key {0} is not in the trust list")]
+    UnknownKey(String),
+    /// The signature does not match the manifest.
+    #[error("the manifest's signature does not match its content: it was altered after signing, or signed by another key")]
+    BadSignature,
+    /// The manifest's key id differs from the signature's.
+    #[error("the manifest names key {manifest} but was signed with {signature}")]
+    KeyMismatch {
+        /// Key in the manifest.
+        manifest: String,
+        /// Key in the signature block.
+        signature: String,
+    },
+}
+
+/// Parses and checks a signed manifest against a trust list. Returns the
+/// manifest and the trusted key that signed it.
+pub fn check_signed_manifest(
+    bytes: &[u8],
+    trust: &TrustList,
+) -> Result<(Manifest, TrustedKey), ManifestProblem> {
+    let whole: Value =
+        serde_json::from_slice(bytes).map_err(|e| ManifestProblem::Malformed(e.to_string()))?;
+    let manifest_value = whole
+        .get("manifest")
+        .ok_or_else(|| ManifestProblem::Malformed("no `manifest`".into()))?;
+    let sig: SignatureInfo = whole
+        .get("signature")
+        .cloned()
+        .ok_or_else(|| ManifestProblem::Malformed("no `signature`".into()))
+        .and_then(|v| {
+            serde_json::from_value(v).map_err(|e| ManifestProblem::Malformed(e.to_string()))
+        })?;
+    let manifest: Manifest = serde_json::from_value(manifest_value.clone())
+        .map_err(|e| ManifestProblem::Malformed(e.to_string()))?;
+    if sig.algorithm != "Ed25519" || sig.canonicalization != "jcs" {
+        return Err(ManifestProblem::Malformed(format!(
+            "unsupported signature {} over {}",
+            sig.algorithm, sig.canonicalization
+        )));
+    }
+    if manifest.key_id != sig.key_id {
+        return Err(ManifestProblem::KeyMismatch {
+            manifest: manifest.key_id,
+            signature: sig.key_id,
+        });
+    }
+    let entry = trust
+        .find(&sig.key_id)
+        .ok_or_else(|| ManifestProblem::UnknownKey(sig.key_id.clone()))?;
+    let public = entry
+        .verifying_key()
+        .ok_or_else(|| ManifestProblem::UnknownKey(sig.key_id.clone()))?;
+    let sig_bytes: [u8; 64] = B64
+        .decode(&sig.value)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ManifestProblem::BadSignature)?;
+    let canonical =
+        canonical_json(manifest_value).map_err(|e| ManifestProblem::Malformed(e.to_string()))?;
+    public
+        .verify(&canonical, &Signature::from_bytes(&sig_bytes))
+        .map_err(|_| ManifestProblem::BadSignature)?;
+    Ok((manifest, entry.clone()))
+}
+
+/// The current time as RFC 3339 UTC with whole seconds.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format_rfc3339(now.unix_timestamp())
+}
+
+/// A Unix time (seconds) as RFC 3339 UTC.
+pub fn format_rfc3339(unix_seconds: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// Parses RFC 3339 into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Record;
+
+    fn manifest(key_id: &str) -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT.into(),
+            document_id: "DS-TEST".into(),
+            doc_type: "birth_certificate".into(),
+            schema_id: "urn:docseal:schema:birth_certificate:1".into(),
+            record: Record::unknown(0.5),
+            source: SourceInfo {
+                sha256: "00".repeat(32),
+                pages: 1,
+                media_type: "image/png".into(),
+            },
+            pipeline_version: crate::PIPELINE_VERSION.into(),
+            issuer: Issuer {
+                office: "UBND phường Bến Nghé".into(),
+                operator: "Nguyễn Thị Hường".into(),
+            },
+            issued_at: "2024-07-05T09:30:00Z".into(),
+            key_id: key_id.into(),
+        }
+    }
+
+    /// RFC 8032, section 7.1, TEST 1 and TEST 2.
+    #[test]
+    fn rfc8032_known_answers() {
+        let cases = [
+            (
+                "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+                "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+                "",
+                "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+            ),
+            (
+                "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+                "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+                "72",
+                "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+            ),
+        ];
+        for (sk, pk, msg, sig) in cases {
+            let secret: [u8; 32] = hex::decode(sk).unwrap().try_into().unwrap();
+            let signer = Signer::from_secret(&secret);
+            assert_eq!(hex::encode(signer.verifying_key().as_bytes()), pk);
+            let s = signer.sign(&hex::decode(msg).unwrap());
+            assert_eq!(hex::encode(s.to_bytes()), sig);
+        }
+    }
+
+    fn trust_for(signer: &Signer) -> TrustList {
+        TrustList {
+            format: TRUST_FORMAT.into(),
+            keys: vec![TrustedKey {
+                key_id: signer.key_id().into(),
+                office: "x".into(),
+                algorithm: "Ed25519".into(),
+                public_key: B64.encode(signer.verifying_key().as_bytes()),
+                not_before: "2020-01-01T00:00:00Z".into(),
+                not_after: None,
+                revoked_at: None,
+                revocation_reason: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn sealed_manifest_verifies_and_any_changed_byte_is_caught() {
+        let signer = Signer::from_secret(&[7u8; 32]);
+        let trust = trust_for(&signer);
+        let (_, bytes) = seal(manifest(signer.key_id()), &signer).unwrap();
+        let (m, key) = check_signed_manifest(&bytes, &trust).unwrap();
+        assert_eq!(m.document_id, "DS-TEST");
+        assert_eq!(key.key_id, signer.key_id());
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                check_signed_manifest(&bad, &trust).is_err(),
+                "flipping byte {i} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_foreign_key_is_unknown() {
+        let signer = Signer::from_secret(&[7u8; 32]);
+        let other = Signer::from_secret(&[8u8; 32]);
+        let (_, bytes) = seal(manifest(signer.key_id()), &signer).unwrap();
+        assert!(matches!(
+            check_signed_manifest(&bytes, &trust_for(&other)),
+            Err(ManifestProblem::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn created_key_is_private_and_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Signer::load_or_create(dir.path(), "Office").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SIGNING_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let b = Signer::load_or_create(dir.path(), "Office").unwrap();
+        assert_eq!(a.key_id(), b.key_id());
+        let trust = TrustList::load(&dir.path().join(TRUST_FILE)).unwrap();
+        assert_eq!(trust.keys.len(), 1);
+        assert!(!format!("{a:?}").contains(&hex::encode(a.key.to_bytes())));
+    }
 }

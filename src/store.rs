@@ -1,1 +1,232 @@
-//! TODO
+//! Where objects (scans, records, OCR text, result PDFs) live: the
+//! [`ObjectStore`] trait and its implementations. Only this module knows how
+//! bytes reach a disk or a bucket.
+//!
+//! Objects are immutable and content-addressed: a key names the SHA-256 of the
+//! bytes, so writing the same object twice is a no-op and a retried job writes
+//! the same keys.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Errors of an object store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A key is not of the form the store accepts.
+    #[error("invalid object key `{0}`")]
+    InvalidKey(String),
+    /// The local file system failed.
+    #[error("object store at {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying later may succeed (the store was unreachable or busy),
+    /// as opposed to a defect in the request.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Io { .. })
+    }
+}
+
+/// What kind of object a key holds; decides its prefix and extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// An original scan, as submitted.
+    Scan,
+    /// A record JSON.
+    Record,
+    /// The OCR text of a submission.
+    Text,
+    /// The OCR words with boxes (hOCR-like JSON).
+    Words,
+    /// A result PDF.
+    Result,
+}
+
+impl ObjectKind {
+    fn prefix_and_ext(self) -> (&'static str, &'static str) {
+        match self {
+            ObjectKind::Scan => ("scans", ""),
+            ObjectKind::Record => ("records", ".json"),
+            ObjectKind::Text => ("text", ".txt"),
+            ObjectKind::Words => ("words", ".json"),
+            ObjectKind::Result => ("results", ".pdf"),
+        }
+    }
+
+    /// The content-addressed key of these bytes, e.g. `results/ab/ab12….pdf`.
+    pub fn key_for(self, bytes: &[u8]) -> String {
+        self.key_for_sha256(&sha256_hex(bytes))
+    }
+
+    /// The key for an object whose SHA-256 (lower-case hex) is known.
+    pub fn key_for_sha256(self, sha: &str) -> String {
+        let (prefix, ext) = self.prefix_and_ext();
+        format!("{prefix}/{}/{sha}{ext}", &sha[..2.min(sha.len())])
+    }
+}
+
+/// SHA-256 of bytes as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// An immutable object store.
+pub trait ObjectStore: Send + Sync + 'static {
+    /// Stores `bytes` under `key`; returns once they are durable. Writing a key
+    /// that already holds the same bytes succeeds without rewriting.
+    fn put(&self, key: &str, bytes: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The bytes under `key`, or `None` when there is no such object.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// A locator a person can use to fetch the object (a path or a URL).
+    fn locate(&self, key: &str) -> String;
+}
+
+/// Objects as files under a directory (the embedded default).
+#[derive(Debug, Clone)]
+pub struct DirStore {
+    root: PathBuf,
+}
+
+impl DirStore {
+    /// A store rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> DirStore {
+        DirStore { root: root.into() }
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let ok = !key.is_empty()
+            && key.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            });
+        if !ok {
+            return Err(StoreError::InvalidKey(key.to_string()));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes a file durably: a temporary file in the same directory, fsync, rename,
+/// fsync of the directory. A crash leaves either the old state or the new file.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut tmp = tempfile_in(dir)?;
+    tmp.1.write_all(bytes).map_err(io_err(&tmp.0))?;
+    tmp.1.sync_all().map_err(io_err(&tmp.0))?;
+    drop(tmp.1);
+    std::fs::rename(&tmp.0, path).map_err(io_err(path))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        d.sync_all().map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
+    let mut nonce = [0u8; 8];
+    getrandom::getrandom(&mut nonce).map_err(|e| StoreError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let path = dir.join(format!(".tmp-{}", hex::encode(nonce)));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    Ok((path, file))
+}
+
+impl ObjectStore for DirStore {
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                if meta.len() == bytes.len() as u64 {
+                    return Ok(());
+                }
+            }
+            write_durably(&path, &bytes)
+        })
+        .await
+        .map_err(|e| StoreError::Io {
+            path: self.root.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    fn locate(&self, key: &str) -> String {
+        self.root.join(key).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn dir_store_round_trips_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::new(dir.path());
+        let key = ObjectKind::Scan.key_for(b"hello");
+        assert!(key.starts_with("scans/2c/2cf24dba"));
+        assert_eq!(store.get(&key).await.unwrap(), None);
+        store.put(&key, b"hello").await.unwrap();
+        store.put(&key, b"hello").await.unwrap();
+        assert_eq!(
+            store.get(&key).await.unwrap().as_deref(),
+            Some(&b"hello"[..])
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("scans/2c"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[tokio::test]
+    async fn dir_store_refuses_keys_that_escape_its_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::new(dir.path());
+        for key in ["../x", "a//b", "/etc/passwd", "a/./b", ""] {
+            assert!(matches!(
+                store.put(key, b"x").await,
+                Err(StoreError::InvalidKey(_))
+            ));
+        }
+    }
+}

@@ -1,1 +1,374 @@
-//! TODO
+//! Offline verification of a result document: the attached manifest's
+//! signature against a trust list, the signing key's validity at issue time,
+//! and that the certificate page shows exactly what was signed.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::pdfdoc;
+use crate::render::certificate_lines;
+use crate::seal::{self, check_signed_manifest, Manifest, ManifestProblem, TrustList};
+
+/// The overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check passed.
+    Valid,
+    /// A check failed: the document must not be trusted.
+    Invalid,
+    /// The document cannot be judged here (unknown key, no manifest, no trust list).
+    CannotTell,
+}
+
+impl Verdict {
+    /// The process exit code: 0 valid, 1 invalid, 2 cannot tell.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Valid => 0,
+            Verdict::Invalid => 1,
+            Verdict::CannotTell => 2,
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Passed.
+    Pass,
+    /// Failed: the document is invalid.
+    Fail,
+    /// Could not be decided.
+    Unknown,
+    /// Not run (an earlier check decided).
+    Skipped,
+}
+
+/// One check and what it found, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Short id of the check.
+    pub name: &'static str,
+    /// Its outcome.
+    pub status: CheckStatus,
+    /// What it found.
+    pub detail: String,
+}
+
+/// A verification report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The file verified.
+    pub file: String,
+    /// The answer.
+    pub verdict: Verdict,
+    /// The document, when its manifest could be read.
+    pub document: Option<DocumentSummary>,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// Notes that do not change the verdict.
+    pub notes: Vec<String>,
+}
+
+/// What the document says about itself (trustworthy only when valid).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentSummary {
+    /// Document id.
+    pub document_id: String,
+    /// Document type.
+    pub doc_type: String,
+    /// Issuing office.
+    pub office: String,
+    /// Operator.
+    pub operator: String,
+    /// Issue time.
+    pub issued_at: String,
+    /// Signing key.
+    pub key_id: String,
+    /// SHA-256 of the original scan.
+    pub source_sha256: String,
+    /// The record's fields.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Report {
+    fn new(file: &str) -> Report {
+        Report {
+            file: file.to_string(),
+            verdict: Verdict::Valid,
+            document: None,
+            checks: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, name: &'static str, status: CheckStatus, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name,
+            status,
+            detail: detail.into(),
+        });
+        self.verdict = match (self.verdict, status) {
+            (_, CheckStatus::Fail) | (Verdict::Invalid, _) => Verdict::Invalid,
+            (_, CheckStatus::Unknown) | (Verdict::CannotTell, _) => Verdict::CannotTell,
+            (v, _) => v,
+        };
+    }
+
+    /// The report in plain words.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let headline = match self.verdict {
+            Verdict::Valid => "VALID: this document was issued as shown and has not been changed.",
+            Verdict::Invalid => "INVALID: do not rely on this document.",
+            Verdict::CannotTell => "CANNOT TELL: this document could not be checked here.",
+        };
+        s.push_str(&format!("{}\n{headline}\n", self.file));
+        if let Some(d) = &self.document {
+            s.push_str(&format!(
+                "  document {} ({}), issued {} by {} (operator {}), key {}\n",
+                d.document_id, d.doc_type, d.issued_at, d.office, d.operator, d.key_id
+            ));
+        }
+        for c in &self.checks {
+            let mark = match c.status {
+                CheckStatus::Pass => "ok  ",
+                CheckStatus::Fail => "FAIL",
+                CheckStatus::Unknown => "??  ",
+                CheckStatus::Skipped => "--  ",
+            };
+            s.push_str(&format!("  [{mark}] {}: {}\n", c.name, c.detail));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("  note: {n}\n"));
+        }
+        s
+    }
+}
+
+/// Verifies a result PDF file against a trust file.
+pub fn verify_file(path: &Path, trust_path: &Path, source: Option<&Path>) -> Report {
+    let name = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let mut r = Report::new(&name);
+            r.push(
+                "read",
+                CheckStatus::Unknown,
+                format!("cannot read the file: {e}"),
+            );
+            return r;
+        }
+    };
+    let trust = match TrustList::load(trust_path) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut r = Report::new(&name);
+            r.push(
+                "trust_list",
+                CheckStatus::Unknown,
+                format!("no usable trust list ({e}); pass --trust FILE"),
+            );
+            return r;
+        }
+    };
+    let mut report = verify_bytes(&name, &bytes, &trust);
+    if let (Some(src), Some(doc)) = (source, &report.document) {
+        match std::fs::read(src) {
+            Ok(b) => {
+                let sha = crate::store::sha256_hex(&b);
+                if sha == doc.source_sha256 {
+                    report.push(
+                        "source_scan",
+                        CheckStatus::Pass,
+                        format!("{} is the scan this document was made from", src.display()),
+                    );
+                } else {
+                    report.push(
+                        "source_scan",
+                        CheckStatus::Fail,
+                        format!(
+                            "{} is not the scan this document was made from (SHA-256 {sha}, expected {})",
+                            src.display(),
+                            doc.source_sha256
+                        ),
+                    );
+                }
+            }
+            Err(e) => report.push(
+                "source_scan",
+                CheckStatus::Unknown,
+                format!("cannot read {}: {e}", src.display()),
+            ),
+        }
+    }
+    report
+}
+
+/// Verifies result PDF bytes against a trust list.
+pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
+    let mut r = Report::new(name);
+    let attachment = match pdfdoc::read_attachment(pdf, seal::ATTACHMENT_NAME) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            r.push(
+                "manifest",
+                CheckStatus::Unknown,
+                "no docseal manifest is attached; this is not a docseal result document",
+            );
+            return r;
+        }
+        Err(e) => {
+            r.push(
+                "manifest",
+                CheckStatus::Fail,
+                format!("the file is damaged: {e}"),
+            );
+            return r;
+        }
+    };
+    let (manifest, key) = match check_signed_manifest(&attachment, trust) {
+        Ok(ok) => ok,
+        Err(ManifestProblem::UnknownKey(k)) => {
+            r.push(
+                "signature",
+                CheckStatus::Unknown,
+                format!("signed with key {k}, which is not in the trust list; ask the issuing office for its trust file"),
+            );
+            return r;
+        }
+        Err(p) => {
+            r.push("signature", CheckStatus::Fail, p.to_string());
+            return r;
+        }
+    };
+    r.document = Some(summary(&manifest));
+    r.push(
+        "signature",
+        CheckStatus::Pass,
+        format!(
+            "the manifest is signed by key {} of {}",
+            key.key_id, key.office
+        ),
+    );
+    check_key_validity(&mut r, &manifest, &key);
+    match page_count(pdf).and_then(|n| pdfdoc::page_text(pdf, n.saturating_sub(1))) {
+        Ok(lines) => {
+            let expected = certificate_lines(&manifest);
+            if lines == expected {
+                r.push(
+                    "certificate_page",
+                    CheckStatus::Pass,
+                    "the certificate page shows exactly what was signed",
+                );
+            } else {
+                let diff = expected
+                    .iter()
+                    .zip(lines.iter().chain(std::iter::repeat(&String::new())))
+                    .find(|(e, l)| e != l)
+                    .map(|(e, l)| {
+                        format!("signed \u{201c}{e}\u{201d}, page shows \u{201c}{l}\u{201d}")
+                    })
+                    .unwrap_or_else(|| "the page has extra or missing lines".to_string());
+                r.push(
+                    "certificate_page",
+                    CheckStatus::Fail,
+                    format!("the certificate page differs from what was signed: {diff}"),
+                );
+            }
+        }
+        Err(e) => r.push(
+            "certificate_page",
+            CheckStatus::Fail,
+            format!("the certificate page cannot be read: {e}"),
+        ),
+    }
+    r
+}
+
+fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
+    let Some(issued) = seal::parse_rfc3339(&m.issued_at) else {
+        r.push(
+            "key_validity",
+            CheckStatus::Fail,
+            format!("the issue time `{}` is not a valid time", m.issued_at),
+        );
+        return;
+    };
+    let at = |s: &Option<String>| s.as_deref().and_then(seal::parse_rfc3339);
+    if let Some(nb) = seal::parse_rfc3339(&key.not_before) {
+        if issued < nb {
+            r.push(
+                "key_validity",
+                CheckStatus::Fail,
+                format!(
+                    "issued {} but the key is valid only from {}",
+                    m.issued_at, key.not_before
+                ),
+            );
+            return;
+        }
+    }
+    if let Some(na) = at(&key.not_after) {
+        if issued > na {
+            r.push(
+                "key_validity",
+                CheckStatus::Fail,
+                format!("issued {} after the key expired", m.issued_at),
+            );
+            return;
+        }
+    }
+    if let Some(rv) = at(&key.revoked_at) {
+        let reason = key
+            .revocation_reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        if issued >= rv {
+            r.push(
+                "key_validity",
+                CheckStatus::Fail,
+                format!(
+                    "the key was revoked at {} ({reason}), before this document was issued",
+                    key.revoked_at.as_deref().unwrap_or("")
+                ),
+            );
+            return;
+        }
+        r.notes.push(format!(
+            "the key was revoked later, at {} ({reason}); documents it signed before then stay valid",
+            key.revoked_at.as_deref().unwrap_or("")
+        ));
+    }
+    r.push(
+        "key_validity",
+        CheckStatus::Pass,
+        format!(
+            "the key was valid when the document was issued ({})",
+            m.issued_at
+        ),
+    );
+}
+
+fn page_count(pdf: &[u8]) -> Result<usize, pdfdoc::PdfError> {
+    lopdf::Document::load_mem(pdf)
+        .map(|d| d.get_pages().len())
+        .map_err(|e| pdfdoc::PdfError::Parse(e.to_string()))
+}
+
+fn summary(m: &Manifest) -> DocumentSummary {
+    DocumentSummary {
+        document_id: m.document_id.clone(),
+        doc_type: m.doc_type.clone(),
+        office: m.issuer.office.clone(),
+        operator: m.issuer.operator.clone(),
+        issued_at: m.issued_at.clone(),
+        key_id: m.key_id.clone(),
+        source_sha256: m.source.sha256.clone(),
+        fields: m.record.fields.clone().into_iter().collect(),
+    }
+}

@@ -1,1 +1,415 @@
-//! TODO
+//! The worker pool: lease a job, run the pipeline on rayon, store every output,
+//! then acknowledge. A job is acknowledged only after its outputs are durable;
+//! a panic in a job fails that job, not the worker; storage or database
+//! outages are retried with backoff and do not use up the job's attempts.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
+use crate::queue::{Completion, DocumentRow, JobQueue, JobState, Lease, QueueError};
+use crate::render::FontSet;
+use crate::seal::{Issuer, Signer};
+use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
+
+/// How the pool works.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Jobs processed at once (and threads for CPU work).
+    pub workers: usize,
+    /// How long a lease lasts without a heartbeat.
+    pub lease_for: Duration,
+    /// Leases a job may take before it is failed.
+    pub max_attempts: u32,
+    /// How long to wait between polls of an empty queue.
+    pub poll: Duration,
+    /// Stop when no job is left to lease and none is in progress.
+    pub until_idle: bool,
+    /// The name of this process in leases and logs.
+    pub name: String,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            lease_for: Duration::from_secs(120),
+            max_attempts: 3,
+            poll: Duration::from_millis(500),
+            until_idle: false,
+            name: format!("worker-{}", std::process::id()),
+        }
+    }
+}
+
+/// What the pool shares between its workers.
+pub struct Services<Q, S> {
+    /// The job queue and registry.
+    pub queue: Arc<Q>,
+    /// The object store.
+    pub store: Arc<S>,
+    /// The office's signing key.
+    pub signer: Arc<Signer>,
+    /// Fonts for result documents.
+    pub fonts: Arc<FontSet>,
+    /// Pipeline settings.
+    pub pipeline: Arc<PipelineOptions>,
+    /// Who issues.
+    pub issuer: Issuer,
+}
+
+impl<Q, S> Clone for Services<Q, S> {
+    fn clone(&self) -> Self {
+        Services {
+            queue: self.queue.clone(),
+            store: self.store.clone(),
+            signer: self.signer.clone(),
+            fonts: self.fonts.clone(),
+            pipeline: self.pipeline.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
+}
+
+/// A job finished (for progress reporting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The submission.
+    pub submission_id: String,
+    /// Its final state.
+    pub state: JobState,
+}
+
+/// Errors that stop the pool itself (never a single job's).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The CPU thread pool could not start.
+    #[error("cannot start the worker threads: {0}")]
+    Threads(String),
+}
+
+/// Why a job's processing did not finish.
+enum JobError {
+    /// The input is bad: fail the job with this message.
+    Input(String),
+    /// The infrastructure failed: release the job for a later retry.
+    Transient(String),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() {
+            JobError::Transient(e.to_string())
+        } else {
+            JobError::Input(e.to_string())
+        }
+    }
+}
+
+impl From<QueueError> for JobError {
+    fn from(e: QueueError) -> Self {
+        JobError::Transient(e.to_string())
+    }
+}
+
+/// Runs the pool until `shutdown` resolves (then in-flight jobs finish first),
+/// or, with `until_idle`, until nothing is left to do.
+pub async fn run<Q: JobQueue, S: ObjectStore>(
+    services: Services<Q, S>,
+    options: WorkerOptions,
+    shutdown: impl Future<Output = ()> + Send,
+    progress: Option<mpsc::UnboundedSender<Finished>>,
+) -> Result<(), WorkerError> {
+    let threads = options.workers.max(1);
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("docseal-cpu-{i}"))
+            .build()
+            .map_err(|e| WorkerError::Threads(e.to_string()))?,
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for slot in 0..threads {
+        let services = services.clone();
+        let options = options.clone();
+        let pool = pool.clone();
+        let progress = progress.clone();
+        let mut stop = stop_rx.clone();
+        let worker = format!("{}/{slot}", options.name);
+        tasks.spawn(async move {
+            let mut idle_backoff = options.poll;
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let leased = services
+                    .queue
+                    .lease(&worker, options.lease_for, options.max_attempts)
+                    .await;
+                match leased {
+                    Ok(Some(lease)) => {
+                        idle_backoff = options.poll;
+                        let span = info_span!("job", submission_id = %short(&lease.submission_id), worker = %worker);
+                        let state = process(&services, &options, &pool, &lease)
+                            .instrument(span)
+                            .await;
+                        if let (Some(state), Some(tx)) = (state, &progress) {
+                            let _ = tx.send(Finished {
+                                submission_id: lease.submission_id.clone(),
+                                state,
+                            });
+                        }
+                        continue;
+                    }
+                    Ok(None) => {
+                        if options.until_idle {
+                            match services.queue.status().await {
+                                Ok(s) if s.queued == 0 && s.processing == 0 => break,
+                                _ => {}
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "Leasing a job failed; retrying.");
+                        idle_backoff = (idle_backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(idle_backoff) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        });
+    }
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => {
+                info!("Shutting down: no new jobs are leased; in-flight jobs finish first.");
+                let _ = stop_tx.send(true);
+                while tasks.join_next().await.is_some() {}
+                break;
+            }
+            joined = tasks.join_next() => {
+                match joined {
+                    None => break,
+                    Some(Err(e)) => warn!(error = %e, "A worker task ended abnormally."),
+                    Some(Ok(())) => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// Processes one leased job to a final state, or releases it. Returns the
+/// final state when the job reached one.
+async fn process<Q: JobQueue, S: ObjectStore>(
+    services: &Services<Q, S>,
+    options: &WorkerOptions,
+    pool: &Arc<rayon::ThreadPool>,
+    lease: &Lease,
+) -> Option<JobState> {
+    let heartbeat = async {
+        let every = options.lease_for / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match services.queue.heartbeat(lease, options.lease_for).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    warn!("The lease was lost; another worker may take this job.");
+                    return;
+                }
+                Err(e) => warn!(error = %e, "Heartbeat failed; retrying."),
+            }
+        }
+    };
+    let work = run_job(services, pool, lease);
+    let outcome = tokio::select! {
+        r = work => r,
+        _ = heartbeat => {
+            // Lease lost: stop caring; the outputs are idempotent anyway.
+            Err(JobError::Transient("lease lost".into()))
+        }
+    };
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let step = match &outcome {
+            Ok(done) => services
+                .queue
+                .complete(lease, done)
+                .await
+                .map(|_| Some(done.state)),
+            Err(JobError::Input(msg)) => {
+                warn!(error = %msg, "The submission failed.");
+                services
+                    .queue
+                    .fail(lease, msg)
+                    .await
+                    .map(|_| Some(JobState::Failed))
+            }
+            Err(JobError::Transient(msg)) => {
+                warn!(error = %msg, "The job hit an infrastructure error; it will be retried.");
+                services
+                    .queue
+                    .release(lease, msg, Duration::from_secs(2))
+                    .await
+                    .map(|_| None)
+            }
+        };
+        match step {
+            Ok(state) => {
+                if let Some(s) = state {
+                    info!(state = s.as_str(), "Job finished.");
+                }
+                return state;
+            }
+            Err(e) => {
+                warn!(error = %e, "Recording the job's outcome failed; retrying.");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+                if delay >= Duration::from_secs(10) && options.until_idle {
+                    // The lease will expire and the job will be taken again.
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// The CPU part of a job: analysis and, when issuable, the result document.
+struct Computed {
+    analysis: Analysis,
+    issued: Option<Issued>,
+}
+
+async fn run_job<Q: JobQueue, S: ObjectStore>(
+    services: &Services<Q, S>,
+    pool: &Arc<rayon::ThreadPool>,
+    lease: &Lease,
+) -> Result<Completion, JobError> {
+    let bytes =
+        services.store.get(&lease.scan_key).await?.ok_or_else(|| {
+            JobError::Input(format!("{}: the stored scan is missing", lease.name))
+        })?;
+    let name = lease.name.clone();
+    let svc = services.clone();
+    let issued_at = lease.first_started_at;
+    let version = lease.pipeline_version.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            compute(&bytes, &svc, issued_at, &version)
+        }));
+        let _ = tx.send(result);
+    });
+    let computed = match rx.await {
+        Err(_) => return Err(JobError::Transient("the worker thread stopped".into())),
+        Ok(Err(panic)) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown cause");
+            return Err(JobError::Input(format!(
+                "{name}: internal error while processing ({what}); the job was stopped, other submissions go on"
+            )));
+        }
+        Ok(Ok(Err(e))) => return Err(JobError::Input(format!("{name}: {e}"))),
+        Ok(Ok(Ok(c))) => c,
+    };
+    store_outputs(services, &computed).await
+}
+
+fn compute<Q, S>(
+    bytes: &[u8],
+    services: &Services<Q, S>,
+    issued_at: i64,
+    version: &str,
+) -> Result<Computed, PipelineError> {
+    let analysis = pipeline::analyze(bytes, &services.pipeline)?;
+    let issued = if analysis.record.is_issuable() {
+        Some(pipeline::issue(
+            &analysis,
+            &IssueContext {
+                issuer: &services.issuer,
+                issued_at,
+                signer: &services.signer,
+                fonts: &services.fonts,
+                pipeline_version: version,
+            },
+        )?)
+    } else {
+        None
+    };
+    Ok(Computed { analysis, issued })
+}
+
+async fn store_outputs<Q: JobQueue, S: ObjectStore>(
+    services: &Services<Q, S>,
+    computed: &Computed,
+) -> Result<Completion, JobError> {
+    let a = &computed.analysis;
+    let record_json = serde_json::to_string(&a.record)
+        .map_err(|e| JobError::Input(format!("record cannot be serialized: {e}")))?;
+    let record_key = ObjectKind::Record.key_for(record_json.as_bytes());
+    services
+        .store
+        .put(&record_key, record_json.as_bytes())
+        .await?;
+    let text: String = a
+        .ocr
+        .iter()
+        .map(|p| p.text())
+        .collect::<Vec<_>>()
+        .join("\u{c}\n");
+    let text_key = ObjectKind::Text.key_for(text.as_bytes());
+    services.store.put(&text_key, text.as_bytes()).await?;
+    let words = serde_json::to_vec(&a.ocr)
+        .map_err(|e| JobError::Input(format!("OCR words cannot be serialized: {e}")))?;
+    services
+        .store
+        .put(&ObjectKind::Words.key_for(&words), &words)
+        .await?;
+    let document = match &computed.issued {
+        None => None,
+        Some(issued) => {
+            let pdf_sha = sha256_hex(&issued.pdf);
+            let pdf_key = ObjectKind::Result.key_for_sha256(&pdf_sha);
+            services.store.put(&pdf_key, &issued.pdf).await?;
+            let m = &issued.signed.manifest;
+            Some(DocumentRow {
+                document_id: m.document_id.clone(),
+                submission_id: a.source_sha256.clone(),
+                doc_type: m.doc_type.clone(),
+                issued_at: crate::seal::parse_rfc3339(&m.issued_at).unwrap_or(0),
+                key_id: m.key_id.clone(),
+                pdf_key,
+                pdf_sha256: pdf_sha,
+                status: "valid".to_string(),
+                status_reason: None,
+            })
+        }
+    };
+    Ok(Completion {
+        state: if document.is_some() {
+            JobState::Issued
+        } else {
+            JobState::NeedsReview
+        },
+        record_json,
+        record_key,
+        text_key,
+        document,
+    })
+}

@@ -1,0 +1,59 @@
+# docseal: `make demo` and `make test` are the two commands a newcomer needs.
+# Each installs the system packages it needs when they are missing.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+DEMO_DATA ?= demo-data
+export OMP_THREAD_LIMIT := 1
+
+# Debian packages: Tesseract with its Vietnamese, English and OSD data; the
+# headers and libclang the bindings are generated from; fonts with Vietnamese
+# glyphs for result documents and samples; poppler-utils to check result PDFs.
+DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
+	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
+	fonts-noto-core fonts-dejavu-core poppler-utils time
+
+.PHONY: all deps build demo test lint fmt clean samples bench
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(CARGO) build --bin docseal
+
+demo: build
+	@rm -rf $(DEMO_DATA)
+	./target/debug/docseal --data $(DEMO_DATA) run samples/
+	@pdf=$$(ls $(DEMO_DATA)/objects/results/*/*.pdf 2>/dev/null | head -n 1); \
+	if [ -z "$$pdf" ]; then echo "No result document was issued."; exit 1; fi; \
+	echo; echo "Verifying $$pdf"; \
+	./target/debug/docseal --data $(DEMO_DATA) verify "$$pdf"
+
+test: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+lint: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+samples: build
+	./target/debug/docseal samples --out samples --count 18 --seed 2024
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO_DATA)
