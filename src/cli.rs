@@ -270,10 +270,12 @@ async fn submit_one<Q: JobQueue, S: ObjectStore>(
     match std::fs::metadata(path) {
         Err(e) => return fail(format!("{source}: cannot read the file: {e}")),
         Ok(m) if !m.is_file() => return fail(format!("{source}: not a regular file")),
-        Ok(m) if m.len() > limit => return fail(format!(
+        Ok(m) if m.len() > limit => {
+            return fail(format!(
             "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
             m.len()
-        )),
+        ))
+        }
         Ok(_) => {}
     }
     let bytes = match std::fs::read(path) {

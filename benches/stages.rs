@@ -1,0 +1,71 @@
+//! Per-stage costs of everything around OCR: sealing and verifying manifests.
+//! OCR itself is measured end to end by `benches/throughput.sh`.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use docseal::extract::Record;
+use docseal::seal::{self, Issuer, Manifest, Signer, SourceInfo, TrustList, TrustedKey};
+
+fn manifest(signer: &Signer) -> Manifest {
+    let mut record = Record::unknown(0.97);
+    record.doc_type = Some(docseal::schema::DocType::BirthCertificate);
+    for f in &docseal::schema::DocType::BirthCertificate.schema().fields {
+        record.fields.insert(
+            f.name.clone(),
+            serde_json::json!("NGUYỄN THỊ HƯỜNG 2024-07-05"),
+        );
+        record.confidence.fields.insert(f.name.clone(), 0.97);
+    }
+    Manifest {
+        format: seal::MANIFEST_FORMAT.into(),
+        document_id: "DS-0000-0000-0000-0000".into(),
+        doc_type: "birth_certificate".into(),
+        schema_id: "urn:docseal:schema:birth_certificate:1".into(),
+        record,
+        source: SourceInfo {
+            sha256: "ab".repeat(32),
+            pages: 1,
+            media_type: "image/png".into(),
+        },
+        pipeline_version: docseal::PIPELINE_VERSION.into(),
+        issuer: Issuer {
+            office: "UBND phường Bến Nghé".into(),
+            operator: "Trần Thị Thu".into(),
+        },
+        issued_at: "2026-01-02T03:04:05Z".into(),
+        key_id: signer.key_id().into(),
+    }
+}
+
+fn bench_seal(c: &mut Criterion) {
+    let signer = Signer::from_secret(&[9u8; 32]);
+    let m = manifest(&signer);
+    c.bench_function("seal manifest (JCS + Ed25519)", |b| {
+        b.iter_batched(
+            || m.clone(),
+            |m| seal::seal(m, &signer),
+            BatchSize::SmallInput,
+        )
+    });
+    let (_, bytes) = seal::seal(m, &signer).expect("seal");
+    use base64::Engine as _;
+    let trust = TrustList {
+        format: seal::TRUST_FORMAT.into(),
+        keys: vec![TrustedKey {
+            key_id: signer.key_id().into(),
+            office: "x".into(),
+            algorithm: "Ed25519".into(),
+            public_key: base64::engine::general_purpose::STANDARD
+                .encode(signer.verifying_key().as_bytes()),
+            not_before: "2020-01-01T00:00:00Z".into(),
+            not_after: None,
+            revoked_at: None,
+            revocation_reason: None,
+        }],
+    };
+    c.bench_function("check signed manifest", |b| {
+        b.iter(|| seal::check_signed_manifest(&bytes, &trust))
+    });
+}
+
+criterion_group!(benches, bench_seal);
+criterion_main!(benches);
