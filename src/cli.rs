@@ -114,6 +114,12 @@ pub enum Command {
         #[arg(long)]
         degrade: bool,
     },
+    /// Manage the office's signing keys and its trust list.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Show what the pipeline reads in one scan, without storing anything.
     Inspect {
         /// The scan.
@@ -122,6 +128,88 @@ pub enum Command {
         #[arg(long)]
         text: bool,
     },
+}
+
+/// Key management commands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create the office's signing key and trust list (if there is none yet).
+    Init,
+    /// List the keys in the trust list with their validity.
+    List,
+    /// Retire the current signing key and start a new one; the old one stays
+    /// valid for what it signed before now.
+    Rotate,
+    /// Revoke a key: documents it signed at or after `--at` become invalid.
+    Revoke {
+        /// The key id, as `keys list` shows it.
+        key_id: String,
+        /// Why (shown to verifiers).
+        #[arg(long)]
+        reason: String,
+        /// From when, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Write the trust list verifiers need.
+    ExportTrust {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
+    use crate::seal::{now_rfc3339, TrustList};
+    let dir = config.keys_dir();
+    let trust_path = config.trust_path();
+    match action {
+        KeysCommand::Init => {
+            let s = Signer::load_or_create(&dir, &config.office)?;
+            println!("Signing key {} in {}", s.key_id(), dir.display());
+            println!("Trust list: {}", trust_path.display());
+        }
+        KeysCommand::List => {
+            let trust = TrustList::load(&trust_path)?;
+            for k in &trust.keys {
+                let state = match (&k.revoked_at, &k.not_after) {
+                    (Some(at), _) => format!(
+                        "revoked from {at} ({})",
+                        k.revocation_reason.as_deref().unwrap_or("")
+                    ),
+                    (None, Some(until)) => format!("retired, valid {} to {until}", k.not_before),
+                    (None, None) => format!("current, valid from {}", k.not_before),
+                };
+                println!("{}  {}  {state}", k.key_id, k.office);
+            }
+        }
+        KeysCommand::Rotate => {
+            let (old, new) = Signer::rotate(&dir, &config.office)?;
+            println!("Retired {old}; new signing key {}", new.key_id());
+        }
+        KeysCommand::Revoke { key_id, reason, at } => {
+            let mut trust = TrustList::load(&trust_path)?;
+            let at = at.unwrap_or_else(now_rfc3339);
+            trust
+                .revoke(&key_id, &reason, &at)
+                .map_err(anyhow::Error::msg)?;
+            trust.save(&trust_path)?;
+            println!("Revoked {key_id} from {at}: {reason}");
+        }
+        KeysCommand::ExportTrust { out } => {
+            let trust = TrustList::load(&trust_path)?;
+            let text = serde_json::to_string_pretty(&trust)? + "\n";
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, text)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
+                    println!("Wrote {}", p.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// Runs the command line; returns the process exit code.
@@ -196,6 +284,7 @@ pub fn main() -> Result<u8> {
             );
             Ok(0)
         }
+        Command::Keys { action } => cmd_keys(&config, action),
         Command::Inspect { file, text } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

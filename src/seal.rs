@@ -158,36 +158,25 @@ impl Signer {
         if key_path.exists() {
             return Signer::load(&key_path);
         }
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| SealError::Io { path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        Signer::create(dir, office)
+    }
+
+    /// Creates a new signing key in `dir` (replacing the current one, which the
+    /// caller has retired) and adds it to the trust file, valid from now.
+    fn create(dir: &Path, office: &str) -> Result<Signer, SealError> {
+        let key_path = dir.join(SIGNING_KEY_FILE);
         let mut secret = [0u8; 32];
         getrandom::getrandom(&mut secret).map_err(|e| SealError::Random(e.to_string()))?;
         let signer = Signer::from_secret(&secret);
         secret.fill(0);
-        let pem = signer
-            .key
-            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-            .map_err(|_| SealError::BadKey {
-                path: key_path.clone(),
-            })?;
         let tmp = dir.join(format!("{SIGNING_KEY_FILE}.new"));
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp).map_err(io(&tmp))?;
-            f.write_all(pem.as_bytes()).map_err(io(&tmp))?;
-            f.sync_all().map_err(io(&tmp))?;
-        }
+        signer.write_private(&tmp)?;
         let trust_path = dir.join(TRUST_FILE);
-        let mut trust = TrustList::load(&trust_path).unwrap_or_else(|_| TrustList::empty());
+        let mut trust = if trust_path.exists() {
+            TrustList::load(&trust_path)?
+        } else {
+            TrustList::empty()
+        };
         trust.keys.push(TrustedKey {
             key_id: signer.key_id.clone(),
             office: office.to_string(),
@@ -199,8 +188,59 @@ impl Signer {
             revocation_reason: None,
         });
         trust.save(&trust_path)?;
-        std::fs::rename(&tmp, &key_path).map_err(io(&key_path))?;
+        std::fs::rename(&tmp, &key_path).map_err(|source| SealError::Io {
+            path: key_path.clone(),
+            source,
+        })?;
         Ok(signer)
+    }
+
+    /// Writes the private key as PKCS#8 PEM to a new file readable by its owner only.
+    fn write_private(&self, path: &Path) -> Result<(), SealError> {
+        let io = |source| SealError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let pem = self
+            .key
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .map_err(|_| SealError::BadKey {
+                path: path.to_path_buf(),
+            })?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(io)?;
+        f.write_all(pem.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)
+    }
+
+    /// Retires the current signing key and creates a new one. The old key's
+    /// validity ends now in the trust file, so documents it signed before stay
+    /// valid; its private half moves to `retired/KEY.key`.
+    pub fn rotate(dir: &Path, office: &str) -> Result<(String, Signer), SealError> {
+        let key_path = dir.join(SIGNING_KEY_FILE);
+        let old = Signer::load(&key_path)?;
+        let retired = dir
+            .join("retired")
+            .join(format!("{}.key", old.key_id.replace(':', "_")));
+        old.write_private(&retired)?;
+        let trust_path = dir.join(TRUST_FILE);
+        let mut trust = TrustList::load(&trust_path)?;
+        let now = now_rfc3339();
+        for k in trust.keys.iter_mut().filter(|k| k.key_id == old.key_id) {
+            k.not_after = Some(now.clone());
+        }
+        trust.save(&trust_path)?;
+        let new = Signer::create(dir, office)?;
+        Ok((old.key_id.clone(), new))
     }
 
     /// Loads a signing key file, refusing one that others can read.
@@ -309,6 +349,23 @@ impl TrustList {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })
+    }
+
+    /// Marks a key revoked from `at` (RFC 3339) for `reason`.
+    pub fn revoke(&mut self, key_id: &str, reason: &str, at: &str) -> Result<(), String> {
+        if parse_rfc3339(at).is_none() {
+            return Err(format!(
+                "`{at}` is not an RFC 3339 time such as 2026-01-31T08:00:00Z"
+            ));
+        }
+        let key = self
+            .keys
+            .iter_mut()
+            .find(|k| k.key_id == key_id)
+            .ok_or_else(|| format!("no key {key_id} in the trust list"))?;
+        key.revoked_at = Some(at.to_string());
+        key.revocation_reason = Some(reason.to_string());
+        Ok(())
     }
 
     /// The entry with this key id.
@@ -570,8 +627,22 @@ mod tests {
         }
         let b = Signer::load_or_create(dir.path(), "Office").unwrap();
         assert_eq!(a.key_id(), b.key_id());
-        let trust = TrustList::load(&dir.path().join(TRUST_FILE)).unwrap();
-        assert_eq!(trust.keys.len(), 1);
+        let (old, c) = Signer::rotate(dir.path(), "Office").unwrap();
+        assert_eq!(old, a.key_id());
+        assert_ne!(c.key_id(), a.key_id());
+        let mut trust = TrustList::load(&dir.path().join(TRUST_FILE)).unwrap();
+        assert_eq!(trust.keys.len(), 2);
+        assert!(trust.find(a.key_id()).unwrap().not_after.is_some());
+        assert!(trust.revoke(c.key_id(), "lost", "yesterday").is_err());
+        trust
+            .revoke(c.key_id(), "lost", "2030-01-01T00:00:00Z")
+            .unwrap();
+        assert_eq!(
+            Signer::load_or_create(dir.path(), "Office")
+                .unwrap()
+                .key_id(),
+            c.key_id()
+        );
         assert!(!format!("{a:?}").contains(&hex::encode(a.key.to_bytes())));
     }
 }
