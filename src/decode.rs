@@ -3,8 +3,31 @@
 //!
 //! The format comes from the bytes' signature, never from the file name, so a
 //! text file renamed `.pdf` gets a clear error instead of a parser panic.
+//!
+//! - PNG, JPEG: every colour type and depth the `image` crate reads; 16-bit
+//!   comes down to 8, alpha is composited over white, Exif orientation is
+//!   applied to JPEG. Resolution from pHYs, JFIF or Exif.
+//! - TIFF: every full-resolution image of the main IFD chain is a page
+//!   (reduced-resolution thumbnails are skipped); CCITT G4, LZW, Deflate,
+//!   PackBits, JPEG; 1/2/4/8/16-bit gray (WhiteIsZero or BlackIsZero), RGB,
+//!   palette, CMYK, YCbCr, chunky or planar. Resolution from XResolution.
+//! - PDF: per page, the largest image XObject of the page or of a Form
+//!   XObject it uses; DCT, Flate (with PNG or TIFF predictors), CCITT G4 and
+//!   G3 1-D (honouring `BlackIs1`), unfiltered; 1–16 bits, gray, RGB, CMYK,
+//!   ICC, Indexed, Separation, image masks, `/Decode`, `/Rotate`. Pages
+//!   without an image are skipped. Resolution from image and page size.
+//!
+//! Pages are always 8-bit gray or 8-bit RGB. Sizes and page counts are
+//! checked against [`Limits`] before any pixel is decoded.
 
 use image::DynamicImage;
+
+mod pdf_pages;
+mod raster;
+mod samples;
+#[cfg(test)]
+mod tests;
+mod tiff_pages;
 
 /// Bounds on what one submission may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +143,11 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Png)
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(Format::Jpeg)
-    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+    } else if bytes.starts_with(b"II*\0")
+        || bytes.starts_with(b"MM\0*")
+        || bytes.starts_with(b"II+\0")
+        || bytes.starts_with(b"MM\0+")
+    {
         Some(Format::Tiff)
     } else if bytes.len() >= 5
         && bytes[..bytes.len().min(1024)]
@@ -134,6 +161,10 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 }
 
 /// Decodes every page of a scan.
+///
+/// The format comes from [`sniff`]. Every page is checked against `limits`
+/// before its pixels are decoded, and the page count before any page is.
+/// Pages come back as 8-bit gray or 8-bit RGB images.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
@@ -144,20 +175,105 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
             limit: limits.max_bytes,
         });
     }
-    match sniff(bytes) {
-        None => Err(DecodeError::UnknownFormat(describe_unknown(bytes))),
-        Some(_) => Err(DecodeError::Corrupt {
-            format: "scan",
-            detail: "decoder not implemented yet".into(),
-        }),
+    let pages = match sniff(bytes) {
+        None => return Err(DecodeError::UnknownFormat(describe_unknown(bytes))),
+        Some(Format::Png) => vec![raster::decode_png(bytes, limits)?],
+        Some(Format::Jpeg) => vec![raster::decode_jpeg(bytes, limits, 1, true)?],
+        Some(Format::Tiff) => tiff_pages::decode_tiff(bytes, limits)?,
+        Some(Format::Pdf) => pdf_pages::decode_pdf(bytes, limits)?,
+    };
+    if pages.is_empty() {
+        return Err(DecodeError::NoImages);
     }
+    Ok(pages)
 }
 
 fn describe_unknown(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(512)];
-    if std::str::from_utf8(head).is_ok() {
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the window is still text.
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > head.len(),
+    };
+    if text {
         "it looks like text".to_string()
     } else {
         "unrecognised binary data".to_string()
+    }
+}
+
+/// Refuses a page whose stated size is zero or above the pixel limit; called
+/// before any pixel buffer of that page is allocated.
+fn check_pixels(page: usize, width: u64, height: u64, limits: &Limits) -> Result<(), DecodeError> {
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Corrupt {
+            format: "image",
+            detail: format!("page {page} states a size of {width}×{height} pixels"),
+        });
+    }
+    if width.saturating_mul(height) > limits.max_pixels {
+        return Err(DecodeError::TooManyPixels {
+            page,
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a document with more pages than the limit.
+fn check_pages(pages: usize, limits: &Limits) -> Result<(), DecodeError> {
+    if pages > limits.max_pages {
+        return Err(DecodeError::TooManyPages {
+            pages,
+            limit: limits.max_pages,
+        });
+    }
+    Ok(())
+}
+
+/// Brings any decoded image to 8-bit gray or 8-bit RGB; transparent pixels are
+/// composited over white paper.
+fn normalize(image: DynamicImage) -> DynamicImage {
+    use image::{GrayImage, RgbImage};
+    match image {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => image,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
+        DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => {
+            DynamicImage::ImageRgb8(image.to_rgb8())
+        }
+        DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLumaA16(_) => {
+            let la = image.to_luma_alpha8();
+            let gray = GrayImage::from_fn(la.width(), la.height(), |x, y| {
+                let [l, a] = la.get_pixel(x, y).0;
+                image::Luma([over_white(l, a)])
+            });
+            DynamicImage::ImageLuma8(gray)
+        }
+        _ => {
+            let rgba = image.to_rgba8();
+            let rgb = RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+                let [r, g, b, a] = rgba.get_pixel(x, y).0;
+                image::Rgb([over_white(r, a), over_white(g, a), over_white(b, a)])
+            });
+            DynamicImage::ImageRgb8(rgb)
+        }
+    }
+}
+
+fn over_white(value: u8, alpha: u8) -> u8 {
+    let v = u32::from(value) * u32::from(alpha) + 255 * (255 - u32::from(alpha));
+    ((v + 127) / 255) as u8
+}
+
+/// Resolution from a stated density: `per_unit` pixels per inch (`inch`
+/// true) or per centimetre. Implausible values give `None`.
+fn dpi_from_density(per_unit: f64, inch: bool) -> Option<u32> {
+    let dpi = if inch { per_unit } else { per_unit * 2.54 };
+    if dpi.is_finite() && (1.0..=100_000.0).contains(&dpi) {
+        Some(dpi.round() as u32)
+    } else {
+        None
     }
 }

@@ -1,0 +1,359 @@
+//! The scanned image of each PDF page, read with the `pdf` crate.
+//!
+//! The crate parses the file, the page tree and the image dictionaries, and
+//! hands over each image's stream bytes still encoded in the image filter
+//! (`raw_image_data`). The image filters are decoded here: DCT with `image`,
+//! Flate with `flate2` and our own predictor code, CCITT with `fax`, so that
+//! 1-bit Flate, `BlackIs1` and G3 work, which the crate's own decoding does
+//! not. Any panic inside the crate becomes [`DecodeError::Corrupt`].
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use image::DynamicImage;
+use pdf::enc::StreamFilter;
+use pdf::file::FileOptions;
+use pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
+
+use super::raster::{decode_jpeg, jpeg_info};
+use super::samples::{
+    decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
+};
+use super::{check_pages, check_pixels, DecodeError, Limits, Page};
+
+fn corrupt(detail: impl Into<String>) -> DecodeError {
+    DecodeError::Corrupt {
+        format: "PDF",
+        detail: detail.into(),
+    }
+}
+
+/// Decodes the scanned image of every page of a PDF.
+pub(super) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    match catch_unwind(AssertUnwindSafe(|| decode_document(bytes, limits))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown reason".into());
+            Err(corrupt(format!(
+                "the PDF reader stopped on a construct it cannot handle ({reason}); \
+                 print it to PDF again or rescan"
+            )))
+        }
+    }
+}
+
+/// Whether the bytes have an `/Encrypt` key (looked for when the parser fails,
+/// since the parser tries to decrypt before anything else).
+fn mentions_encrypt(bytes: &[u8]) -> bool {
+    bytes.windows(8).any(|w| w == b"/Encrypt")
+}
+
+fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    let file = match FileOptions::uncached()
+        .parse_options(ParseOptions::tolerant())
+        .load(bytes)
+    {
+        Ok(file) => file,
+        Err(_) if mentions_encrypt(bytes) => return Err(DecodeError::Encrypted),
+        Err(e) => return Err(corrupt(format!("the file cannot be read as PDF ({e})"))),
+    };
+    if file.trailer.encrypt_dict.is_some() {
+        return Err(DecodeError::Encrypted);
+    }
+    let count = file.num_pages() as usize;
+    check_pages(count, limits)?;
+    let resolver = file.resolver();
+    let mut pages = Vec::new();
+    for (index, page) in file.pages().enumerate() {
+        let number = index + 1;
+        let page = page.map_err(|e| corrupt(format!("page {number} cannot be read ({e})")))?;
+        let (candidates, broken) = page_images(&page, &resolver);
+        let Some(image) = candidates.into_iter().max_by_key(area) else {
+            if let Some(e) = broken {
+                return Err(corrupt(format!(
+                    "page {number}: an image cannot be read ({e})"
+                )));
+            }
+            // A page without a scan (a typed cover sheet, a blank separator).
+            continue;
+        };
+        let box_pt = page
+            .crop_box()
+            .ok()
+            .map(|r| ((r.right - r.left).abs(), (r.top - r.bottom).abs()));
+        let mut decoded = decode_image(&image, number, &resolver, limits)?;
+        decoded.dpi =
+            box_pt.and_then(|(w, h)| page_dpi(decoded.image.width(), decoded.image.height(), w, h));
+        let rotate = page.rotate.rem_euclid(360);
+        if rotate != 0 {
+            decoded.image = match rotate {
+                90 => decoded.image.rotate90(),
+                180 => decoded.image.rotate180(),
+                270 => decoded.image.rotate270(),
+                _ => decoded.image,
+            };
+            decoded.jpeg = None;
+        }
+        pages.push(decoded);
+    }
+    if pages.is_empty() {
+        return Err(DecodeError::NoImages);
+    }
+    Ok(pages)
+}
+
+/// Resolution from the image size and the page size in points, when both
+/// axes agree (within 5 %) on one value.
+fn page_dpi(px_w: u32, px_h: u32, pt_w: f32, pt_h: f32) -> Option<u32> {
+    if !(pt_w > 0.0 && pt_h > 0.0) {
+        return None;
+    }
+    let x = f64::from(px_w) * 72.0 / f64::from(pt_w);
+    let y = f64::from(px_h) * 72.0 / f64::from(pt_h);
+    ((x - y).abs() <= 0.05 * x.max(y))
+        .then(|| super::dpi_from_density(x, true))
+        .flatten()
+}
+
+/// The image XObjects of a page and of the Form XObjects it uses (one level
+/// deep), and the last error met reading one.
+fn page_images(
+    page: &pdf::object::Page,
+    resolver: &impl Resolve,
+) -> (Vec<RcRef<XObject>>, Option<String>) {
+    let mut images = Vec::new();
+    let mut broken = None;
+    let Ok(resources) = page.resources() else {
+        return (images, broken);
+    };
+    let mut forms = Vec::new();
+    collect(resources, resolver, &mut images, &mut forms, &mut broken);
+    for form in forms {
+        if let XObject::Form(f) = &*form {
+            if let Some(res) = &f.dict().resources {
+                collect(res, resolver, &mut images, &mut Vec::new(), &mut broken);
+            }
+        }
+    }
+    (images, broken)
+}
+
+fn collect(
+    resources: &Resources,
+    resolver: &impl Resolve,
+    images: &mut Vec<RcRef<XObject>>,
+    forms: &mut Vec<RcRef<XObject>>,
+    broken: &mut Option<String>,
+) {
+    for xref in resources.xobjects.values() {
+        match resolver.get(*xref) {
+            Ok(x) => match &*x {
+                XObject::Image(_) => images.push(x),
+                XObject::Form(_) => forms.push(x),
+                XObject::Postscript(_) => {}
+            },
+            Err(e) => *broken = Some(e.to_string()),
+        }
+    }
+}
+
+/// Declared pixel count of an image XObject (0 for anything else).
+fn area(x: &RcRef<XObject>) -> u64 {
+    match &**x {
+        XObject::Image(i) => u64::from(i.width) * u64::from(i.height),
+        _ => 0,
+    }
+}
+
+/// Decodes one image XObject of page `page`.
+fn decode_image(
+    xobject: &RcRef<XObject>,
+    page: usize,
+    resolver: &impl Resolve,
+    limits: &Limits,
+) -> Result<Page, DecodeError> {
+    let XObject::Image(image) = &**xobject else {
+        return Err(DecodeError::NoImages);
+    };
+    check_pixels(page, image.width.into(), image.height.into(), limits)?;
+    let unsupported = |feature: &str| DecodeError::Unsupported {
+        page,
+        feature: feature.to_string(),
+    };
+    // Refuse image codecs before their data is read.
+    for filter in image.inner.filters.iter() {
+        match filter {
+            StreamFilter::JPXDecode => return Err(unsupported("JPEG 2000 (JPXDecode)")),
+            StreamFilter::JBIG2Decode(_) => return Err(unsupported("JBIG2")),
+            _ => {}
+        }
+    }
+    let (data, filter) = image
+        .raw_image_data(resolver)
+        .map_err(|e| corrupt(format!("page {page}: the image data cannot be read ({e})")))?;
+    let decode = image.decode.as_deref();
+    let model = if image.image_mask {
+        ColorModel::Gray
+    } else {
+        color_model(image, page)?
+    };
+    let bpc = if image.image_mask {
+        1
+    } else {
+        match image.bits_per_component {
+            Some(b @ (1 | 2 | 4 | 8 | 16)) => b as u8,
+            None if matches!(filter, Some(StreamFilter::CCITTFaxDecode(_))) => 1,
+            None if matches!(filter, Some(StreamFilter::DCTDecode(_))) => 8,
+            other => {
+                return Err(corrupt(format!(
+                    "page {page}: the image states {other:?} bits per component"
+                )))
+            }
+        }
+    };
+    let samples = |data: &[u8]| -> Result<DynamicImage, DecodeError> {
+        to_image(&Samples {
+            width: image.width,
+            height: image.height,
+            bpc,
+            model: &model,
+            decode,
+            data,
+        })
+        .map_err(|e| corrupt(format!("page {page}: {e}")))
+    };
+    let expected = (image.width as usize * model.components() * usize::from(bpc)).div_ceil(8)
+        * image.height as usize;
+    let plain = |image: DynamicImage| Page {
+        image,
+        dpi: None,
+        jpeg: None,
+    };
+    match filter {
+        None => Ok(plain(samples(&data)?)),
+        Some(StreamFilter::FlateDecode(p)) => {
+            let colors = usize::try_from(p.n_components).unwrap_or(1).max(1);
+            let p_bpc = usize::try_from(p.bits_per_component).unwrap_or(8).max(1);
+            let columns = usize::try_from(p.columns).unwrap_or(1).max(1);
+            // Room for the PNG predictor's tag byte on every row.
+            let max = expected
+                .saturating_add(image.height as usize)
+                .saturating_add(1024);
+            let raw = inflate(&data, max);
+            if raw.is_empty() && !data.is_empty() {
+                return Err(corrupt(format!(
+                    "page {page}: the Flate image data is damaged"
+                )));
+            }
+            let plain_data = unpredict(raw, p.predictor, colors, p_bpc, columns)
+                .map_err(|e| unsupported(&format!("Flate {e}")))?;
+            Ok(plain(samples(&plain_data)?))
+        }
+        Some(StreamFilter::CCITTFaxDecode(p)) => {
+            let params = FaxParams {
+                k: p.k,
+                columns: p.columns,
+                rows: image.height,
+                black_is_1: p.black_is_1,
+                byte_align: p.encoded_byte_align,
+            };
+            let bits = decode_fax(&data, params, image.width).map_err(|e| match e {
+                FaxError::Unsupported(f) => unsupported(&f),
+                FaxError::Corrupt(d) => corrupt(format!("page {page}: {d}")),
+            })?;
+            if bpc != 1 || model.components() != 1 {
+                return Err(corrupt(format!(
+                    "page {page}: a CCITT image must have one 1-bit component"
+                )));
+            }
+            Ok(plain(samples(&bits)?))
+        }
+        Some(StreamFilter::DCTDecode(_)) => {
+            let mut decoded = decode_jpeg(&data, limits, page, false)?;
+            let info = jpeg_info(&data);
+            let components = info.map(|i| usize::from(i.components));
+            let inverted = decode.is_some_and(|d| d.first().is_some_and(|&v| v > 0.5));
+            if inverted {
+                decoded.image.invert();
+            }
+            // The raw bytes stand for the page only if the PDF draws them as
+            // a plain JPEG would be drawn.
+            let plain_color = matches!(
+                (&model, components),
+                (ColorModel::Gray, Some(1)) | (ColorModel::Rgb, Some(3))
+            );
+            if inverted || !plain_color {
+                decoded.jpeg = None;
+            }
+            decoded.dpi = None;
+            Ok(decoded)
+        }
+        Some(StreamFilter::JPXDecode) => Err(unsupported("JPEG 2000 (JPXDecode)")),
+        Some(StreamFilter::JBIG2Decode(_)) => Err(unsupported("JBIG2")),
+        Some(other) => Err(unsupported(&format!("the PDF image filter {other:?}"))),
+    }
+}
+
+/// The colour model of a (non-mask) image.
+fn color_model(image: &ImageXObject, page: usize) -> Result<ColorModel, DecodeError> {
+    match &image.color_space {
+        Some(cs) => model_of(cs, page, 2),
+        // Only JPX may omit it; a CCITT image without one is gray in practice.
+        None => Ok(ColorModel::Gray),
+    }
+}
+
+fn model_of(cs: &ColorSpace, page: usize, depth: u8) -> Result<ColorModel, DecodeError> {
+    let unsupported = |what: String| DecodeError::Unsupported {
+        page,
+        feature: what,
+    };
+    Ok(match cs {
+        ColorSpace::DeviceGray | ColorSpace::CalGray(_) => ColorModel::Gray,
+        ColorSpace::DeviceRGB | ColorSpace::CalRGB(_) => ColorModel::Rgb,
+        ColorSpace::DeviceCMYK | ColorSpace::CalCMYK(_) => ColorModel::Cmyk,
+        ColorSpace::Icc(icc) => match icc.components {
+            1 => ColorModel::Gray,
+            3 => ColorModel::Rgb,
+            4 => ColorModel::Cmyk,
+            n => {
+                return Err(unsupported(format!(
+                    "an ICC colour space with {n} components"
+                )))
+            }
+        },
+        ColorSpace::Separation(..) => ColorModel::Ink,
+        ColorSpace::Indexed(base, hival, lookup) if depth > 0 => {
+            let base = model_of(base, page, depth - 1)?;
+            if matches!(base, ColorModel::Indexed { .. }) {
+                return Err(unsupported("a nested Indexed colour space".into()));
+            }
+            ColorModel::Indexed {
+                base: Box::new(base),
+                hival: *hival,
+                lookup: lookup.to_vec(),
+            }
+        }
+        ColorSpace::Named(name) => {
+            return Err(unsupported(format!("the colour space /{}", name.as_str())))
+        }
+        ColorSpace::DeviceN { .. } => return Err(unsupported("a DeviceN colour space".into())),
+        other => {
+            return Err(unsupported(format!(
+                "the colour space {}",
+                short_name(other)
+            )))
+        }
+    })
+}
+
+fn short_name(cs: &ColorSpace) -> &'static str {
+    match cs {
+        ColorSpace::Pattern => "Pattern",
+        ColorSpace::Indexed(..) => "Indexed",
+        _ => "of this kind",
+    }
+}
