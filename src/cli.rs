@@ -400,7 +400,7 @@ fn services<Q, S>(config: &Config, queue: Arc<Q>, store: Arc<S>) -> Result<Servi
     crate::ocr::check_engine(&config.pipeline.ocr)?;
     let signer = Signer::load_or_create(&config.keys_dir(), &config.office)
         .context("cannot load or create the office's signing key")?;
-    let fonts = FontSet::discover().context("cannot find fonts for result documents")?;
+    let fonts = FontSet::find().context("cannot find fonts for result documents")?;
     Ok(Services {
         queue,
         store,

@@ -1,49 +1,341 @@
 //! The result PDF: the scanned pages with an invisible text layer, then a
 //! certificate page that prints the record and states what the document is; the
 //! signed manifest is attached as an embedded file.
+//!
+//! Each scanned page becomes a PDF page of the scan's physical size (from its
+//! pixels and resolution), the image filling it, and every OCR word drawn
+//! invisibly (`3 Tr`) over its box, so the page can be searched, selected and
+//! read by `pdftotext`. The certificate page is A4 and prints exactly
+//! [`certificate_lines`], one text object per line, with a square
+//! ([`QR_AREA`]) left empty for the QR seal.
+//!
+//! The bytes [`render`] returns end with a complete cross-reference table and
+//! trailer, so a PDF signature can be added as an incremental update.
+
+mod certificate;
+
+use std::path::{Path, PathBuf};
 
 use crate::decode::Page;
 use crate::ocr::OcrPage;
+use crate::pdfdoc::{Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError};
 use crate::seal::Manifest;
 
-/// Fonts for result documents.
-#[derive(Debug, Clone, Default)]
-pub struct FontSet {}
+pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
+
+/// The name the signed manifest is attached under.
+pub const MANIFEST_ATTACHMENT: &str = "manifest.json";
+
+/// Resolution assumed for a page whose file states none.
+pub const DEFAULT_DPI: u32 = 300;
+
+/// The largest page side a PDF reader must support, in points (200 inches).
+const MAX_PAGE_SIDE: f32 = 14_400.0;
+
+/// Default places of the regular font, with the Debian package of each.
+const REGULAR_FONTS: &[(&str, &str)] = &[
+    (
+        "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+        "fonts-noto-core",
+    ),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+        "fonts-dejavu-core",
+    ),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "fonts-dejavu-core",
+    ),
+];
+
+/// Default places of the bold font, with the Debian package of each.
+const BOLD_FONTS: &[(&str, &str)] = &[
+    (
+        "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
+        "fonts-noto-core",
+    ),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
+        "fonts-dejavu-core",
+    ),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "fonts-dejavu-core",
+    ),
+];
+
+/// The fonts of the result PDF: a regular face for values, statements and the
+/// invisible text layer, and a bold face for headings and labels. Both must cover
+/// Vietnamese. Load once and share (cloning is cheap).
+#[derive(Debug, Clone)]
+pub struct FontSet {
+    /// The regular face.
+    pub regular: FontFile,
+    /// The bold face.
+    pub bold: FontFile,
+}
 
 impl FontSet {
-    /// Finds the default fonts on this machine.
-    pub fn discover() -> Result<FontSet, RenderError> {
-        Ok(FontSet {})
+    /// Loads the two TrueType fonts at these paths.
+    pub fn load(regular: &Path, bold: &Path) -> Result<FontSet, FontError> {
+        Ok(FontSet {
+            regular: FontFile::open(regular)?,
+            bold: FontFile::open(bold)?,
+        })
+    }
+
+    /// Loads Noto Serif (Debian `fonts-noto-core`), or else DejaVu
+    /// (`fonts-dejavu-core`), from their usual places.
+    pub fn find() -> Result<FontSet, FontError> {
+        Ok(FontSet {
+            regular: find_font("regular", REGULAR_FONTS)?,
+            bold: find_font("bold", BOLD_FONTS)?,
+        })
     }
 }
 
-/// Errors of rendering.
+fn find_font(
+    role: &'static str,
+    candidates: &[(&str, &'static str)],
+) -> Result<FontFile, FontError> {
+    for (path, _) in candidates {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            return FontFile::open(&path);
+        }
+    }
+    Err(FontError::NotInstalled {
+        role,
+        tried: candidates
+            .iter()
+            .map(|(p, _)| *p)
+            .collect::<Vec<_>>()
+            .join(", "),
+        package: candidates.first().map_or("fonts-noto-core", |(_, pkg)| pkg),
+    })
+}
+
+/// Why a result PDF could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// Not implemented.
-    #[error("rendering is not available: {0}")]
-    Unavailable(String),
+    /// There are no scanned pages.
+    #[error("nothing to render: the document has no pages")]
+    NoPages,
+    /// The page images and OCR results do not pair up.
+    #[error(
+        "{pages} page images but {ocr} OCR results; every page needs its OCR result \
+         (an empty one for a blank page)"
+    )]
+    OcrMismatch {
+        /// Page images given.
+        pages: usize,
+        /// OCR results given.
+        ocr: usize,
+    },
+    /// The record is too long for one certificate page.
+    #[error(
+        "the record does not fit on one certificate page even in the smallest type; \
+         its longest value is field {field} ({chars} characters): check it in review"
+    )]
+    CertificateTooLong {
+        /// The field with the longest value.
+        field: String,
+        /// That value's length in characters.
+        chars: usize,
+    },
+    /// A font could not be used.
+    #[error(transparent)]
+    Font(#[from] FontError),
+    /// The PDF could not be written.
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
 }
 
 /// What goes into a result PDF.
+#[derive(Debug, Clone, Copy)]
 pub struct RenderInput<'a> {
-    /// The scanned pages.
+    /// The scanned pages, in order.
     pub pages: &'a [Page],
-    /// Their text.
+    /// The OCR result of each page, in the same order.
     pub ocr: &'a [OcrPage],
-    /// The manifest.
+    /// The manifest the certificate page prints.
     pub manifest: &'a Manifest,
-    /// The signed manifest bytes to attach.
+    /// The signed manifest JSON, attached as [`MANIFEST_ATTACHMENT`].
     pub attachment: &'a [u8],
 }
 
-/// Renders the result PDF.
-pub fn render(input: &RenderInput, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
-    let _ = (input, fonts);
-    Err(RenderError::Unavailable("stub".into()))
+/// The text lines the certificate page prints, in order, derived only from the
+/// manifest; `docseal verify` compares these with
+/// [`crate::pdfdoc::page_text`] of the last page.
+pub fn certificate_lines(m: &Manifest) -> Vec<String> {
+    certificate::blocks(m).iter().map(|b| b.line()).collect()
 }
 
-/// The lines the certificate page prints.
-pub fn certificate_lines(m: &Manifest) -> Vec<String> {
-    vec![m.document_id.clone()]
+/// The page size in points of a scanned page, from its pixels and resolution.
+fn page_size(page: &Page, ocr: &OcrPage) -> (f32, f32) {
+    let plausible = |d: u32| (50..=2400).contains(&d);
+    let dpi = page
+        .dpi
+        .filter(|&d| plausible(d))
+        .or(Some(ocr.dpi).filter(|&d| plausible(d)))
+        .unwrap_or(DEFAULT_DPI) as f32;
+    let (w, h) = (
+        page.image.width().max(1) as f32,
+        page.image.height().max(1) as f32,
+    );
+    let (mut pw, mut ph) = (w * 72.0 / dpi, h * 72.0 / dpi);
+    let shrink = (MAX_PAGE_SIDE / pw).min(MAX_PAGE_SIDE / ph).min(1.0);
+    pw *= shrink;
+    ph *= shrink;
+    (pw, ph)
 }
+
+/// The invisible text layer of one page: each OCR line one text object, each
+/// word at its box, scaled horizontally to the box's width.
+fn text_layer(
+    c: &mut Content,
+    font: &mut crate::pdfdoc::UnicodeFont<'_>,
+    ocr: &OcrPage,
+    size: (f32, f32),
+    image: (u32, u32),
+) {
+    let (pw, ph) = size;
+    let (ow, oh) = if ocr.width > 0 && ocr.height > 0 {
+        (ocr.width, ocr.height)
+    } else {
+        image
+    };
+    let sx = pw / ow.max(1) as f32;
+    let sy = ph / oh.max(1) as f32;
+    // The em box from descender to ascender covers the line's box.
+    let em = (font.ascent() - font.descent()) / 1000.0;
+    let descent = -font.descent() / 1000.0;
+    for line in &ocr.lines {
+        let words: Vec<_> = line
+            .words
+            .iter()
+            .filter(|w| !w.text.trim().is_empty())
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        let bbox = line.bbox();
+        let box_h = bbox.height().max(1) as f32 * sy;
+        let font_size = (box_h / em).max(0.5);
+        let baseline = ph - bbox.y1 as f32 * sy + descent * font_size;
+        c.begin_text();
+        c.render_mode(3);
+        c.font("F1", font_size);
+        for (i, w) in words.iter().enumerate() {
+            let text = w.text.trim();
+            let natural = font.width(text, font_size);
+            let box_w = w.bbox.width().max(1) as f32 * sx;
+            let scale = if natural > 0.0 {
+                (box_w / natural * 100.0).clamp(1.0, 5000.0)
+            } else {
+                100.0
+            };
+            c.horizontal_scale(scale);
+            c.text_at(w.bbox.x0 as f32 * sx, baseline);
+            if i + 1 < words.len() {
+                c.show(font, &format!("{text} "));
+            } else {
+                c.show(font, text);
+            }
+        }
+        c.end_text();
+    }
+}
+
+/// Makes the result PDF: scanned pages with their text layers, the certificate
+/// page, and the signed manifest attached. Deterministic: the same input and
+/// fonts give the same bytes.
+pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, RenderError> {
+    if input.pages.is_empty() {
+        return Err(RenderError::NoPages);
+    }
+    if input.pages.len() != input.ocr.len() {
+        return Err(RenderError::OcrMismatch {
+            pages: input.pages.len(),
+            ocr: input.ocr.len(),
+        });
+    }
+    let m = input.manifest;
+    let mut b = PdfBuilder::new();
+    let regular = b.add_font(&fonts.regular)?;
+    let bold = b.add_font(&fonts.bold)?;
+
+    for (page, ocr) in input.pages.iter().zip(input.ocr) {
+        let size = page_size(page, ocr);
+        let image = match page.jpeg.as_deref().and_then(|j| b.add_jpeg(j)) {
+            Some(img) => img,
+            None => b.add_pixels(&page.image),
+        };
+        let mut c = Content::new();
+        c.image("Im1", 0.0, 0.0, size.0, size.1);
+        text_layer(
+            &mut c,
+            b.font(regular),
+            ocr,
+            size,
+            (page.image.width(), page.image.height()),
+        );
+        b.add_page(size.0, size.1, c, &[("F1", regular)], &[("Im1", image)]);
+    }
+
+    let content = certificate_content(&mut b, m, regular, bold)?;
+    b.add_page(
+        PAGE_WIDTH,
+        PAGE_HEIGHT,
+        content,
+        &[("F1", regular), ("F2", bold)],
+        &[],
+    );
+
+    b.attach(&Attachment {
+        name: MANIFEST_ATTACHMENT,
+        media_type: "application/json",
+        description: "Signed manifest / Bản kê khai đã ký",
+        data: input.attachment,
+    });
+    b.set_info(Info {
+        title: Some(format!("{} – {}", certificate::title(m), m.document_id)),
+        subject: Some(
+            "Bản điện tử chuyển đổi từ bản giấy / Electronic copy converted from a paper original"
+                .into(),
+        ),
+        producer: Some(m.pipeline_version.clone()),
+        creation_date: certificate::pdf_date(&m.issued_at),
+        lang: Some("vi-VN".into()),
+    });
+    Ok(b.finish()?)
+}
+
+fn certificate_content(
+    b: &mut PdfBuilder<'_>,
+    m: &Manifest,
+    regular: FontId,
+    bold: FontId,
+) -> Result<Content, RenderError> {
+    let blocks = certificate::blocks(m);
+    let (regular_font, bold_font) = b.font_pair(regular, bold);
+    let mut fonts = certificate::Fonts {
+        regular: regular_font,
+        regular_name: "F1",
+        bold: bold_font,
+        bold_name: "F2",
+    };
+    certificate::layout(&blocks, &mut fonts).ok_or_else(|| {
+        let (field, chars) = m
+            .record
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string().chars().count()))
+            .max_by_key(|(_, n)| *n)
+            .unwrap_or_default();
+        RenderError::CertificateTooLong { field, chars }
+    })
+}
+
+#[cfg(test)]
+mod tests;

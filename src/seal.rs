@@ -65,8 +65,6 @@ pub const TRUST_FORMAT: &str = "docseal-trust/1";
 pub const SIGNING_KEY_FILE: &str = "signing.key";
 /// File name of the trust file inside the keys directory.
 pub const TRUST_FILE: &str = "trust.json";
-/// Name of the signed manifest attached to result PDFs.
-pub const ATTACHMENT_NAME: &str = "manifest.json";
 
 /// Errors of sealing and key handling. Messages never contain key material.
 #[derive(Debug, thiserror::Error)]

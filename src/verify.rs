@@ -212,7 +212,7 @@ pub fn verify_file(path: &Path, trust_path: &Path, source: Option<&Path>) -> Rep
 /// Verifies result PDF bytes against a trust list.
 pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
     let mut r = Report::new(name);
-    let attachment = match pdfdoc::read_attachment(pdf, seal::ATTACHMENT_NAME) {
+    let attachment = match pdfdoc::read_attachment(pdf, crate::render::MANIFEST_ATTACHMENT) {
         Ok(Some(a)) => a,
         Ok(None) => {
             r.push(
@@ -357,7 +357,7 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
 fn page_count(pdf: &[u8]) -> Result<usize, pdfdoc::PdfError> {
     lopdf::Document::load_mem(pdf)
         .map(|d| d.get_pages().len())
-        .map_err(|e| pdfdoc::PdfError::Parse(e.to_string()))
+        .map_err(pdfdoc::PdfError::Parse)
 }
 
 fn summary(m: &Manifest) -> DocumentSummary {
