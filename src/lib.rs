@@ -21,6 +21,7 @@
 //! - [`extract`]: fields of a classified document, normalized and validated.
 //! - [`seal`]: the manifest, its canonical bytes and its Ed25519 signature; keys.
 //! - [`pki`]: X.509 certificates of the issuing office (Ed25519 root and signing certificate).
+//! - [`pdfsign`]: the PDF signature (PAdES B-B, Ed25519 per ISO 32002): sign and verify.
 //! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
 //! - [`verify`]: offline verification of a result document.
@@ -42,6 +43,7 @@ pub mod extract;
 pub mod normalize;
 pub mod ocr;
 pub mod pdfdoc;
+pub mod pdfsign;
 pub mod pipeline;
 pub mod pki;
 pub mod prepare;
