@@ -1342,6 +1342,29 @@ mod tests {
     }
 
     #[test]
+    fn a_second_signature_joins_the_form_and_the_first_reports_the_update() {
+        let o = office(1);
+        let (_, once) = signed(&o, false);
+        let twice = sign_pdf(&once, &o.key, &o.cert, &o.root, SIGNED_AT + 60, "r", "l").unwrap();
+        assert!(twice.starts_with(&once));
+        let first = verify_pdf(&twice, std::slice::from_ref(&o.root)).unwrap();
+        assert_eq!(first.signing_time, SIGNED_AT);
+        assert_eq!(
+            first.coverage,
+            Coverage::UpdatedAfterSigning {
+                appended_bytes: twice.len() - once.len()
+            }
+        );
+        let doc = lopdf::Document::load_mem(&twice).unwrap();
+        let form = deref_dict(&doc, doc.catalog().unwrap().get(b"AcroForm").unwrap()).unwrap();
+        let fields = form.get(b"Fields").unwrap().as_array().unwrap();
+        assert_eq!(
+            top_level_names(&doc, fields),
+            [b"Signature1".to_vec(), b"Signature2".to_vec()]
+        );
+    }
+
+    #[test]
     fn pdf_dates_round_trip() {
         assert_eq!(pdf_date(SIGNED_AT), "D:20240705093000Z");
         assert_eq!(parse_pdf_date(b"D:20240705093000Z"), Some(SIGNED_AT));
