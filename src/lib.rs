@@ -20,6 +20,9 @@
 //! - [`classify`]: which document type a page is, or `unknown`, and why.
 //! - [`extract`]: fields of a classified document, normalized and validated.
 //! - [`seal`]: the manifest, its canonical bytes and its Ed25519 signature; keys.
+//! - [`pki`]: X.509 certificates of the issuing office (Ed25519 root and signing certificate).
+//! - [`pdfsign`]: the PDF signature (PAdES B-B, Ed25519 per ISO 32002): sign and verify.
+//! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
 //! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
 //! - [`verify`]: offline verification of a result document.
@@ -41,8 +44,11 @@ pub mod extract;
 pub mod normalize;
 pub mod ocr;
 pub mod pdfdoc;
+pub mod pdfsign;
 pub mod pipeline;
+pub mod pki;
 pub mod prepare;
+pub mod qrseal;
 pub mod queue;
 pub mod render;
 pub mod samples;

@@ -1,0 +1,521 @@
+//! X.509 certificates for the issuing office, Ed25519 throughout: a
+//! self-signed root per office and the document-signing certificate it issues,
+//! with DER and PEM export and import and the checks a verifier needs.
+
+use std::time::Duration;
+
+use der::asn1::{
+    Any, BitString, GeneralizedTime, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec,
+    UtcTime, Utf8StringRef,
+};
+use der::pem::LineEnding;
+use der::{DateTime, Decode, DecodePem, Encode, EncodePem};
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
+use sha2::{Digest, Sha256};
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::certificate::{TbsCertificate, Version};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::time::{Time, Validity};
+
+pub use x509_cert::Certificate;
+
+use crate::seal::Signer;
+
+/// The Ed25519 algorithm (RFC 8410).
+pub const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ID_AT_COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+const ID_AT_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const ID_AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+
+/// Errors of issuing, reading and checking certificates.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    /// A certificate could not be encoded (a name or time out of range).
+    #[error("the certificate cannot be encoded: {0}")]
+    Encode(#[source] der::Error),
+    /// Bytes that should hold a certificate do not.
+    #[error("not a valid X.509 certificate ({format}): {source}")]
+    Parse {
+        /// `DER` or `PEM`.
+        format: &'static str,
+        /// What the decoder found.
+        #[source]
+        source: der::Error,
+    },
+    /// The validity period is empty or outside what X.509 can express.
+    #[error(
+        "the validity period {not_before}..{not_after} (Unix seconds) is empty or out of range"
+    )]
+    BadValidity {
+        /// Start, Unix seconds.
+        not_before: i64,
+        /// End, Unix seconds.
+        not_after: i64,
+    },
+    /// The certificate's key is not an Ed25519 public key.
+    #[error("the certificate for {subject} does not hold an Ed25519 public key")]
+    NotEd25519 {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The certificate names another issuer than the one it is checked against.
+    #[error("the certificate for {subject} was issued by {issuer}, not by {expected}")]
+    WrongIssuer {
+        /// The certificate's subject.
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// The issuer it was checked against.
+        expected: String,
+    },
+    /// The issuer's signature on the certificate does not verify.
+    #[error("the signature on the certificate for {subject} does not verify with the key of {issuer}: it was altered or issued by someone else")]
+    BadSignature {
+        /// The certificate's subject.
+        subject: String,
+        /// The issuer it was checked against.
+        issuer: String,
+    },
+    /// The issuer is not a certification authority.
+    #[error("{issuer} is not a certification authority (basicConstraints CA:true and keyCertSign are required)")]
+    NotCa {
+        /// The issuer.
+        issuer: String,
+    },
+}
+
+/// The certificate's subject, RFC 4514 form (`CN=...,O=...,C=VN`).
+pub fn subject(cert: &Certificate) -> String {
+    cert.tbs_certificate.subject.to_string()
+}
+
+/// The certificate's issuer, RFC 4514 form.
+pub fn issuer(cert: &Certificate) -> String {
+    cert.tbs_certificate.issuer.to_string()
+}
+
+/// The certificate's validity as Unix seconds, inclusive.
+pub fn validity(cert: &Certificate) -> (i64, i64) {
+    let v = &cert.tbs_certificate.validity;
+    (unix(v.not_before), unix(v.not_after))
+}
+
+/// Whether the certificate was valid at `at` (Unix seconds).
+pub fn is_valid_at(cert: &Certificate, at: i64) -> bool {
+    let (nb, na) = validity(cert);
+    nb <= at && at <= na
+}
+
+fn unix(t: Time) -> i64 {
+    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The certificate's Ed25519 public key.
+pub fn public_key(cert: &Certificate) -> Result<VerifyingKey, PkiError> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    let not_ed = || PkiError::NotEd25519 {
+        subject: subject(cert),
+    };
+    if spki.algorithm.oid != ID_ED25519 {
+        return Err(not_ed());
+    }
+    let raw: [u8; 32] = spki
+        .subject_public_key
+        .as_bytes()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(not_ed)?;
+    VerifyingKey::from_bytes(&raw).map_err(|_| not_ed())
+}
+
+/// The key identifier docseal puts in SubjectKeyIdentifier: the leftmost 160
+/// bits of the SHA-256 of the public key (RFC 7093, method 1).
+pub fn key_identifier(public: &VerifyingKey) -> Vec<u8> {
+    Sha256::digest(public.as_bytes())[..20].to_vec()
+}
+
+/// DER bytes of a certificate.
+pub fn to_der(cert: &Certificate) -> Result<Vec<u8>, PkiError> {
+    cert.to_der().map_err(PkiError::Encode)
+}
+
+/// PEM text of a certificate (`-----BEGIN CERTIFICATE-----`).
+pub fn to_pem(cert: &Certificate) -> Result<String, PkiError> {
+    cert.to_pem(LineEnding::LF).map_err(PkiError::Encode)
+}
+
+/// A certificate from DER bytes.
+pub fn from_der(bytes: &[u8]) -> Result<Certificate, PkiError> {
+    Certificate::from_der(bytes).map_err(|source| PkiError::Parse {
+        format: "DER",
+        source,
+    })
+}
+
+/// A certificate from PEM text.
+pub fn from_pem(text: &str) -> Result<Certificate, PkiError> {
+    Certificate::from_pem(text).map_err(|source| PkiError::Parse {
+        format: "PEM",
+        source,
+    })
+}
+
+/// Issues the office's self-signed root: CA:true, keyCertSign and cRLSign,
+/// valid from `not_before` to `not_after` (Unix seconds). Deterministic.
+pub fn issue_root(
+    office: &str,
+    key: &Signer,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
+    let name = office_name(office, "Root CA")?;
+    let public = key.verifying_key();
+    let ski = key_identifier(&public);
+    let extensions = vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+            &name,
+        )?,
+        extension(
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            &name,
+        )?,
+        extension(&subject_key_id(&ski)?, &name)?,
+    ];
+    build(
+        key,
+        name.clone(),
+        name,
+        &public,
+        not_before,
+        not_after,
+        extensions,
+    )
+}
+
+/// Issues the document-signing certificate for `signing_public_key` under the
+/// office's root: CA:false, digitalSignature and nonRepudiation, with
+/// authority and subject key identifiers. Deterministic.
+pub fn issue_signing_cert(
+    office: &str,
+    root_key: &Signer,
+    root_cert: &Certificate,
+    signing_public_key: &VerifyingKey,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
+    let name = office_name(office, "Document Signing")?;
+    let issuer = root_cert.tbs_certificate.subject.clone();
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(
+            OctetString::new(key_identifier(&root_key.verifying_key()))
+                .map_err(PkiError::Encode)?,
+        ),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    };
+    let extensions = vec![
+        extension(
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+            &name,
+        )?,
+        extension(
+            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            &name,
+        )?,
+        extension(&aki, &name)?,
+        extension(&subject_key_id(&key_identifier(signing_public_key))?, &name)?,
+    ];
+    build(
+        root_key,
+        issuer,
+        name,
+        signing_public_key,
+        not_before,
+        not_after,
+        extensions,
+    )
+}
+
+/// Checks that `cert` was issued by `issuer_cert`: names match, the issuer is
+/// a CA, and the issuer's key verifies the certificate's signature.
+pub fn verify_issued_by(cert: &Certificate, issuer_cert: &Certificate) -> Result<(), PkiError> {
+    if cert.tbs_certificate.issuer != issuer_cert.tbs_certificate.subject {
+        return Err(PkiError::WrongIssuer {
+            subject: subject(cert),
+            issuer: issuer(cert),
+            expected: subject(issuer_cert),
+        });
+    }
+    if !is_ca(issuer_cert) {
+        return Err(PkiError::NotCa {
+            issuer: subject(issuer_cert),
+        });
+    }
+    let bad = || PkiError::BadSignature {
+        subject: subject(cert),
+        issuer: subject(issuer_cert),
+    };
+    if cert.signature_algorithm.oid != ID_ED25519 {
+        return Err(bad());
+    }
+    let key = public_key(issuer_cert)?;
+    let tbs = cert.tbs_certificate.to_der().map_err(PkiError::Encode)?;
+    let sig: [u8; 64] = cert
+        .signature
+        .as_bytes()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    key.verify(&tbs, &Signature::from_bytes(&sig))
+        .map_err(|_| bad())
+}
+
+/// Whether the certificate is a CA allowed to sign certificates.
+pub fn is_ca(cert: &Certificate) -> bool {
+    let ca = matches!(
+        cert.tbs_certificate.get::<BasicConstraints>(),
+        Ok(Some((_, bc))) if bc.ca
+    );
+    let cert_sign = match cert.tbs_certificate.get::<KeyUsage>() {
+        Ok(Some((_, ku))) => ku.key_cert_sign(),
+        Ok(None) => true,
+        Err(_) => false,
+    };
+    ca && cert_sign
+}
+
+/// Whether the certificate may sign documents (digitalSignature or
+/// nonRepudiation, when it says).
+pub fn may_sign_documents(cert: &Certificate) -> bool {
+    match cert.tbs_certificate.get::<KeyUsage>() {
+        Ok(Some((_, ku))) => ku.digital_signature() || ku.non_repudiation(),
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}
+
+fn build(
+    signer: &Signer,
+    issuer: Name,
+    subject: Name,
+    public: &VerifyingKey,
+    not_before: i64,
+    not_after: i64,
+    extensions: Vec<Extension>,
+) -> Result<Certificate, PkiError> {
+    let bad_validity = || PkiError::BadValidity {
+        not_before,
+        not_after,
+    };
+    if not_after <= not_before {
+        return Err(bad_validity());
+    }
+    let validity = Validity {
+        not_before: x509_time(not_before).ok_or_else(bad_validity)?,
+        not_after: x509_time(not_after).ok_or_else(bad_validity)?,
+    };
+    let algorithm = AlgorithmIdentifierOwned {
+        oid: ID_ED25519,
+        parameters: None,
+    };
+    let serial = serial_number(&subject, public, not_before)?;
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial,
+        signature: algorithm.clone(),
+        issuer,
+        validity,
+        subject,
+        subject_public_key_info: SubjectPublicKeyInfoOwned {
+            algorithm: algorithm.clone(),
+            subject_public_key: BitString::from_bytes(public.as_bytes())
+                .map_err(PkiError::Encode)?,
+        },
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    let tbs_der = tbs.to_der().map_err(PkiError::Encode)?;
+    let signature = signer.sign(&tbs_der);
+    Ok(Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: algorithm,
+        signature: BitString::from_bytes(&signature.to_bytes()).map_err(PkiError::Encode)?,
+    })
+}
+
+/// A positive 128-bit serial derived from what the certificate is about, so
+/// that issuing is deterministic and two different certificates differ.
+fn serial_number(
+    subject: &Name,
+    public: &VerifyingKey,
+    not_before: i64,
+) -> Result<SerialNumber, PkiError> {
+    let mut h = Sha256::new();
+    h.update(b"docseal/certificate-serial\0");
+    h.update(subject.to_der().map_err(PkiError::Encode)?);
+    h.update(public.as_bytes());
+    h.update(not_before.to_be_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&h.finalize()[..16]);
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    SerialNumber::new(&bytes).map_err(PkiError::Encode)
+}
+
+/// UTCTime through 2049, GeneralizedTime after (RFC 5280, 4.1.2.5).
+fn x509_time(unix_seconds: i64) -> Option<Time> {
+    let secs = u64::try_from(unix_seconds).ok()?;
+    let dt = DateTime::from_unix_duration(Duration::from_secs(secs)).ok()?;
+    if dt.year() < 2050 {
+        UtcTime::from_date_time(dt).ok().map(Time::UtcTime)
+    } else {
+        Some(Time::GeneralTime(GeneralizedTime::from_date_time(dt)))
+    }
+}
+
+fn office_name(office: &str, role: &str) -> Result<Name, PkiError> {
+    let country = Any::encode_from(&PrintableStringRef::new("VN").map_err(PkiError::Encode)?)
+        .map_err(PkiError::Encode)?;
+    let org = Any::encode_from(&Utf8StringRef::new(office).map_err(PkiError::Encode)?)
+        .map_err(PkiError::Encode)?;
+    let cn_text = format!("{office} {role}");
+    let cn = Any::encode_from(&Utf8StringRef::new(&cn_text).map_err(PkiError::Encode)?)
+        .map_err(PkiError::Encode)?;
+    let rdn = |oid, value| -> Result<RelativeDistinguishedName, PkiError> {
+        let set = SetOfVec::try_from(vec![AttributeTypeAndValue { oid, value }])
+            .map_err(PkiError::Encode)?;
+        Ok(RelativeDistinguishedName(set))
+    };
+    Ok(RdnSequence(vec![
+        rdn(ID_AT_COUNTRY, country)?,
+        rdn(ID_AT_ORGANIZATION, org)?,
+        rdn(ID_AT_COMMON_NAME, cn)?,
+    ]))
+}
+
+fn subject_key_id(id: &[u8]) -> Result<SubjectKeyIdentifier, PkiError> {
+    Ok(SubjectKeyIdentifier(
+        OctetString::new(id).map_err(PkiError::Encode)?,
+    ))
+}
+
+fn extension<T: AsExtension>(ext: &T, subject: &Name) -> Result<Extension, PkiError> {
+    ext.to_extension(subject, &[]).map_err(PkiError::Encode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFICE: &str = "UBND phường Bến Nghé, TP. Hồ Chí Minh";
+    const T2024: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
+    const T2034: i64 = 2_019_686_400; // 2034-01-01T00:00:00Z
+
+    fn chain() -> (Signer, Certificate, Signer, Certificate) {
+        let root_key = Signer::from_secret(&[1u8; 32]);
+        let root = issue_root(OFFICE, &root_key, T2024, T2034 + 3600 * 24 * 365 * 20).unwrap();
+        let signing_key = Signer::from_secret(&[2u8; 32]);
+        let cert = issue_signing_cert(
+            OFFICE,
+            &root_key,
+            &root,
+            &signing_key.verifying_key(),
+            T2024,
+            T2034,
+        )
+        .unwrap();
+        (root_key, root, signing_key, cert)
+    }
+
+    #[test]
+    fn the_chain_verifies_and_round_trips() {
+        let (_, root, signing_key, cert) = chain();
+        verify_issued_by(&root, &root).unwrap();
+        verify_issued_by(&cert, &root).unwrap();
+        assert!(is_ca(&root));
+        assert!(!is_ca(&cert));
+        assert!(may_sign_documents(&cert));
+        assert_eq!(public_key(&cert).unwrap(), signing_key.verifying_key());
+        assert_eq!(validity(&cert), (T2024, T2034));
+        assert!(is_valid_at(&cert, T2024 + 1) && !is_valid_at(&cert, T2034 + 1));
+        assert!(subject(&cert).contains("CN=UBND phường Bến Nghé"));
+        assert_eq!(issuer(&cert), subject(&root));
+        let der = to_der(&cert).unwrap();
+        assert_eq!(from_der(&der).unwrap(), cert);
+        let pem = to_pem(&root).unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(from_pem(&pem).unwrap(), root);
+        // Issuing is deterministic.
+        assert_eq!(to_der(&chain().3).unwrap(), der);
+    }
+
+    #[test]
+    fn a_foreign_or_altered_certificate_does_not_verify() {
+        let (_, root, _, cert) = chain();
+        let other_key = Signer::from_secret(&[9u8; 32]);
+        let other_root = issue_root(OFFICE, &other_key, T2024, T2034).unwrap();
+        assert!(matches!(
+            verify_issued_by(&cert, &other_root),
+            Err(PkiError::BadSignature { .. })
+        ));
+        let mut altered = cert.clone();
+        altered.tbs_certificate.validity.not_after = x509_time(T2034 + 1).unwrap();
+        assert!(matches!(
+            verify_issued_by(&altered, &root),
+            Err(PkiError::BadSignature { .. })
+        ));
+        assert!(matches!(
+            verify_issued_by(&root, &cert),
+            Err(PkiError::WrongIssuer { .. })
+        ));
+        assert!(from_der(b"not a certificate").is_err());
+        assert!(matches!(
+            issue_root(OFFICE, &other_key, T2034, T2024),
+            Err(PkiError::BadValidity { .. })
+        ));
+    }
+
+    #[test]
+    fn openssl_parses_both_certificates() {
+        let (_, root, _, cert) = chain();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, c) in [("root.pem", &root), ("signing.pem", &cert)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, to_pem(c).unwrap()).unwrap();
+            let out = std::process::Command::new("openssl")
+                .args(["x509", "-text", "-noout", "-in"])
+                .arg(&path)
+                .output()
+                .expect("openssl must be installed");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "openssl rejected {name}: {text}");
+            assert!(text.contains("ED25519"), "{text}");
+            assert!(text.contains("Subject Key Identifier"), "{text}");
+        }
+        let out = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(dir.path().join("root.pem"))
+            .arg("-attime")
+            .arg((T2024 + 3600).to_string())
+            .arg(dir.path().join("signing.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
