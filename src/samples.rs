@@ -1,28 +1,638 @@
 //! The synthetic scan generator: documents of every type with ground truth.
+//!
+//! [`generate`] writes `count` scans, `NNNN_<doc_type>.<ext>`, each with its
+//! ground truth `NNNN_<doc_type>.truth.json` holding the normalized record
+//! (`{"doc_type": ..., "fields": {...}}`, empty fields for `unknown` pages).
+//! The eight contract types come in rotation with one page in nine that is none
+//! of them: another administrative paper with the same national header and
+//! look-alike labels. Scans rotate through PNG, JPEG, two-page CCITT G4 TIFF and
+//! image-only PDF. With `degrade`, each page also gets a random mix of what
+//! scanning does to paper: skew, quarter turns, low resolution, heavy JPEG,
+//! blur, speckles, yellowed paper, a red seal over the text, and layout
+//! variants (stacked labels, paired fields, shuffled order).
+//!
+//! Every document draws from its own random stream, derived from the seed and
+//! its index, so output is byte-identical for a seed whatever the thread count.
+//!
+//! - `content`: values, how they are printed, and the truth.
+//! - `draw`: fonts, page layout and text rasterization.
+//! - `degrade`: skew, rotation, blur, speckles, paper tint, seal.
+//! - `encode`: PNG, JPEG, G4 TIFF and PDF containers.
+
+mod content;
+mod degrade;
+mod draw;
+mod encode;
 
 use std::path::{Path, PathBuf};
 
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+
+use crate::schema::DocType;
+use content::{Item, Kind};
+use degrade::Raster;
+use draw::{EntryLayout, Fonts, Look};
+use encode::{Bilevel, PdfPage};
+
 /// What to generate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleOptions {
-    /// Number of documents.
+    /// How many documents.
     pub count: usize,
-    /// Random seed.
+    /// The seed; the same seed gives byte-identical files.
     pub seed: u64,
-    /// Degrade the scans.
+    /// Apply scanning defects and layout variants.
     pub degrade: bool,
 }
 
-/// Errors of the generator.
+/// Why samples could not be generated.
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
-    /// Not implemented.
-    #[error("not available")]
-    Unavailable,
+    /// A font file the pages are drawn with cannot be read.
+    #[error("cannot read font {path}: {source}; install the Debian package `{package}`")]
+    FontMissing {
+        /// The font file.
+        path: PathBuf,
+        /// The Debian package that provides it.
+        package: &'static str,
+        /// The read error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A font file is not a font the rasterizer understands.
+    #[error("{path} is not a usable TrueType font; reinstall the Debian package `{package}`")]
+    FontInvalid {
+        /// The font file.
+        path: PathBuf,
+        /// The Debian package that provides it.
+        package: &'static str,
+    },
+    /// The output directory cannot be created.
+    #[error("cannot create the output directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A scan or truth file cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page could not be encoded as an image.
+    #[error("cannot encode a page as {what}: {source}")]
+    Image {
+        /// The image format.
+        what: &'static str,
+        /// The encoder error.
+        #[source]
+        source: image::ImageError,
+    },
+    /// The PDF container could not be written.
+    #[error("cannot write the PDF container: {source}")]
+    Pdf {
+        /// The write error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A page is too wide for CCITT G4 in TIFF.
+    #[error("a page is {width} pixels wide; CCITT G4 in TIFF takes at most 65535")]
+    PageTooWide {
+        /// The page width in pixels.
+        width: u32,
+    },
+    /// The generator fills a field the type's schema does not have.
+    #[error("schema {doc_type} has no field `{field}`; the generator and schemas/ disagree")]
+    UnknownField {
+        /// The document type.
+        doc_type: DocType,
+        /// The field name.
+        field: String,
+    },
+    /// A generated record fails its own schema.
+    #[error("a generated {doc_type} record fails its schema on {fields:?}")]
+    InvalidTruth {
+        /// The document type.
+        doc_type: DocType,
+        /// The failing fields.
+        fields: Vec<String>,
+    },
+    /// The ground truth could not be serialized.
+    #[error("cannot serialize the ground truth: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
-/// Writes documents into `out`; returns the scan paths.
+/// Writes `count` documents into `out` (created if missing); returns the scan paths.
 pub fn generate(out: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>, SampleError> {
-    let _ = (out, opts);
-    Err(SampleError::Unavailable)
+    std::fs::create_dir_all(out).map_err(|source| SampleError::CreateDir {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let fonts = Fonts::load()?;
+    (0..opts.count)
+        .into_par_iter()
+        .map(|index| {
+            let sample = build(index, opts, &fonts)?;
+            let scan = out.join(format!("{}.{}", sample.stem, sample.format.ext()));
+            let truth = out.join(format!("{}.truth.json", sample.stem));
+            write(&scan, &sample.scan)?;
+            write(&truth, sample.truth.as_bytes())?;
+            Ok(scan)
+        })
+        .collect()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SampleError> {
+    std::fs::write(path, bytes).map_err(|source| SampleError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The container a scan is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Png,
+    Jpeg,
+    Tiff,
+    Pdf,
+}
+
+impl Format {
+    const ROTATION: [Format; 4] = [Format::Png, Format::Jpeg, Format::Tiff, Format::Pdf];
+
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+            Format::Tiff => "tif",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// How one page is rendered and spoiled.
+#[derive(Debug, Clone)]
+struct Plan {
+    look: Look,
+    format: Format,
+    jpeg_quality: u8,
+    shuffle: bool,
+    yellow: bool,
+    seal: bool,
+    skew: Option<f32>,
+    blur: Option<f32>,
+    speckle: bool,
+    quarters: u8,
+    pdf_annex: bool,
+}
+
+impl Plan {
+    fn clean(index: usize, rng: &mut StdRng, families: usize) -> Plan {
+        Plan {
+            look: Look::clean(rng, families),
+            format: Format::ROTATION[index % Format::ROTATION.len()],
+            jpeg_quality: 85,
+            shuffle: false,
+            yellow: false,
+            seal: false,
+            skew: None,
+            blur: None,
+            speckle: false,
+            quarters: 0,
+            pdf_annex: false,
+        }
+    }
+
+    fn degraded(rng: &mut StdRng, families: usize) -> Plan {
+        let mut look = Look::clean(rng, families);
+        look.dpi = if rng.gen_bool(0.45) {
+            300
+        } else {
+            rng.gen_range(150..=200)
+        };
+        look.entries = match rng.gen_range(0..20) {
+            0..=7 => EntryLayout::Inline,
+            8..=12 => EntryLayout::Stacked,
+            _ => EntryLayout::Mixed,
+        };
+        look.pair_short = rng.gen_bool(0.4);
+        let format = match rng.gen_range(0..20) {
+            0..=3 => Format::Png,
+            4..=10 => Format::Jpeg,
+            11..=15 => Format::Tiff,
+            _ => Format::Pdf,
+        };
+        Plan {
+            format,
+            jpeg_quality: rng.gen_range(40..=70),
+            shuffle: rng.gen_bool(0.3),
+            yellow: rng.gen_bool(0.3),
+            seal: rng.gen_bool(0.45),
+            skew: rng.gen_bool(0.7).then(|| {
+                let a = rng.gen_range(0.3..4.0f32);
+                if rng.gen_bool(0.5) {
+                    a
+                } else {
+                    -a
+                }
+            }),
+            blur: rng
+                .gen_bool(0.4)
+                .then(|| rng.gen_range(0.5..1.1f32) * look.dpi as f32 / 300.0),
+            speckle: rng.gen_bool(0.5),
+            quarters: if rng.gen_bool(0.15) {
+                rng.gen_range(1..=3)
+            } else {
+                0
+            },
+            pdf_annex: rng.gen_bool(0.25),
+            look,
+        }
+    }
+}
+
+/// One generated document in memory.
+struct Sample {
+    stem: String,
+    format: Format,
+    scan: Vec<u8>,
+    truth: String,
+}
+
+/// A random stream for one purpose of one document.
+fn stream(seed: u64, index: usize, purpose: u64) -> StdRng {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    StdRng::seed_from_u64(mix(mix(seed) ^ mix((index as u64) << 4 | purpose)))
+}
+
+/// The kind of the document at `index`: the eight types in turn, then one unknown.
+fn kind_at(index: usize) -> Kind {
+    let slot = index % (DocType::ALL.len() + 1);
+    DocType::ALL
+        .get(slot)
+        .map_or(Kind::Unknown, |&t| Kind::Typed(t))
+}
+
+fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, SampleError> {
+    let kind = kind_at(index);
+    let mut doc = content::document(kind, &mut stream(opts.seed, index, 0))?;
+    if let Kind::Typed(t) = kind {
+        let bad = t.schema().invalid_fields(&doc.truth);
+        if !bad.is_empty() {
+            return Err(SampleError::InvalidTruth {
+                doc_type: t,
+                fields: bad,
+            });
+        }
+    }
+    let truth = serde_json::to_string_pretty(&serde_json::json!({
+        "doc_type": kind.as_str(),
+        "fields": doc.truth,
+    }))? + "\n";
+
+    let families = fonts.families.len();
+    let mut rng = stream(opts.seed, index, if opts.degrade { 2 } else { 1 });
+    let plan = if opts.degrade {
+        Plan::degraded(&mut rng, families)
+    } else {
+        Plan::clean(index, &mut rng, families)
+    };
+    if plan.shuffle {
+        shuffle_entries(&mut doc.items, &mut rng);
+    }
+    let look = &plan.look;
+    let rows = draw::rows(&doc.items, look, &mut rng);
+    let (mut gray, anchors) = draw::render(fonts, look, &doc, &rows);
+    draw::scribble(
+        &mut gray,
+        anchors.signature,
+        look.ink.max(30),
+        look.dpi,
+        &mut rng,
+    );
+
+    let mut page = Raster::Gray(gray);
+    if plan.yellow || plan.seal {
+        let mut rgb = page.into_rgb();
+        if plan.yellow {
+            degrade::yellow(&mut rgb, &mut rng);
+        }
+        if plan.seal {
+            let (cx, cy) = degrade::seal_centre(anchors.signature, &anchors.entries, &mut rng);
+            degrade::seal(&mut rgb, fonts, &doc.seal_text, cx, cy, look.dpi, &mut rng);
+        }
+        page = Raster::Rgb(rgb);
+    }
+    let page = spoil(page, &plan, &mut rng);
+
+    let annex = match plan.format {
+        Format::Tiff => true,
+        Format::Pdf => plan.pdf_annex,
+        _ => false,
+    };
+    let annex = annex.then(|| {
+        let a = Raster::Gray(draw::render_annex(fonts, look, &doc));
+        spoil(a, &plan, &mut rng)
+    });
+
+    let dpi = look.dpi;
+    let scan = match plan.format {
+        Format::Png => encode::png(&page, dpi)?,
+        Format::Jpeg => {
+            let rgb = Raster::Rgb(page.into_rgb());
+            encode::jpeg(&rgb, plan.jpeg_quality, dpi)?
+        }
+        Format::Tiff => {
+            let threshold = if opts.degrade {
+                rng.gen_range(120..=170)
+            } else {
+                150
+            };
+            let mut pages = vec![Bilevel::threshold(&page.into_gray(), threshold)];
+            if let Some(a) = annex {
+                pages.push(Bilevel::threshold(&a.into_gray(), threshold));
+            }
+            encode::tiff_g4(&pages, dpi)?
+        }
+        Format::Pdf => {
+            let mut pages = Vec::new();
+            for p in std::iter::once(page).chain(annex) {
+                pages.push(PdfPage {
+                    jpeg: encode::jpeg(&p, plan.jpeg_quality, dpi)?,
+                    width: p.width(),
+                    height: p.height(),
+                    gray: matches!(p, Raster::Gray(_)),
+                    dpi,
+                });
+            }
+            encode::pdf(pages)?
+        }
+    };
+    Ok(Sample {
+        stem: format!("{index:04}_{}", kind.as_str()),
+        format: plan.format,
+        scan,
+        truth,
+    })
+}
+
+/// Skew, blur, speckles and quarter turns, as the plan says.
+fn spoil(mut page: Raster, plan: &Plan, rng: &mut StdRng) -> Raster {
+    if let Some(angle) = plan.skew {
+        page = page.skew(angle, [255, 255, 255]);
+    }
+    if let Some(sigma) = plan.blur {
+        page = page.blur(sigma);
+    }
+    if plan.speckle {
+        page.speckle(rng, plan.look.dpi);
+    }
+    page.rotate_quarters(plan.quarters)
+}
+
+/// Shuffles the order of `label value` lines, leaving paragraphs and headings in place.
+fn shuffle_entries(items: &mut [Item], rng: &mut StdRng) {
+    let slots: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| matches!(it, Item::Entry(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let mut entries: Vec<Item> = slots.iter().map(|&i| items[i].clone()).collect();
+    entries.shuffle(rng);
+    for (slot, entry) in slots.into_iter().zip(entries) {
+        items[slot] = entry;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Form;
+    use serde_json::Value;
+
+    fn options(count: usize, degrade: bool) -> SampleOptions {
+        SampleOptions {
+            count,
+            seed: 7,
+            degrade,
+        }
+    }
+
+    #[test]
+    fn kinds_rotate_with_one_unknown_in_nine() {
+        let kinds: Vec<Kind> = (0..18).map(kind_at).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == Kind::Unknown).count(), 2);
+        for t in DocType::ALL {
+            assert_eq!(kinds.iter().filter(|k| **k == Kind::Typed(t)).count(), 2);
+        }
+    }
+
+    #[test]
+    fn truth_validates_against_the_schema_for_many_seeds() {
+        for seed in 0..40u64 {
+            for index in 0..9 {
+                let kind = kind_at(index);
+                let doc = content::document(kind, &mut stream(seed, index, 0)).unwrap();
+                match kind {
+                    Kind::Typed(t) => {
+                        let bad = t.schema().invalid_fields(&doc.truth);
+                        assert!(
+                            bad.is_empty(),
+                            "{t} seed {seed}: {bad:?} in {:?}",
+                            doc.truth
+                        );
+                        check_forms(t, &doc.truth);
+                        assert!(t.schema().titles.contains(&doc.title));
+                    }
+                    Kind::Unknown => {
+                        assert!(doc.truth.is_empty());
+                        assert!(DocType::ALL
+                            .iter()
+                            .all(|t| !t.schema().titles.contains(&doc.title)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Values beyond what the schema checks: upper-case NFC names, ids that agree
+    /// with sex and year of birth.
+    fn check_forms(t: DocType, fields: &std::collections::BTreeMap<String, Value>) {
+        use unicode_normalization::UnicodeNormalization;
+        for (name, value) in fields {
+            let spec = t.schema().field(name).unwrap();
+            if let Some(s) = value.as_str() {
+                assert_eq!(s, s.nfc().collect::<String>(), "{name} not NFC");
+                assert_eq!(s, s.trim());
+            }
+            if spec.form == Form::Name {
+                let s = value.as_str().unwrap();
+                assert_eq!(s, s.to_uppercase());
+            }
+        }
+        let dob = fields.get("date_of_birth").and_then(Value::as_str);
+        let id = fields
+            .get("personal_id")
+            .or_else(|| fields.get("id_number"))
+            .and_then(Value::as_str);
+        if let (Some(dob), Some(id), Some(sex)) =
+            (dob, id, fields.get("sex").and_then(Value::as_str))
+        {
+            assert_eq!(&id[4..6], &dob[2..4], "{t}: id {id} vs {dob}");
+            let digit = id.as_bytes()[3] - b'0';
+            assert_eq!(digit % 2 == 1, sex == "female", "{t}: id {id} vs {sex}");
+            let century = if dob.starts_with("19") { 0 } else { 1 };
+            assert_eq!(digit / 2, century, "{t}: id {id} vs {dob}");
+        }
+        for (early, late) in [
+            ("date_of_birth", "registration_date"),
+            ("date_of_birth", "date_of_death"),
+            ("date_of_death", "registration_date"),
+            ("date_of_birth", "expiry_date"),
+        ] {
+            if let (Some(a), Some(b)) = (fields.get(early), fields.get(late)) {
+                assert!(
+                    a.as_str() <= b.as_str(),
+                    "{t}: {early} {a} after {late} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_identical_files() {
+        let fonts = Fonts::load().unwrap();
+        for index in [0usize, 2, 3, 8] {
+            let a = build(index, &options(9, false), &fonts).unwrap();
+            let b = build(index, &options(9, false), &fonts).unwrap();
+            assert_eq!(a.scan, b.scan, "scan {index}");
+            assert_eq!(a.truth, b.truth);
+        }
+    }
+
+    #[test]
+    fn generate_writes_scans_and_truth() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("samples");
+        let paths = generate(&out, &options(4, false)).unwrap();
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "0000_birth_certificate.png",
+                "0001_death_extract.jpg",
+                "0002_marriage_certificate.tif",
+                "0003_citizen_id.pdf"
+            ]
+        );
+        let truth: Value = serde_json::from_slice(
+            &std::fs::read(out.join("0001_death_extract.truth.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(truth["doc_type"], "death_extract");
+        assert!(truth["fields"]["full_name"].is_string());
+
+        // Every container decodes to an A4 page at 300 dpi.
+        let png = image::open(&paths[0]).unwrap();
+        assert_eq!((png.width(), png.height()), (2480, 3508));
+        assert!(png.as_luma8().is_some(), "clean PNG is gray");
+        let jpg = image::open(&paths[1]).unwrap();
+        assert!(jpg.as_rgb8().is_some(), "JPEG is RGB");
+        let tif = std::fs::read(&paths[2]).unwrap();
+        let mut dec = tiff::decoder::Decoder::new(std::io::Cursor::new(tif)).unwrap();
+        assert_eq!(dec.dimensions().unwrap(), (2480, 3508));
+        dec.read_image().unwrap();
+        dec.next_image().unwrap();
+        dec.read_image().unwrap();
+        let pdf = lopdf::Document::load(&paths[3]).unwrap();
+        assert_eq!(pdf.get_pages().len(), 1);
+    }
+
+    #[test]
+    fn degraded_output_differs_from_clean_but_says_the_same() {
+        let fonts = Fonts::load().unwrap();
+        let mut differs = 0;
+        for index in 0..3 {
+            let clean = build(index, &options(3, false), &fonts).unwrap();
+            let bad = build(index, &options(3, true), &fonts).unwrap();
+            assert_eq!(clean.truth, bad.truth);
+            if clean.scan != bad.scan {
+                differs += 1;
+            }
+        }
+        assert_eq!(differs, 3);
+    }
+
+    #[test]
+    fn degraded_plans_cover_every_defect() {
+        let mut seen = [0usize; 9];
+        for index in 0..200 {
+            let p = Plan::degraded(&mut stream(1, index, 2), 4);
+            let flags = [
+                p.skew.is_some(),
+                p.quarters > 0,
+                p.look.dpi < 300,
+                p.blur.is_some(),
+                p.speckle,
+                p.seal,
+                p.yellow,
+                p.format == Format::Tiff,
+                p.shuffle || p.look.pair_short || p.look.entries != EntryLayout::Inline,
+            ];
+            for (s, f) in seen.iter_mut().zip(flags) {
+                *s += usize::from(f);
+            }
+            if let Some(a) = p.skew {
+                assert!(a.abs() <= 4.0);
+            }
+            assert!((40..=70).contains(&p.jpeg_quality));
+        }
+        assert!(seen.iter().all(|&n| n >= 10), "{seen:?}");
+    }
+
+    /// Writes a sample set for a look by eye or with Tesseract:
+    /// `DOCSEAL_SAMPLES_OUT=DIR [DOCSEAL_SAMPLES_COUNT=N] [DOCSEAL_SAMPLES_DEGRADE=1]
+    /// cargo test --lib samples::tests::write_sample_set -- --ignored`.
+    #[test]
+    #[ignore = "writes files; run by hand"]
+    fn write_sample_set() {
+        let Ok(out) = std::env::var("DOCSEAL_SAMPLES_OUT") else {
+            return;
+        };
+        let count = std::env::var("DOCSEAL_SAMPLES_COUNT")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(18);
+        let degrade = std::env::var("DOCSEAL_SAMPLES_DEGRADE").is_ok_and(|v| v == "1");
+        let start = std::time::Instant::now();
+        let paths = generate(
+            Path::new(&out),
+            &SampleOptions {
+                count,
+                seed: 1,
+                degrade,
+            },
+        )
+        .unwrap();
+        eprintln!("{} documents in {:.1?}", paths.len(), start.elapsed());
+    }
 }

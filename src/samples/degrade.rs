@@ -1,0 +1,387 @@
+//! What scanning does to paper: skew, quarter turns, blur, speckles, yellowed
+//! paper and a red seal stamped over the text.
+
+use image::{DynamicImage, GrayImage, ImageBuffer, Luma, Pixel, Rgb, RgbImage};
+use rand::rngs::StdRng;
+use rand::Rng;
+
+use super::draw::{Face, Fonts, Rect};
+
+/// A page image in gray or colour.
+#[derive(Debug, Clone)]
+pub(crate) enum Raster {
+    /// 8-bit gray.
+    Gray(GrayImage),
+    /// 8-bit RGB.
+    Rgb(RgbImage),
+}
+
+impl Raster {
+    pub(crate) fn width(&self) -> u32 {
+        match self {
+            Raster::Gray(i) => i.width(),
+            Raster::Rgb(i) => i.width(),
+        }
+    }
+
+    pub(crate) fn height(&self) -> u32 {
+        match self {
+            Raster::Gray(i) => i.height(),
+            Raster::Rgb(i) => i.height(),
+        }
+    }
+
+    /// The page in colour (a gray page is expanded).
+    pub(crate) fn into_rgb(self) -> RgbImage {
+        match self {
+            Raster::Rgb(i) => i,
+            Raster::Gray(g) => DynamicImage::ImageLuma8(g).to_rgb8(),
+        }
+    }
+
+    /// The page in gray (luma of a colour page).
+    pub(crate) fn into_gray(self) -> GrayImage {
+        match self {
+            Raster::Gray(g) => g,
+            Raster::Rgb(c) => DynamicImage::ImageRgb8(c).to_luma8(),
+        }
+    }
+
+    /// Turns the page by `quarters` × 90° clockwise.
+    pub(crate) fn rotate_quarters(self, quarters: u8) -> Raster {
+        let turn = |d: DynamicImage| match quarters % 4 {
+            1 => d.rotate90(),
+            2 => d.rotate180(),
+            3 => d.rotate270(),
+            _ => d,
+        };
+        match self {
+            Raster::Gray(g) => match turn(DynamicImage::ImageLuma8(g)) {
+                DynamicImage::ImageLuma8(g) => Raster::Gray(g),
+                other => Raster::Gray(other.to_luma8()),
+            },
+            Raster::Rgb(c) => match turn(DynamicImage::ImageRgb8(c)) {
+                DynamicImage::ImageRgb8(c) => Raster::Rgb(c),
+                other => Raster::Rgb(other.to_rgb8()),
+            },
+        }
+    }
+
+    /// Rotates by a small angle about the centre (bilinear), filling uncovered
+    /// corners with `fill`.
+    pub(crate) fn skew(self, degrees: f32, fill: [u8; 3]) -> Raster {
+        match self {
+            Raster::Gray(g) => Raster::Gray(skew_buffer(&g, degrees, &fill[..1])),
+            Raster::Rgb(c) => Raster::Rgb(skew_buffer(&c, degrees, &fill)),
+        }
+    }
+
+    /// A slight Gaussian-like blur.
+    pub(crate) fn blur(self, sigma: f32) -> Raster {
+        // The `DynamicImage` method runs the filter code built with the image crate.
+        match self {
+            Raster::Gray(g) => match DynamicImage::ImageLuma8(g).fast_blur(sigma) {
+                DynamicImage::ImageLuma8(g) => Raster::Gray(g),
+                other => Raster::Gray(other.to_luma8()),
+            },
+            Raster::Rgb(c) => match DynamicImage::ImageRgb8(c).fast_blur(sigma) {
+                DynamicImage::ImageRgb8(c) => Raster::Rgb(c),
+                other => Raster::Rgb(other.to_rgb8()),
+            },
+        }
+    }
+
+    /// Scatters dark and light specks over the page.
+    pub(crate) fn speckle(&mut self, rng: &mut StdRng, dpi: u32) {
+        let (w, h) = (self.width(), self.height());
+        let per_million = rng.gen_range(150..900);
+        let count = (u64::from(w) * u64::from(h) * per_million / 1_000_000) as usize;
+        let k = dpi as f32 / 300.0;
+        for _ in 0..count {
+            let x = rng.gen_range(0..w) as f32;
+            let y = rng.gen_range(0..h) as f32;
+            let r = rng.gen_range(0.4..2.2) * k;
+            let level = if rng.gen_bool(0.8) {
+                rng.gen_range(0..110)
+            } else {
+                255
+            };
+            match self {
+                Raster::Gray(g) => spot(g, x, y, r, Luma([level])),
+                Raster::Rgb(c) => spot(c, x, y, r, Rgb([level, level, level])),
+            }
+        }
+    }
+}
+
+fn skew_buffer<P: Pixel<Subpixel = u8>>(
+    src: &ImageBuffer<P, Vec<u8>>,
+    degrees: f32,
+    fill: &[u8],
+) -> ImageBuffer<P, Vec<u8>> {
+    let (w, h) = src.dimensions();
+    let ch = usize::from(P::CHANNEL_COUNT);
+    let (wu, hu) = (w as usize, h as usize);
+    let data = src.as_raw();
+    let mut out = vec![0u8; data.len()];
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    // Fixed point, 8 fractional bits, for the inner loop.
+    let step_x = (c * 256.0).round() as i64;
+    let step_y = (-s * 256.0).round() as i64;
+    let max_x = (wu as i64 - 1) << 8;
+    let max_y = (hu as i64 - 1) << 8;
+    for y in 0..hu {
+        let dy = y as f32 + 0.5 - cy;
+        let dx = 0.5 - cx;
+        // Inverse rotation: source = R(-θ)·(dest − centre) + centre.
+        let sx0 = c * dx + s * dy + cx - 0.5;
+        let sy0 = -s * dx + c * dy + cy - 0.5;
+        let mut fx = (sx0 * 256.0).round() as i64;
+        let mut fy = (sy0 * 256.0).round() as i64;
+        let row = &mut out[y * wu * ch..(y + 1) * wu * ch];
+        for px in row.chunks_exact_mut(ch) {
+            if fx < 0 || fy < 0 || fx > max_x || fy > max_y {
+                px.copy_from_slice(&fill[..ch]);
+            } else {
+                let (ix, iy) = ((fx >> 8) as usize, (fy >> 8) as usize);
+                let (ax, ay) = (fx & 255, fy & 255);
+                let ix1 = (ix + 1).min(wu - 1);
+                let iy1 = (iy + 1).min(hu - 1);
+                let i00 = (iy * wu + ix) * ch;
+                let i01 = (iy * wu + ix1) * ch;
+                let i10 = (iy1 * wu + ix) * ch;
+                let i11 = (iy1 * wu + ix1) * ch;
+                for (k, v) in px.iter_mut().enumerate() {
+                    let top = i64::from(data[i00 + k]) * (256 - ax) + i64::from(data[i01 + k]) * ax;
+                    let bot = i64::from(data[i10 + k]) * (256 - ax) + i64::from(data[i11 + k]) * ax;
+                    *v = ((top * (256 - ay) + bot * ay) >> 16) as u8;
+                }
+            }
+            fx += step_x;
+            fy += step_y;
+        }
+    }
+    ImageBuffer::from_raw(w, h, out).unwrap_or_else(|| src.clone())
+}
+
+fn spot<P: Pixel<Subpixel = u8>>(img: &mut ImageBuffer<P, Vec<u8>>, x: f32, y: f32, r: f32, p: P) {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let (x0, x1) = ((x - r) as i64, (x + r) as i64);
+    let (y0, y1) = ((y - r) as i64, (y + r) as i64);
+    for py in y0.max(0)..=y1.min(h - 1) {
+        for px in x0.max(0)..=x1.min(w - 1) {
+            if (px as f32 - x).powi(2) + (py as f32 - y).powi(2) <= r * r + 0.25 {
+                img.put_pixel(px as u32, py as u32, p);
+            }
+        }
+    }
+}
+
+/// Tints the page like aged paper: a warm colour, a little darker towards one edge.
+pub(crate) fn yellow(img: &mut RgbImage, rng: &mut StdRng) {
+    let tint = [
+        rng.gen_range(240..=252u32),
+        rng.gen_range(228..=242u32),
+        rng.gen_range(190..=215u32),
+    ];
+    let h = img.height().max(1);
+    let fade = rng.gen_range(0..14u32);
+    let w = img.width() as usize * 3;
+    for (y, row) in img.chunks_exact_mut(w).enumerate() {
+        let shade = 255 - fade * y as u32 / h;
+        let t = [
+            tint[0] * shade / 255,
+            tint[1] * shade / 255,
+            tint[2] * shade / 255,
+        ];
+        for px in row.chunks_exact_mut(3) {
+            for k in 0..3 {
+                px[k] = (u32::from(px[k]) * t[k] / 255) as u8;
+            }
+        }
+    }
+}
+
+/// Stamps a round red seal centred on (`cx`, `cy`): two rings, the issuer's
+/// name around the rim and a star in the middle, in semi-transparent ink that
+/// multiplies with what is under it.
+pub(crate) fn seal(
+    img: &mut RgbImage,
+    fonts: &Fonts,
+    text: &str,
+    cx: f32,
+    cy: f32,
+    dpi: u32,
+    rng: &mut StdRng,
+) {
+    let k = dpi as f32 / 300.0;
+    let r = rng.gen_range(190.0..235.0) * k;
+    let size = (2.0 * r + 8.0).ceil() as usize;
+    let half = size as f32 / 2.0;
+    let mut cov = vec![0f32; size * size];
+    let ring = |cov: &mut Vec<f32>, radius: f32, thick: f32| {
+        for y in 0..size {
+            for x in 0..size {
+                let d = ((x as f32 + 0.5 - half).powi(2) + (y as f32 + 0.5 - half).powi(2)).sqrt();
+                let c = (thick / 2.0 + 0.5 - (d - radius).abs()).clamp(0.0, 1.0);
+                let v = &mut cov[y * size + x];
+                *v = v.max(c);
+            }
+        }
+    };
+    ring(&mut cov, r - 5.0 * k, 9.0 * k);
+    let inner = r * 0.66;
+    ring(&mut cov, inner, 3.5 * k);
+
+    // Text around the rim, glyph by glyph, each turned to face outwards.
+    let font = fonts.font(0, true);
+    let band = r - 10.0 * k - inner;
+    let em = band * 0.62;
+    let face = Face::new(font, em);
+    let rim_text = format!("{text} ★");
+    let mid = inner + band / 2.0;
+    let total = face.width(&rim_text);
+    let circumference = std::f32::consts::TAU * mid;
+    let spread = (circumference * 0.92 / total.max(1.0)).min(1.6);
+    let mut s = -total * spread / 2.0;
+    for ch in rim_text.chars() {
+        let glyph = ch.to_string();
+        let adv = face.width(&glyph) * spread;
+        let angle = (s + adv / 2.0) / mid;
+        s += adv;
+        let gw = face.width(&glyph).ceil() as usize + 2;
+        let gh = (em * 1.3).ceil() as usize + 2;
+        let mut bmp = vec![0f32; gw * gh];
+        face.raster(&glyph, 1.0, em * 0.95, |x, y, c| {
+            if x >= 0 && y >= 0 && (x as usize) < gw && (y as usize) < gh {
+                let v = &mut bmp[y as usize * gw + x as usize];
+                *v = v.max(c.clamp(0.0, 1.0));
+            }
+        });
+        // Glyph box centre sits on the mid circle, rotated by `angle` clockwise from the top.
+        let (sa, ca) = angle.sin_cos();
+        let (gx, gy) = (half + mid * sa, half - mid * ca);
+        let reach = ((gw * gw + gh * gh) as f32).sqrt() / 2.0 + 1.0;
+        let (bx, by) = (gw as f32 / 2.0, em * 0.62);
+        for y in (gy - reach).max(0.0) as usize..((gy + reach) as usize).min(size) {
+            for x in (gx - reach).max(0.0) as usize..((gx + reach) as usize).min(size) {
+                let (dx, dy) = (x as f32 + 0.5 - gx, y as f32 + 0.5 - gy);
+                let lx = dx * ca + dy * sa + bx;
+                let ly = -dx * sa + dy * ca + by;
+                if lx < 0.0 || ly < 0.0 {
+                    continue;
+                }
+                let (ix, iy) = (lx as usize, ly as usize);
+                if ix < gw && iy < gh {
+                    let v = &mut cov[y * size + x];
+                    *v = v.max(bmp[iy * gw + ix]);
+                }
+            }
+        }
+    }
+    // The star in the middle.
+    let star_face = Face::new(fonts.font(0, false), inner * 1.1);
+    let sw = star_face.width("★");
+    star_face.raster("★", half - sw / 2.0, half + inner * 0.38, |x, y, c| {
+        if x >= 0 && y >= 0 && (x as usize) < size && (y as usize) < size {
+            let v = &mut cov[y as usize * size + x as usize];
+            *v = v.max(c.clamp(0.0, 1.0));
+        }
+    });
+
+    // Ink: red, uneven, multiplied onto the page.
+    let red = [
+        rng.gen_range(190..=225) as f32 / 255.0,
+        rng.gen_range(20..=60) as f32 / 255.0,
+        rng.gen_range(30..=70) as f32 / 255.0,
+    ];
+    let strength = rng.gen_range(0.55..0.85f32);
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let ox = (cx - half) as i64;
+    let oy = (cy - half) as i64;
+    for y in 0..size {
+        let py = oy + y as i64;
+        if py < 0 || py >= h {
+            continue;
+        }
+        for x in 0..size {
+            let px = ox + x as i64;
+            let c = cov[y * size + x];
+            if px < 0 || px >= w || c <= 0.0 {
+                continue;
+            }
+            let a = c * strength * rng.gen_range(0.7..1.0f32);
+            let p = img.get_pixel_mut(px as u32, py as u32);
+            for k in 0..3 {
+                let f = 1.0 - a * (1.0 - red[k]);
+                p.0[k] = (f32::from(p.0[k]) * f) as u8;
+            }
+        }
+    }
+}
+
+/// Where to put the seal: over the signature, reaching into the text above, or
+/// over an entry line.
+pub(crate) fn seal_centre(sig: Rect, entries: &[Rect], rng: &mut StdRng) -> (f32, f32) {
+    if !entries.is_empty() && rng.gen_bool(0.3) {
+        let e = entries[rng.gen_range(0..entries.len())];
+        (
+            e.x + e.w * rng.gen_range(0.2..0.8),
+            e.y + e.h * rng.gen_range(0.0..1.0),
+        )
+    } else {
+        (
+            sig.x + sig.w * rng.gen_range(0.0..0.4),
+            sig.y + sig.h * rng.gen_range(0.1..0.6),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skew_by_zero_keeps_the_page() {
+        let mut g = GrayImage::from_pixel(40, 30, Luma([255]));
+        g.put_pixel(10, 12, Luma([0]));
+        let out = Raster::Gray(g.clone()).skew(0.0, [255; 3]).into_gray();
+        assert_eq!(out, g);
+    }
+
+    #[test]
+    fn skew_moves_ink_the_right_way() {
+        // A horizontal line right of centre moves down under a clockwise turn.
+        let mut g = GrayImage::from_pixel(200, 200, Luma([255]));
+        for x in 150..190 {
+            g.put_pixel(x, 100, Luma([0]));
+        }
+        let out = Raster::Gray(g).skew(5.0, [255; 3]).into_gray();
+        let darkest_row = (0..200)
+            .min_by_key(|&y| out.get_pixel(180, y).0[0])
+            .unwrap();
+        assert!(darkest_row > 100, "row {darkest_row}");
+    }
+
+    #[test]
+    fn blur_spreads_a_dot_and_keeps_flat_areas() {
+        let mut g = GrayImage::from_pixel(9, 9, Luma([200]));
+        g.put_pixel(4, 4, Luma([0]));
+        let out = Raster::Gray(g).blur(0.8).into_gray();
+        assert_eq!(out.get_pixel(0, 0).0[0], 200);
+        let centre = out.get_pixel(4, 4).0[0];
+        let beside = out.get_pixel(5, 4).0[0];
+        assert!(
+            centre > 0 && centre < beside && beside < 200,
+            "{centre} {beside}"
+        );
+    }
+
+    #[test]
+    fn quarter_turns_swap_the_sides() {
+        let g = GrayImage::from_pixel(40, 30, Luma([255]));
+        let r = Raster::Gray(g).rotate_quarters(1);
+        assert_eq!((r.width(), r.height()), (30, 40));
+    }
+}
