@@ -240,6 +240,14 @@ impl Content {
         self.line(&format!("{} {} {} {} re f", num(x), num(y), num(w), num(h)));
     }
 
+    /// Appends operators written elsewhere (e.g. a QR code's rectangles).
+    pub fn raw(&mut self, ops: &[u8]) {
+        self.buf.extend_from_slice(ops);
+        if !ops.ends_with(b"\n") {
+            self.buf.push(b'\n');
+        }
+    }
+
     /// The content stream's bytes.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf

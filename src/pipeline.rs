@@ -204,6 +204,7 @@ pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, Pipeline
             ocr: &analysis.ocr,
             manifest: &signed.manifest,
             attachment: &attachment,
+            qr: None,
         },
         ctx.fonts,
     )?;

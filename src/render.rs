@@ -25,6 +25,8 @@ pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
 
 /// The name the signed manifest is attached under.
 pub const MANIFEST_ATTACHMENT: &str = "manifest.json";
+/// Name of the attached QR seal text.
+pub const QR_ATTACHMENT: &str = "qr-seal.txt";
 
 /// Resolution assumed for a page whose file states none.
 pub const DEFAULT_DPI: u32 = 300;
@@ -146,6 +148,9 @@ pub enum RenderError {
     /// A font could not be used.
     #[error(transparent)]
     Font(#[from] FontError),
+    /// The QR seal could not be drawn.
+    #[error("the QR seal cannot be drawn: {0}")]
+    Qr(#[from] crate::qrseal::QrError),
     /// The PDF could not be written.
     #[error(transparent)]
     Pdf(#[from] PdfError),
@@ -162,6 +167,9 @@ pub struct RenderInput<'a> {
     pub manifest: &'a Manifest,
     /// The signed manifest JSON, attached as [`MANIFEST_ATTACHMENT`].
     pub attachment: &'a [u8],
+    /// The QR seal's text (`DS1:…`), drawn in [`QR_AREA`] and attached as
+    /// [`QR_ATTACHMENT`]; `None` leaves the area empty.
+    pub qr: Option<&'a str>,
 }
 
 /// The text lines the certificate page prints, in order, derived only from the
@@ -283,7 +291,10 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
         b.add_page(size.0, size.1, c, &[("F1", regular)], &[("Im1", image)]);
     }
 
-    let content = certificate_content(&mut b, m, regular, bold)?;
+    let mut content = certificate_content(&mut b, m, regular, bold)?;
+    if let Some(qr) = input.qr {
+        content.raw(&qr_ops(qr)?);
+    }
     b.add_page(
         PAGE_WIDTH,
         PAGE_HEIGHT,
@@ -298,6 +309,14 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
         description: "Signed manifest / Bản kê khai đã ký",
         data: input.attachment,
     });
+    if let Some(qr) = input.qr {
+        b.attach(&Attachment {
+            name: QR_ATTACHMENT,
+            media_type: "text/plain",
+            description: "QR seal / Dấu QR",
+            data: qr.as_bytes(),
+        });
+    }
     b.set_info(Info {
         title: Some(format!("{} – {}", certificate::title(m), m.document_id)),
         subject: Some(
@@ -309,6 +328,16 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
         lang: Some("vi-VN".into()),
     });
     Ok(b.finish()?)
+}
+
+/// The content-stream operators that draw a QR seal in [`QR_AREA`].
+pub fn qr_ops(qr: &str) -> Result<Vec<u8>, RenderError> {
+    Ok(crate::qrseal::pdf_ops(
+        qr,
+        f64::from(QR_AREA.x),
+        f64::from(QR_AREA.y),
+        f64::from(QR_AREA.width),
+    )?)
 }
 
 fn certificate_content(

@@ -154,6 +154,7 @@ fn render_one(m: &Manifest, jpeg: bool) -> (Vec<u8>, Page, OcrPage) {
             ocr: std::slice::from_ref(&ocr),
             manifest: m,
             attachment: &attachment,
+            qr: None,
         },
         &fonts(),
     )
@@ -267,6 +268,7 @@ fn errors_name_the_problem() {
         ocr: &[],
         manifest: &m,
         attachment: b"{}",
+        qr: None,
     };
     assert!(matches!(render(&input, &f), Err(RenderError::NoPages)));
     let (page, _) = scan(false);
@@ -275,6 +277,7 @@ fn errors_name_the_problem() {
         ocr: &[],
         manifest: &m,
         attachment: b"{}",
+        qr: None,
     };
     assert!(matches!(
         render(&input, &f),
@@ -291,6 +294,7 @@ fn errors_name_the_problem() {
         ocr: std::slice::from_ref(&ocr),
         manifest: &long,
         attachment: b"{}",
+        qr: None,
     };
     match render(&input, &f) {
         Err(RenderError::CertificateTooLong { field, .. }) => assert_eq!(field, "place_of_birth"),
@@ -451,6 +455,7 @@ fn render_time() {
             ocr: std::slice::from_ref(&ocr),
             manifest: &m,
             attachment: &attachment,
+            qr: None,
         };
         let start = std::time::Instant::now();
         let pdf = render(&input, &f).unwrap();
