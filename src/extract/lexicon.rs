@@ -1,0 +1,279 @@
+//! What Vietnamese words can look like: a syllable checker and the syllables of
+//! personal names.
+//!
+//! The `vie` model's typical slips (`HUỲNH` → `HƯỲNH`, `DŨNG` → `DŨR`,
+//! `HUYỀN` → `HUYỂN`) keep a high word confidence. Many of them are not
+//! Vietnamese syllables at all, and most of the rest are not syllables that occur
+//! in names; either way the value is sent to review instead of being trusted.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Initial consonants, longest first so `NGH` is tried before `NG` and `N`.
+const ONSETS: &[&str] = &[
+    "NGH", "NG", "NH", "GH", "GI", "KH", "PH", "TH", "TR", "CH", "QU", "B", "C", "D", "Đ", "G",
+    "H", "K", "L", "M", "N", "P", "R", "S", "T", "V", "X", "",
+];
+
+/// Rhymes (vowels and final consonant), tone marks removed.
+const RHYMES: &[&str] = &[
+    // open
+    "A", "E", "Ê", "I", "Y", "O", "Ô", "Ơ", "U", "Ư", "AI", "AO", "AU", "ÂU", "AY", "ÂY", "EO",
+    "ÊU", "IA", "IU", "OA", "OE", "OI", "ÔI", "ƠI", "UA", "UÊ", "UI", "UY", "ƯA", "ƯI", "ƯU",
+    "IÊU", "YÊU", "OAI", "OAY", "OEO", "UÂY", "UÔI", "ƯƠI", "ƯƠU", "UYA", "UYU", "OAO", "UƠ",
+    // closed
+    "AC", "ACH", "AM", "AN", "ANG", "ANH", "AP", "AT", "ĂC", "ĂM", "ĂN", "ĂNG", "ĂP", "ĂT", "ÂC",
+    "ÂM", "ÂN", "ÂNG", "ÂP", "ÂT", "EC", "EM", "EN", "ENG", "EP", "ET", "ÊCH", "ÊM", "ÊN", "ÊNH",
+    "ÊP", "ÊT", "ICH", "IM", "IN", "INH", "IP", "IT", "OC", "OM", "ON", "ONG", "OP", "OT", "OOC",
+    "OONG", "ÔC", "ÔM", "ÔN", "ÔNG", "ÔP", "ÔT", "ƠM", "ƠN", "ƠP", "ƠT", "UC", "UM", "UN", "UNG",
+    "UP", "UT", "ƯC", "ƯNG", "ƯT", "ƯM", "ƯN", "IÊC", "IÊM", "IÊN", "IÊNG", "IÊP", "IÊT", "YÊM",
+    "YÊN", "YÊT", "UÔC", "UÔM", "UÔN", "UÔNG", "UÔT", "ƯƠC", "ƯƠM", "ƯƠN", "ƯƠNG", "ƯƠP", "ƯƠT",
+    "OAC", "OACH", "OAM", "OAN", "OANG", "OANH", "OAP", "OAT", "OĂC", "OĂM", "OĂN", "OĂNG", "OĂT",
+    "OEN", "OET", "OEM", "UÂN", "UÂNG", "UÂT", "UÊCH", "UÊNH", "UYCH", "UYNH", "UYP", "UYT",
+    "UYÊN", "UYÊT", // after `qu` and `gi`, which absorb the glide
+    "YNH", "YT", "YCH", "ÊNG", // Tây Nguyên names (`Đắk Lắk`)
+    "ĂK", "ÔK", "AK",
+];
+
+/// Vietnamese family names.
+const SURNAMES: &str = "
+NGUYỄN TRẦN LÊ PHẠM HOÀNG HUỲNH PHAN VŨ VÕ ĐẶNG BÙI ĐỖ HỒ NGÔ DƯƠNG LÝ TRƯƠNG ĐINH ĐÀO
+ĐOÀN LƯƠNG TRỊNH MAI CAO LÂM HÀ TÔ TẠ CHU QUÁCH LƯU VƯƠNG KIỀU THÁI TĂNG TIÊU LA DIỆP TỪ
+MẠC KHỔNG TÔN THÂN LỤC VI ÂU NGHIÊM PHÙNG TRIỆU ÔNG KHÚC ĐÀM LẠI LÃ LỮ LAI HẦU GIANG
+KHƯƠNG BẠCH DOÃN TỐNG THẠCH MÃ NÔNG HOA KIM QUAN ỨNG HỨA VIÊN YÊN UNG PHÍ CÙ KHUẤT HÀN
+NINH CÔNG THIỀU ĐỒNG LƯ CAN BÀNH ÂN MẪN SẦM LỘC CHÂU TÒNG GIÁP LĂNG LÒ LƯỜNG QUÀNG
+";
+
+/// Syllables of Vietnamese middle and given names.
+const NAME_SYLLABLES: &str = "
+VĂN THỊ HỮU ĐỨC MINH NGỌC THANH QUỐC XUÂN THU HỒNG BẢO GIA ANH AN BÌNH BÍCH CHI CHINH
+CHUNG CƯỜNG CẢNH CẨM CÚC DANH DIỆU DIỄM DOANH DU DUNG DUY DŨNG ĐẠI ĐAN ĐẠT ĐĂNG ĐIỆP
+ĐÌNH ĐÔNG GIAO HẢI HẠNH HÂN HẰNG HẬU HIỀN HIỂN HIỆP HIẾU HIỆU HÒA HOÀ HOÀI HOAN HOÀN
+HỌC HỢP HUÂN HUỆ HÙNG HƯNG HƯƠNG HƯỜNG HUY HUYỀN HUYNH KHẢI KHANG KHANH KHÁNH KHOA KHÔI
+KHUÊ KIÊN KIỆT KỲ LAM LAN LÂN LỆ LIÊN LIÊM LIỄU LINH LOAN LỢI LONG LUÂN LỰC LY MẠNH
+MẪN MỸ MỸ MY NAM NGÂN NGA NGHĨA NGHỊ NGUYÊN NGUYỆT NHÃ NHÀN NHẬT NHI NHIÊN NHUNG NHƯ
+OANH PHI PHONG PHÚ PHÚC PHỤNG PHƯỚC PHƯƠNG PHƯỢNG QUANG QUÂN QUẾ QUYÊN QUYỀN QUỲNH SANG
+SÂM SƠN SONG TÀI TÂM TÂN THẮNG THÀNH THẢO THẮM THỊNH THOA THỦY THUỶ THÚY THUÝ THÙY THUỲ
+THUẬN THƯ THƯƠNG TIẾN TIÊN TÍN TOÀN TRÂM TRANG TRÍ TRINH TRỌNG TRUNG TRƯỜNG TÚ TUẤN TÙNG
+TUYẾT TƯỜNG UYÊN VÂN VIỆT VINH VĨNH VY ÁNH ÁI BẰNG BIÊN CẦN CHÍ CHIẾN CƯƠNG ĐẠO ĐỊNH ĐÔ
+HẢO HẠ HÀO HUẤN KHẮC KHIÊM LẬP LẠC LỄ LĨNH LUYẾN MẬU MỪNG NĂNG NHÂN NHẪN NGÔN NGHI PHÁT
+PHÁP QUÝ SÁNG SỸ SĨ TẤN TÍNH THIỆN THIỆP THÔNG THUẦN THỤC TỊNH TỐ TOẢN TRÚC TUỆ TUYỀN TƯ
+TỬ UY VIÊN VỊNH VỸ XUYÊN ĐIỀN ĐOAN KIỆN LUẬN ĐẢM ĐÀN ĐÀI ĐẮC ĐÔN ĐỘ ĐỘNG ĐƯỜNG BA BẠCH
+BÁCH BẢN BẮC BÉ BỐN BỘI CA CÁT CHÁNH CHÂN CHẤN CHẤT CHIÊU CHÚC CHƯƠNG CÔN CỐ CỬ CỪ
+DẠ DÂN DẦN DIỄN DIỆM DỊU DỰ DỤNG DUYÊN DUYỆT DƯ GẤM GIẢNG GIÀU HẠ HẠC HÀI HÃN HẠO HẰNG
+HIÊN HIẾN HỒ HÒE HỘI HỒNG HỢI HUỆ HƯỚNG HY HỶ KHA KHAI KHẢ KHIẾT KHOAN KHOÁT KHÔN KHUYÊN
+KHUYẾN KÍNH KỶ KHƯƠNG LÀNH LĂNG LẬP LÊN LĨNH LỘ LỘNG LUYỆN LƯỢNG LY LÝ LỊCH MẠI MAN
+MÂY MẾN MIÊN MỊ MỘNG MƠ MỪNG MƯỜI NẠI NGÀ NGÃI NGẠN NGHỆ NGOAN NGUYÊN NHẠN NHẤT NHIỆM NHỊ
+NHU NHUẬN NƯƠNG PHẤN PHÒNG PHỤ PHƯƠNG QUẢNG QUY QUYẾT SA SÁU SINH SỞ SỬU SƯƠNG TẠO
+TÀI TÁM TẤN TÂY THẠCH THẠNH THẮNG THẢNG THẬN THIÊN THIỆN THỌ THOẠI THUẦN THỤY THUYÊN THỨC
+THƯỞNG TIỀN TIỆP TIẾP TÌNH TÔN TỐNG TRÀ TRẠCH TRÁNG TRÂN TRIẾT TRIỀU TRIỂN TRÌNH TRỰC TRUYỀN
+TRƯỞNG TÚC TUỲ TUYÊN TUYỂN TÝ ƯNG ƯỚC VĂN VẤN VẸN VỆ VIỄN VỊ VIỆN VŨ VƯỢNG XẢO XOAN XUYẾN
+YÊN YẾN Ý ÂN ẨN ỐC ÚT ĐOÁN ĐÔ ĐÓA HOÈ KHÁ KIỀU LOAN LỰU NGỜ NGỮ PHƯỢNG SÁCH SỬ
+THẢNH THI THIỀU THƠ THƠM THUẬN TỈNH TỘ TRỊ TÔ TRIỆU TRƯNG VÂN VIÊN VÕ XA XƯƠNG
+";
+
+fn word_set(words: &str) -> HashSet<String> {
+    words
+        .split_whitespace()
+        .map(|s| s.nfc().collect())
+        .collect()
+}
+
+fn surnames() -> &'static HashSet<String> {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| word_set(SURNAMES))
+}
+
+fn name_syllables() -> &'static HashSet<String> {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let mut s = word_set(NAME_SYLLABLES);
+        s.extend(word_set(SURNAMES));
+        s
+    })
+}
+
+const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+
+/// Whether a word (any case) is a well-formed Vietnamese syllable: one of the
+/// initial consonants, a rhyme, at most one tone mark, and only the sharp or
+/// heavy tone on a rhyme that ends in a stop.
+pub(crate) fn is_syllable(word: &str) -> bool {
+    let upper: String = word.to_uppercase();
+    let mut tone: Option<char> = None;
+    let mut base = String::new();
+    for c in upper.nfd() {
+        if TONES.contains(&c) {
+            if tone.is_some() {
+                return false;
+            }
+            tone = Some(c);
+        } else {
+            base.push(c);
+        }
+    }
+    let base: String = base.nfc().collect();
+    if base.is_empty() || !base.chars().all(char::is_alphabetic) {
+        return false;
+    }
+    ONSETS.iter().any(|on| {
+        let Some(rhyme) = base.strip_prefix(on) else {
+            return false;
+        };
+        let rhyme = if rhyme.is_empty() && *on == "GI" {
+            "I"
+        } else {
+            rhyme
+        };
+        if !RHYMES.contains(&rhyme) {
+            return false;
+        }
+        // Rhymes that exist only because `qu` or `gi` absorbed their glide.
+        let glide_less = matches!(rhyme, "YNH" | "YT" | "YCH" | "ÊNG");
+        if glide_less && !matches!(*on, "QU" | "GI") {
+            return false;
+        }
+        let stop = ["C", "CH", "P", "T", "K"]
+            .iter()
+            .any(|s| rhyme.ends_with(s) && !rhyme.ends_with("NH"));
+        !stop || matches!(tone, Some('\u{301}') | Some('\u{323}'))
+    })
+}
+
+/// Whether a name value looks misread. Every syllable must be well formed.
+/// A person's name (it starts with a family name, or all but one of its
+/// syllables are name syllables) must consist of name syllables only; other
+/// names (of businesses) may use any word.
+pub(crate) fn name_is_doubtful(name: &str) -> bool {
+    let words: Vec<String> = name
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_uppercase().nfc().collect())
+        .collect();
+    if words.iter().any(|w| !is_syllable(w)) {
+        return true;
+    }
+    let known = words
+        .iter()
+        .filter(|w| name_syllables().contains(*w))
+        .count();
+    let family = words.first().is_some_and(|w| surnames().contains(w));
+    let person = family || (words.len() >= 3 && known + 1 >= words.len()) || known == words.len();
+    // A person's name starts with the family name (`NGUYÊN` there is a misread
+    // `NGUYỄN`) and uses name syllables only.
+    person && (!family || known < words.len())
+}
+
+/// Whether running text has a word no Vietnamese text would print: a
+/// malformed syllable (with Vietnamese marks, or in lower case), or letters
+/// glued to digits
+/// (`s01`, `8r`). Upper-case abbreviations and codes (`GPXD`, `TLKT-2010`) pass.
+pub(crate) fn text_is_doubtful(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '/' | '-' | '(' | ')'))
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            let has_lower = w.chars().any(char::is_lowercase);
+            let has_digit = w.chars().any(|c| c.is_ascii_digit());
+            let has_alpha = w.chars().any(char::is_alphabetic);
+            if has_digit && has_alpha {
+                return has_lower;
+            }
+            if !has_alpha {
+                return false;
+            }
+            // A lone consonant is a word split by OCR (`N ghệ An`).
+            let mut letters = w.chars().filter(|c| c.is_alphabetic());
+            if let (Some(c), None) = (letters.next(), letters.next()) {
+                let vowel = "AĂÂEÊIOÔƠUƯY"
+                    .contains(crate::normalize::fold(&c.to_string()).as_str())
+                    || "ĂÂÊÔƠƯ".contains(c.to_uppercase().collect::<String>().as_str());
+                return !vowel;
+            }
+            let marked = w
+                .nfd()
+                .any(|c| ('\u{300}'..='\u{36f}').contains(&c) || c == 'Đ' || c == 'đ');
+            // Capitalised plain words may be minority place names (`Mil`).
+            let plain_lower = !w.chars().any(char::is_uppercase);
+            (plain_lower || marked) && !is_syllable(w)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_syllables_pass() {
+        for w in [
+            "NGUYỄN",
+            "Huỳnh",
+            "nghĩa",
+            "quỳnh",
+            "giữa",
+            "gì",
+            "phượng",
+            "ước",
+            "Đắk",
+            "thuỷ",
+            "khuyên",
+            "Ý",
+            "yến",
+            "việt",
+            "đặng",
+            "kiều",
+            "hoạch",
+            "giếng",
+            "quốc",
+            "xã",
+        ] {
+            assert!(is_syllable(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn ocr_slips_fail() {
+        for w in [
+            "HƯỲNH",
+            "DŨR",
+            "LÝT",
+            "CƯÒ",
+            "s01",
+            "ĐỨCC",
+            "NGUỴỄN",
+            "VIỆTT",
+            "bàc",
+            "Myjä",
+        ] {
+            assert!(!is_syllable(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn names_are_checked_against_name_syllables() {
+        assert!(!name_is_doubtful("NGUYỄN VĂN AN"));
+        assert!(name_is_doubtful("PHAN THỊ HUYỂN"));
+        assert!(name_is_doubtful("HƯỲNH MINH THỊ CƯỜNG"));
+        assert!(name_is_doubtful("RẤN THU MAI"));
+        assert!(name_is_doubtful("NGUYÊN THANH CƯỜNG"));
+        assert!(name_is_doubtful("LÝT HỊ TRANG"));
+        assert!(!name_is_doubtful("CỬA HÀNG MINH ANH"));
+        assert!(!name_is_doubtful("HỘ KINH DOANH BÌNH AN"));
+        assert!(!name_is_doubtful("QUÁN CÀ PHÊ GIÓ LỘNG"));
+        assert!(name_is_doubtful("TIỆM SỬA XE HÙNG CƯÒ"));
+    }
+
+    #[test]
+    fn text_with_glued_digits_or_broken_words_is_doubtful() {
+        assert!(!text_is_doubtful("Số 12 phố Huế, quận Hai Bà Trưng"));
+        assert!(!text_is_doubtful("46/TLKT-2010"));
+        assert!(!text_is_doubtful(
+            "Ủy ban nhân dân xã Đắk Mil, tỉnh Đắk Nông"
+        ));
+        assert!(text_is_doubtful("Phường trung s01, quận Ba Đình"));
+        assert!(text_is_doubtful("Bệnh viện Đa khoa Hải Phòngg"));
+        assert!(text_is_doubtful("Bệnh viện Đa khoa tỉnh N ghệ An"));
+        assert!(!text_is_doubtful("Trạm y tế xã Tân Lập"));
+    }
+}
