@@ -1,12 +1,21 @@
 //! Where data lives and how the pipeline is tuned.
+//!
+//! Settings come from `docseal.toml`, overridden by `DOCSEAL_*` environment
+//! variables, overridden by command-line flags ([`load`]). The job queue and
+//! the object store are chosen by URL ([`QueueUrl`], [`StoreUrl`]); without
+//! one, both live in the data directory (SQLite file, object directory).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 
 use crate::decode::Limits;
 use crate::extract::ExtractOptions;
 use crate::ocr::OcrOptions;
 use crate::pipeline::PipelineOptions;
 use crate::seal::Issuer;
+use crate::store::{S3Credentials, S3Options};
 
 /// The default data directory when none is given.
 pub const DEFAULT_DATA_DIR: &str = "docseal-data";
@@ -22,6 +31,10 @@ pub struct Config {
     pub operator: String,
     /// Pipeline settings.
     pub pipeline: PipelineOptions,
+    /// The job queue and registry; `None` for the SQLite file in the data directory.
+    pub queue: Option<QueueUrl>,
+    /// The object store; `None` for the object directory in the data directory.
+    pub store: Option<StoreUrl>,
 }
 
 impl Config {
@@ -36,7 +49,23 @@ impl Config {
                 ocr: OcrOptions::default(),
                 extract: ExtractOptions::default(),
             },
+            queue: None,
+            store: None,
         }
+    }
+
+    /// The job queue and registry to open.
+    pub fn queue_url(&self) -> QueueUrl {
+        self.queue
+            .clone()
+            .unwrap_or_else(|| QueueUrl::Sqlite(self.db_path()))
+    }
+
+    /// The object store to open.
+    pub fn store_url(&self) -> StoreUrl {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreUrl::Dir(self.objects_dir()))
     }
 
     /// The SQLite registry file.
@@ -113,4 +142,645 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The name of the settings file looked for in the working directory.
+pub const SETTINGS_FILE: &str = "docseal.toml";
+
+/// Errors of reading settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The settings file could not be read.
+    #[error("cannot read the settings file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The settings file is not valid TOML or has unknown or mistyped keys.
+    #[error("settings file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A queue or store URL cannot be used.
+    #[error("{what} `{url}`: {reason}")]
+    Url {
+        /// `queue` or `store`.
+        what: &'static str,
+        /// The URL, with any password hidden.
+        url: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// A setting has a value of the wrong kind.
+    #[error("{name} = `{value}`: expected {expected}")]
+    Value {
+        /// The setting (key or environment variable).
+        name: String,
+        /// The value given.
+        value: String,
+        /// What is expected.
+        expected: &'static str,
+    },
+}
+
+/// A PostgreSQL connection URL. `Display` and `Debug` hide its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl(String);
+
+impl DbUrl {
+    /// The URL with its password, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+/// `scheme://user:secret@host/...` becomes `scheme://user:***@host/...`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Where the job queue and registry live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueUrl {
+    /// `sqlite://PATH` (`sqlite:///abs/path` or `sqlite://relative/path`).
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, as libpq and sqlx read it.
+    Postgres(DbUrl),
+}
+
+impl QueueUrl {
+    /// Parses a queue URL.
+    pub fn parse(url: &str) -> Result<QueueUrl, ConfigError> {
+        let bad = |reason: &str| ConfigError::Url {
+            what: "queue",
+            url: redact_password(url),
+            reason: reason.to_string(),
+        };
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(bad("the SQLite file path is missing"));
+            }
+            Ok(QueueUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(QueueUrl::Postgres(DbUrl(url.to_string())))
+        } else {
+            Err(bad(
+                "expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for QueueUrl {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        QueueUrl::parse(s)
+    }
+}
+
+impl fmt::Display for QueueUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueueUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            QueueUrl::Postgres(url) => url.fmt(f),
+        }
+    }
+}
+
+/// Where objects live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `file:///PATH` (or `file://relative/path`): a local directory.
+    Dir(PathBuf),
+    /// `s3://BUCKET/PREFIX`: an S3-compatible bucket; the endpoint, region,
+    /// addressing style and credentials come from [`S3Settings`].
+    S3(S3Options),
+}
+
+impl StoreUrl {
+    /// Parses a store URL; `s3` supplies what an `s3://` URL does not carry.
+    pub fn parse(url: &str, s3: &S3Settings) -> Result<StoreUrl, ConfigError> {
+        let bad = |reason: String| ConfigError::Url {
+            what: "store",
+            url: url.to_string(),
+            reason,
+        };
+        if let Some(path) = url.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err(bad("the directory path is missing".into()));
+            }
+            return Ok(StoreUrl::Dir(PathBuf::from(path)));
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            return Err(bad("expected file:///PATH or s3://BUCKET/PREFIX".into()));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
+            && !bucket.starts_with(['-', '.'])
+            && !bucket.ends_with(['-', '.']);
+        if !bucket_ok {
+            return Err(bad(format!(
+                "`{bucket}` is not a bucket name (3 to 63 lower-case letters, digits, `-` and `.`)"
+            )));
+        }
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty() && crate::store::check_key(prefix).is_err() {
+            return Err(bad(format!(
+                "the prefix `{prefix}` may only hold letters, digits, `.`, `-`, `_` and single `/`"
+            )));
+        }
+        let mut options = S3Options::new(bucket);
+        options.prefix = prefix.to_string();
+        s3.apply(&mut options)?;
+        Ok(StoreUrl::S3(options))
+    }
+}
+
+impl fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreUrl::Dir(path) => write!(f, "file://{}", path.display()),
+            StoreUrl::S3(options) => f.write_str(&options.url()),
+        }
+    }
+}
+
+/// A secret setting; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    /// The endpoint URL, e.g. `http://127.0.0.1:9000` (default: AWS).
+    pub endpoint: Option<String>,
+    /// The region (default `us-east-1`).
+    pub region: Option<String>,
+    /// Path-style addressing (default: on with a custom endpoint, off for AWS).
+    pub path_style: Option<bool>,
+    /// The access key id.
+    pub access_key_id: Option<String>,
+    /// The secret access key.
+    pub secret_access_key: Option<Secret>,
+    /// A session token for temporary credentials.
+    pub session_token: Option<Secret>,
+    /// Part size of multipart uploads in MiB (at least 5; default 8).
+    pub part_size_mib: Option<usize>,
+    /// Send `If-None-Match: *` on puts (default on; servers that ignore it are fine).
+    pub conditional_puts: Option<bool>,
+}
+
+impl S3Settings {
+    /// Fills `options` from these settings.
+    pub fn apply(&self, options: &mut S3Options) -> Result<(), ConfigError> {
+        options.endpoint = self.endpoint.clone();
+        if let Some(region) = &self.region {
+            options.region = region.clone();
+        }
+        options.path_style = self.path_style.unwrap_or(self.endpoint.is_some());
+        if let Some(mib) = self.part_size_mib {
+            if mib < 5 {
+                return Err(ConfigError::Value {
+                    name: "s3.part_size_mib".into(),
+                    value: mib.to_string(),
+                    expected: "at least 5 (MiB)",
+                });
+            }
+            options.part_size = mib * 1024 * 1024;
+        }
+        if let Some(c) = self.conditional_puts {
+            options.conditional_puts = c;
+        }
+        options.credentials = match (&self.access_key_id, &self.secret_access_key) {
+            (Some(id), Some(secret)) => Some(S3Credentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.0.clone(),
+                session_token: self.session_token.as_ref().map(|t| t.0.clone()),
+            }),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    /// Takes each setting that `other` has.
+    fn overlay(&mut self, other: S3Settings) {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
+        }
+        take!(
+            endpoint,
+            region,
+            path_style,
+            access_key_id,
+            secret_access_key,
+            session_token,
+            part_size_mib,
+            conditional_puts
+        );
+    }
+}
+
+/// The contents of `docseal.toml`. Every key is optional.
+///
+/// ```toml
+/// data_dir = "/var/lib/docseal"
+/// office = "UBND phường Bến Nghé"
+/// queue = "postgres://docseal:secret@db.internal:5432/docseal"
+/// store = "s3://docseal-archive/prod"
+///
+/// [s3]
+/// endpoint = "http://s3.internal:9000"
+/// region = "us-east-1"
+/// access_key_id = "…"
+/// secret_access_key = "…"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The data directory (keys; and the registry and objects of the embedded default).
+    pub data_dir: Option<PathBuf>,
+    /// The issuing office.
+    pub office: Option<String>,
+    /// The operator.
+    pub operator: Option<String>,
+    /// The queue URL.
+    pub queue: Option<String>,
+    /// The store URL.
+    pub store: Option<String>,
+    /// How to reach the S3 store.
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+impl Settings {
+    /// Reads a settings file.
+    pub fn read(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Takes each setting that `other` has.
+    pub fn overlay(&mut self, other: Settings) {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
+        }
+        take!(data_dir, office, operator, queue, store);
+        self.s3.overlay(other.s3);
+    }
+
+    /// Settings from `DOCSEAL_*` environment variables.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.is_empty());
+        Ok(Settings {
+            data_dir: get("DOCSEAL_DATA").map(PathBuf::from),
+            office: get("DOCSEAL_OFFICE"),
+            operator: get("DOCSEAL_OPERATOR"),
+            queue: get("DOCSEAL_QUEUE"),
+            store: get("DOCSEAL_STORE"),
+            s3: S3Settings {
+                endpoint: get("DOCSEAL_S3_ENDPOINT"),
+                region: get("DOCSEAL_S3_REGION"),
+                path_style: parse_bool("DOCSEAL_S3_PATH_STYLE", get("DOCSEAL_S3_PATH_STYLE"))?,
+                access_key_id: get("DOCSEAL_S3_ACCESS_KEY_ID"),
+                secret_access_key: get("DOCSEAL_S3_SECRET_ACCESS_KEY").map(Secret),
+                session_token: get("DOCSEAL_S3_SESSION_TOKEN").map(Secret),
+                part_size_mib: match get("DOCSEAL_S3_PART_SIZE_MIB") {
+                    None => None,
+                    Some(v) => Some(v.parse().map_err(|_| ConfigError::Value {
+                        name: "DOCSEAL_S3_PART_SIZE_MIB".into(),
+                        value: v.clone(),
+                        expected: "a whole number of MiB",
+                    })?),
+                },
+                conditional_puts: parse_bool(
+                    "DOCSEAL_S3_CONDITIONAL_PUTS",
+                    get("DOCSEAL_S3_CONDITIONAL_PUTS"),
+                )?,
+            },
+        })
+    }
+
+    /// S3 settings from the standard AWS environment variables
+    /// (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `AWS_REGION`,
+    /// `AWS_DEFAULT_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`).
+    pub fn from_aws_env(env: &dyn Fn(&str) -> Option<String>) -> Settings {
+        let get = |name: &str| env(name).filter(|v| !v.is_empty());
+        Settings {
+            s3: S3Settings {
+                endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+                region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+                access_key_id: get("AWS_ACCESS_KEY_ID"),
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY").map(Secret),
+                session_token: get("AWS_SESSION_TOKEN").map(Secret),
+                ..S3Settings::default()
+            },
+            ..Settings::default()
+        }
+    }
+
+    /// A [`Config`] from these settings (defaults for what is unset).
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let mut config = Config::new(
+            self.data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        );
+        if let Some(office) = self.office {
+            config.office = office;
+        }
+        if let Some(operator) = self.operator {
+            config.operator = operator;
+        }
+        config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
+        config.store = self
+            .store
+            .as_deref()
+            .map(|url| StoreUrl::parse(url, &self.s3))
+            .transpose()?;
+        Ok(config)
+    }
+}
+
+fn parse_bool(name: &str, value: Option<String>) -> Result<Option<bool>, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+        Some(_) => Err(ConfigError::Value {
+            name: name.to_string(),
+            value: value.unwrap_or_default(),
+            expected: "true or false",
+        }),
+    }
+}
+
+/// What the command line gave; each value that is set wins over the
+/// environment and the settings file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config FILE` (else `DOCSEAL_CONFIG`, else `./docseal.toml` if present).
+    pub config_file: Option<PathBuf>,
+    /// `--data DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--queue URL`.
+    pub queue: Option<String>,
+    /// `--store URL`.
+    pub store: Option<String>,
+    /// `--office NAME`.
+    pub office: Option<String>,
+    /// `--operator NAME`.
+    pub operator: Option<String>,
+}
+
+/// The configuration: the standard AWS variables (for S3 only), overridden by
+/// the settings file, overridden by `DOCSEAL_*` variables, overridden by
+/// `overrides`. Reads the process environment.
+pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+    load_with(overrides, &|name| std::env::var(name).ok())
+}
+
+/// [`load`] with the environment given as a lookup function.
+pub fn load_with(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let mut settings = Settings::from_aws_env(env);
+    let file = overrides.config_file.clone().or_else(|| {
+        env("DOCSEAL_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    match file {
+        Some(path) => settings.overlay(Settings::read(&path)?),
+        None => {
+            let default = Path::new(SETTINGS_FILE);
+            if default.is_file() {
+                settings.overlay(Settings::read(default)?);
+            }
+        }
+    }
+    settings.overlay(Settings::from_env(env)?);
+    settings.overlay(Settings {
+        data_dir: overrides.data_dir.clone(),
+        office: overrides.office.clone(),
+        operator: overrides.operator.clone(),
+        queue: overrides.queue.clone(),
+        store: overrides.store.clone(),
+        s3: S3Settings::default(),
+    });
+    settings.into_config()
+}
+
+#[cfg(test)]
+mod backend_tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn queue_urls_parse_and_hide_passwords() {
+        assert_eq!(
+            QueueUrl::parse("sqlite:///var/lib/docseal/db.sqlite").unwrap(),
+            QueueUrl::Sqlite(PathBuf::from("/var/lib/docseal/db.sqlite"))
+        );
+        assert_eq!(
+            QueueUrl::parse("sqlite://data/db.sqlite").unwrap(),
+            QueueUrl::Sqlite(PathBuf::from("data/db.sqlite"))
+        );
+        let pg = QueueUrl::parse("postgres://docseal:hunter2@db:5432/docseal").unwrap();
+        assert_eq!(pg.to_string(), "postgres://docseal:***@db:5432/docseal");
+        assert!(!format!("{pg:?}").contains("hunter2"));
+        match &pg {
+            QueueUrl::Postgres(url) => assert!(url.expose().contains("hunter2")),
+            other => panic!("parsed as {other:?}"),
+        }
+        let err = QueueUrl::parse("mysql://u:hunter2@db/x").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(QueueUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn store_urls_parse_with_s3_settings() {
+        assert_eq!(
+            StoreUrl::parse("file:///srv/objects", &S3Settings::default()).unwrap(),
+            StoreUrl::Dir(PathBuf::from("/srv/objects"))
+        );
+        let s3 = S3Settings {
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            access_key_id: Some("AK".into()),
+            secret_access_key: Some(Secret("SK".into())),
+            ..S3Settings::default()
+        };
+        let StoreUrl::S3(o) = StoreUrl::parse("s3://docseal-test/prod/2024/", &s3).unwrap() else {
+            panic!("not S3");
+        };
+        assert_eq!(
+            (o.bucket.as_str(), o.prefix.as_str()),
+            ("docseal-test", "prod/2024")
+        );
+        assert_eq!(o.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(o.path_style);
+        assert_eq!(o.region, "us-east-1");
+        assert!(!format!("{o:?}").contains("SK\""));
+        assert_eq!(o.url(), "s3://docseal-test/prod/2024");
+        for bad in [
+            "s3://",
+            "s3://AB",
+            "s3://Bucket/x",
+            "s3://ok-bucket/../x",
+            "ftp://x",
+        ] {
+            assert!(StoreUrl::parse(bad, &s3).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_beat_docseal_env_beats_file_beats_aws_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(
+            &file,
+            r#"
+office = "from file"
+operator = "file operator"
+queue = "postgres://file@db/docseal"
+store = "s3://file-bucket/objects"
+[s3]
+endpoint = "http://file:9000"
+region = "file-region"
+access_key_id = "FILEKEY"
+"#,
+        )
+        .unwrap();
+        let env = env_of(&[
+            ("AWS_ACCESS_KEY_ID", "AWSKEY"),
+            ("AWS_SECRET_ACCESS_KEY", "AWSSECRET"),
+            ("AWS_REGION", "aws-region"),
+            ("AWS_ENDPOINT_URL", "http://aws-env:9000"),
+            ("DOCSEAL_OPERATOR", "env operator"),
+            ("DOCSEAL_S3_REGION", "env-region"),
+            ("DOCSEAL_STORE", "s3://env-bucket"),
+        ]);
+        let overrides = Overrides {
+            config_file: Some(file.clone()),
+            queue: Some("sqlite:///tmp/flag.sqlite".into()),
+            ..Overrides::default()
+        };
+        let config = load_with(&overrides, &env).unwrap();
+        assert_eq!(config.office, "from file");
+        assert_eq!(config.operator, "env operator");
+        assert_eq!(
+            config.queue_url(),
+            QueueUrl::Sqlite(PathBuf::from("/tmp/flag.sqlite"))
+        );
+        let StoreUrl::S3(o) = config.store_url() else {
+            panic!("not S3")
+        };
+        assert_eq!(o.bucket, "env-bucket");
+        assert_eq!(o.region, "env-region");
+        assert_eq!(o.endpoint.as_deref(), Some("http://file:9000"));
+        let creds = o.credentials.unwrap();
+        assert_eq!(creds.access_key_id, "FILEKEY");
+        assert_eq!(creds.secret_access_key, "AWSSECRET");
+    }
+
+    #[test]
+    fn without_settings_both_backends_live_in_the_data_directory() {
+        let overrides = Overrides {
+            config_file: None,
+            data_dir: Some(PathBuf::from("/srv/docseal")),
+            ..Overrides::default()
+        };
+        let config = load_with(&overrides, &|_| None).unwrap();
+        assert_eq!(
+            config.queue_url(),
+            QueueUrl::Sqlite(PathBuf::from("/srv/docseal/docseal.sqlite"))
+        );
+        assert_eq!(
+            config.store_url(),
+            StoreUrl::Dir(PathBuf::from("/srv/docseal/objects"))
+        );
+    }
+
+    #[test]
+    fn a_missing_or_malformed_settings_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Overrides {
+            config_file: Some(dir.path().join("nope.toml")),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            load_with(&missing, &|_| None),
+            Err(ConfigError::Read { .. })
+        ));
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(&file, "qeueu = \"sqlite://x\"\n").unwrap();
+        let typo = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        let err = load_with(&typo, &|_| None).unwrap_err();
+        assert!(err.to_string().contains("qeueu"), "{err}");
+        let bad_bool = env_of(&[("DOCSEAL_S3_PATH_STYLE", "maybe")]);
+        assert!(matches!(
+            load_with(&Overrides::default(), &bad_bool),
+            Err(ConfigError::Value { .. })
+        ));
+    }
 }

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod open;
+mod postgres;
+
+pub use open::AnyQueue;
+pub use postgres::PgQueue;
+
 /// Errors of the queue and registry. All of them concern the database, not
 /// the job: the caller retries later rather than failing the job.
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod open;
+mod s3;
+
+pub use open::AnyStore;
+pub use s3::{S3Credentials, S3Options, S3Store};
+
 /// Errors of an object store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -27,13 +33,68 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The store's settings are incomplete or contradictory.
+    #[error("object store settings: {0}")]
+    Settings(String),
+    /// The store could not be reached, timed out, or failed on its side
+    /// (5xx, throttling); the same request may succeed later.
+    #[error("object store {store}: cannot {op} `{key}` now ({reason}); it will be retried")]
+    Unavailable {
+        /// The store (`s3://bucket/prefix`).
+        store: String,
+        /// The operation (`put`, `get`, ...).
+        op: &'static str,
+        /// The object key.
+        key: String,
+        /// What went wrong, in a few words.
+        reason: String,
+        /// The client's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store refuses every request: wrong credentials, no permission, or
+    /// a missing bucket. Nothing is wrong with the object itself.
+    #[error("object store {store}: {op} of `{key}` was refused ({reason}); check the bucket name and credentials")]
+    Refused {
+        /// The store (`s3://bucket/prefix`).
+        store: String,
+        /// The operation.
+        op: &'static str,
+        /// The object key.
+        key: String,
+        /// The store's error code and message.
+        reason: String,
+        /// The client's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The store rejected this one request (a defect in it, not an outage).
+    #[error("object store {store}: {op} of `{key}` was rejected ({reason})")]
+    Rejected {
+        /// The store (`s3://bucket/prefix`).
+        store: String,
+        /// The operation.
+        op: &'static str,
+        /// The object key.
+        key: String,
+        /// The store's error code and message.
+        reason: String,
+        /// The client's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl StoreError {
-    /// Whether retrying later may succeed (the store was unreachable or busy),
-    /// as opposed to a defect in the request.
+    /// Whether the failure is the store's rather than the object's, so that
+    /// retrying later may succeed (the store was unreachable, busy, or refused
+    /// every request until an operator fixes it). A worker releases the job on
+    /// a transient error instead of failing it.
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Io { .. })
+        matches!(
+            self,
+            StoreError::Io { .. } | StoreError::Unavailable { .. } | StoreError::Refused { .. }
+        )
     }
 }
 
@@ -106,19 +167,28 @@ impl DirStore {
     }
 
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        let ok = !key.is_empty()
-            && key.split('/').all(|seg| {
-                !seg.is_empty()
-                    && seg != "."
-                    && seg != ".."
-                    && seg
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-            });
-        if !ok {
-            return Err(StoreError::InvalidKey(key.to_string()));
-        }
+        check_key(key)?;
         Ok(self.root.join(key))
+    }
+}
+
+/// Checks that a key is relative, `/`-separated, and made of ASCII letters,
+/// digits, `.`, `-` and `_`, with no empty, `.` or `..` segment: the keys
+/// every store accepts alike.
+pub fn check_key(key: &str) -> Result<(), StoreError> {
+    let ok = !key.is_empty()
+        && key.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey(key.to_string()))
     }
 }
 
