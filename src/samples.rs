@@ -190,7 +190,7 @@ struct Plan {
     yellow: bool,
     seal: bool,
     skew: Option<f32>,
-    blur: Option<f32>,
+    blur: u8,
     speckle: bool,
     quarters: u8,
     pdf_annex: bool,
@@ -206,7 +206,7 @@ impl Plan {
             yellow: false,
             seal: false,
             skew: None,
-            blur: None,
+            blur: 0,
             speckle: false,
             quarters: 0,
             pdf_annex: false,
@@ -246,9 +246,11 @@ impl Plan {
                     -a
                 }
             }),
-            blur: rng
-                .gen_bool(0.4)
-                .then(|| rng.gen_range(0.5..1.1f32) * look.dpi as f32 / 300.0),
+            blur: if rng.gen_bool(0.4) {
+                1 + u8::from(look.dpi > 220 && rng.gen_bool(0.5))
+            } else {
+                0
+            },
             speckle: rng.gen_bool(0.5),
             quarters: if rng.gen_bool(0.15) {
                 rng.gen_range(1..=3)
@@ -326,19 +328,26 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
         &mut rng,
     );
 
-    let mut page = Raster::Gray(gray);
+    // Skew and blur act on the gray page; colour comes after, so the costly
+    // per-pixel work stays single-channel.
+    let mut page = optics(Raster::Gray(gray), &plan);
     if plan.yellow || plan.seal {
+        let (w, h) = (page.width(), page.height());
         let mut rgb = page.into_rgb();
         if plan.yellow {
             degrade::yellow(&mut rgb, &mut rng);
         }
         if plan.seal {
             let (cx, cy) = degrade::seal_centre(anchors.signature, &anchors.entries, &mut rng);
+            let (cx, cy) = match plan.skew {
+                Some(angle) => degrade::skew_point(cx, cy, w, h, angle),
+                None => (cx, cy),
+            };
             degrade::seal(&mut rgb, fonts, &doc.seal_text, cx, cy, look.dpi, &mut rng);
         }
         page = Raster::Rgb(rgb);
     }
-    let page = spoil(page, &plan, &mut rng);
+    let page = handling(page, &plan, &mut rng);
 
     let annex = match plan.format {
         Format::Tiff => true,
@@ -346,13 +355,15 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
         _ => false,
     };
     let annex = annex.then(|| {
-        let a = Raster::Gray(draw::render_annex(fonts, look, &doc));
-        spoil(a, &plan, &mut rng)
+        let a = optics(Raster::Gray(draw::render_annex(fonts, look, &doc)), &plan);
+        handling(a, &plan, &mut rng)
     });
 
     let dpi = look.dpi;
     let scan = match plan.format {
         Format::Png => encode::png(&page, dpi)?,
+        // Clean JPEGs are colour scans; degraded ones may be gray scans.
+        Format::Jpeg if opts.degrade => encode::jpeg(&page, plan.jpeg_quality, dpi)?,
         Format::Jpeg => {
             let rgb = Raster::Rgb(page.into_rgb());
             encode::jpeg(&rgb, plan.jpeg_quality, dpi)?
@@ -391,14 +402,16 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
     })
 }
 
-/// Skew, blur, speckles and quarter turns, as the plan says.
-fn spoil(mut page: Raster, plan: &Plan, rng: &mut StdRng) -> Raster {
+/// What the scanner's optics do: skew and blur.
+fn optics(mut page: Raster, plan: &Plan) -> Raster {
     if let Some(angle) = plan.skew {
         page = page.skew(angle, [255, 255, 255]);
     }
-    if let Some(sigma) = plan.blur {
-        page = page.blur(sigma);
-    }
+    page.blur(plan.blur)
+}
+
+/// What handling does: dust specks and a page fed in turned.
+fn handling(mut page: Raster, plan: &Plan, rng: &mut StdRng) -> Raster {
     if plan.speckle {
         page.speckle(rng, plan.look.dpi);
     }
@@ -591,7 +604,7 @@ mod tests {
                 p.skew.is_some(),
                 p.quarters > 0,
                 p.look.dpi < 300,
-                p.blur.is_some(),
+                p.blur > 0,
                 p.speckle,
                 p.seal,
                 p.yellow,

@@ -882,7 +882,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -897,7 +897,7 @@ fn area(rng: &mut StdRng, lo: u32, hi: u32) -> (String, f64) {
     } else {
         rng.gen_range(lo * 10..=hi * 10)
     };
-    let printed = if tenths % 10 == 0 {
+    let printed = if tenths.is_multiple_of(10) {
         format!("{} m²", tenths / 10)
     } else {
         format!("{},{} m²", tenths / 10, tenths % 10)
@@ -1000,7 +1000,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             b.field("personal_id", h.id(&p.id), p.id.clone())?;
             b.field("date_of_death", h.date(died), iso(died))?;
             let place = if rng.gen_bool(0.5) {
-                format!("{}, {}", p.home.hospital, p.home.province)
+                format!("Bệnh viện Đa khoa {}", p.home.province)
             } else {
                 format!("Tại nhà, {}", address(rng, p.home))
             };

@@ -667,7 +667,7 @@ pub(crate) fn scribble(img: &mut GrayImage, area: Rect, ink: u8, dpi: u32, rng: 
     let width = area.w * rng.gen_range(0.45..0.7);
     let amp = area.h * rng.gen_range(0.18..0.3);
     let loops = rng.gen_range(3.0..6.0f32);
-    let phase = rng.gen_range(0.0..6.28f32);
+    let phase = rng.gen_range(0.0..std::f32::consts::TAU);
     let tilt = rng.gen_range(-0.25..0.05f32);
     let steps = (width * 4.0) as usize;
     for i in 0..=steps {

@@ -143,7 +143,7 @@ pub(crate) fn tiff_g4(pages: &[Bilevel], dpi: u32) -> Result<Vec<u8>, SampleErro
         let strip_at = out.len() as u32;
         out.extend_from_slice(&data);
         // Resolution rationals, word aligned.
-        if out.len() % 2 == 1 {
+        if !out.len().is_multiple_of(2) {
             out.push(0);
         }
         let res_at = out.len() as u32;
@@ -258,7 +258,7 @@ mod tests {
     fn pattern(w: u32, h: u32, seed: u32) -> GrayImage {
         GrayImage::from_fn(w, h, |x, y| {
             let v = (x * 7 + y * 13 + seed) % 23;
-            let on = v < 5 || (x / 9 + y / 5 + seed) % 7 == 0 || x == 0 || x == w - 1;
+            let on = v < 5 || (x / 9 + y / 5 + seed).is_multiple_of(7) || x == 0 || x == w - 1;
             Luma([if on { 0 } else { 255 }])
         })
     }
