@@ -13,7 +13,7 @@ DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
 	fonts-noto-core fonts-dejavu-core poppler-utils time
 
-.PHONY: all deps build demo test lint fmt clean samples bench
+.PHONY: all deps pydeps build demo test lint fmt clean samples bench
 
 all: build
 
@@ -39,10 +39,19 @@ demo: build
 	echo; echo "Verifying $$pdf"; \
 	./target/debug/docseal --data $(DEMO_DATA) verify "$$pdf"
 
-test: deps
+# pyHanko, the independent validator the PDF-signature tests check against.
+PYHANKO := pyhanko==0.38.0 pyhanko-cli==0.6.0
+
+pydeps:
+	@command -v pyhanko >/dev/null 2>&1 || python3 -m pip install -q $(PYHANKO)
+
+test: deps pydeps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --all-targets
+	@tests/services.sh start >/dev/null
+	@eval "$$(tests/services.sh env)"; \
+	status=0; $(CARGO) test --all-targets || status=$$?; \
+	tests/services.sh stop; exit $$status
 
 lint: deps
 	$(CARGO) fmt --check

@@ -61,6 +61,7 @@ fn bench_seal(c: &mut Criterion) {
             revoked_at: None,
             revocation_reason: None,
         }],
+        roots: vec![],
     };
     c.bench_function("check signed manifest", |b| {
         b.iter(|| seal::check_signed_manifest(&bytes, &trust))

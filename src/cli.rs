@@ -11,11 +11,11 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
-use crate::config::{expand_inputs, Config, DEFAULT_DATA_DIR};
-use crate::queue::{JobQueue, JobState, NewSubmission, SqliteQueue};
+use crate::config::{expand_inputs, Config};
+use crate::queue::{AnyQueue, JobQueue, JobState, NewSubmission};
 use crate::render::FontSet;
-use crate::seal::Signer;
-use crate::store::{sha256_hex, DirStore, ObjectKind, ObjectStore};
+use crate::seal::{Credentials, Signer};
+use crate::store::{sha256_hex, AnyStore, ObjectKind, ObjectStore};
 use crate::worker::{self, Services, WorkerOptions};
 use crate::{eval, pipeline, samples, verify, PIPELINE_VERSION};
 
@@ -23,14 +23,24 @@ use crate::{eval, pipeline, samples, verify, PIPELINE_VERSION};
 #[derive(Debug, Parser)]
 #[command(name = "docseal", version, about, long_about = None)]
 pub struct Cli {
-    /// Data directory of the embedded default (registry, objects, keys).
-    #[arg(long, global = true, env = "DOCSEAL_DATA", default_value = DEFAULT_DATA_DIR)]
-    pub data: PathBuf,
+    /// Data directory (keys; and the registry and objects of the embedded
+    /// default). Default: `./docseal-data`.
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
+    /// Settings file (default: `DOCSEAL_CONFIG`, else `./docseal.toml` if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Job queue and registry: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, global = true)]
+    pub queue: Option<String>,
+    /// Object store: `file:///PATH` or `s3://BUCKET/PREFIX`.
+    #[arg(long, global = true)]
+    pub store: Option<String>,
     /// The issuing office written into new documents and new keys.
-    #[arg(long, global = true, env = "DOCSEAL_OFFICE")]
+    #[arg(long, global = true)]
     pub office: Option<String>,
     /// The operator written into new documents.
-    #[arg(long, global = true, env = "DOCSEAL_OPERATOR")]
+    #[arg(long, global = true)]
     pub operator: Option<String>,
     /// The command.
     #[command(subcommand)]
@@ -77,10 +87,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Verify a result document offline.
+    /// Verify a result document offline (or the QR seal of a printed copy).
     Verify {
         /// The result PDF.
-        file: PathBuf,
+        #[arg(required_unless_present_any = ["qr", "qr_image"])]
+        file: Option<PathBuf>,
+        /// The text of a scanned QR seal (`DS1:…`).
+        #[arg(long, conflicts_with = "file")]
+        qr: Option<String>,
+        /// A photo or scan of a printed copy's QR seal.
+        #[arg(long, conflicts_with_all = ["file", "qr"])]
+        qr_image: Option<PathBuf>,
         /// Machine-readable report.
         #[arg(long)]
         json: bool,
@@ -165,9 +182,13 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
     let trust_path = config.trust_path();
     match action {
         KeysCommand::Init => {
-            let s = Signer::load_or_create(&dir, &config.office)?;
-            println!("Signing key {} in {}", s.key_id(), dir.display());
+            let c = Credentials::load_or_create(&dir, &config.office)?;
+            println!("Signing key {} in {}", c.signer.key_id(), dir.display());
             println!("Trust list: {}", trust_path.display());
+            println!(
+                "Root certificate for PDF validators: {}",
+                dir.join(crate::seal::ROOT_CERT_FILE).display()
+            );
         }
         KeysCommand::List => {
             let trust = TrustList::load(&trust_path)?;
@@ -184,8 +205,9 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
             }
         }
         KeysCommand::Rotate => {
-            let (old, new) = Signer::rotate(&dir, &config.office)?;
-            println!("Retired {old}; new signing key {}", new.key_id());
+            let (old, _) = Signer::rotate(&dir, &config.office)?;
+            let c = Credentials::load_or_create(&dir, &config.office)?;
+            println!("Retired {old}; new signing key {}", c.signer.key_id());
         }
         KeysCommand::Revoke { key_id, reason, at } => {
             let mut trust = TrustList::load(&trust_path)?;
@@ -215,13 +237,14 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> Result<u8> {
     let cli = Cli::parse();
-    let mut config = Config::new(&cli.data);
-    if let Some(o) = &cli.office {
-        config.office = o.clone();
-    }
-    if let Some(o) = &cli.operator {
-        config.operator = o.clone();
-    }
+    let config = crate::config::load(&crate::config::Overrides {
+        config_file: cli.config.clone(),
+        data_dir: cli.data.clone(),
+        queue: cli.queue.clone(),
+        store: cli.store.clone(),
+        office: cli.office.clone(),
+        operator: cli.operator.clone(),
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -239,12 +262,33 @@ pub fn main() -> Result<u8> {
         Command::Status { json } => rt.block_on(cmd_status(&config, json)),
         Command::Verify {
             file,
+            qr,
+            qr_image,
             json,
             trust,
             source,
         } => {
-            let trust = trust.unwrap_or_else(|| config.trust_path());
-            let report = verify::verify_file(&file, &trust, source.as_deref());
+            let trust_path = trust.unwrap_or_else(|| config.trust_path());
+            let report = match (file, qr, qr_image) {
+                (Some(file), _, _) => verify::verify_file(&file, &trust_path, source.as_deref()),
+                (None, qr, image) => {
+                    let text = match (qr, image) {
+                        (Some(t), _) => t,
+                        (None, Some(img)) => {
+                            let gray = image::open(&img)
+                                .with_context(|| {
+                                    format!("cannot read the image {}", img.display())
+                                })?
+                                .to_luma8();
+                            crate::qrseal::decode_image(&gray)
+                                .with_context(|| format!("no QR seal found in {}", img.display()))?
+                        }
+                        (None, None) => anyhow::bail!("give a result PDF, --qr or --qr-image"),
+                    };
+                    let trust = crate::seal::TrustList::load(&trust_path)?;
+                    verify::verify_qr(&text, &trust)
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -317,21 +361,21 @@ pub fn main() -> Result<u8> {
     }
 }
 
-/// The embedded default's services.
-async fn open_embedded(config: &Config) -> Result<(Arc<SqliteQueue>, Arc<DirStore>)> {
+/// The configured queue and store (the embedded default unless told otherwise).
+async fn open_backends(config: &Config) -> Result<(Arc<AnyQueue>, Arc<AnyStore>)> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
         )
     })?;
-    let queue = SqliteQueue::open(&config.db_path())
+    let queue = AnyQueue::open(&config.queue_url())
         .await
-        .with_context(|| format!("cannot open the registry {}", config.db_path().display()))?;
-    Ok((
-        Arc::new(queue),
-        Arc::new(DirStore::new(config.objects_dir())),
-    ))
+        .with_context(|| format!("cannot open the queue {}", config.queue_url()))?;
+    let store = AnyStore::open(&config.store_url())
+        .await
+        .with_context(|| format!("cannot open the store {}", config.store_url()))?;
+    Ok((Arc::new(queue), Arc::new(store)))
 }
 
 /// What happened to one input at submission.
@@ -398,13 +442,13 @@ async fn submit_one<Q: JobQueue, S: ObjectStore>(
 
 fn services<Q, S>(config: &Config, queue: Arc<Q>, store: Arc<S>) -> Result<Services<Q, S>> {
     crate::ocr::check_engine(&config.pipeline.ocr)?;
-    let signer = Signer::load_or_create(&config.keys_dir(), &config.office)
-        .context("cannot load or create the office's signing key")?;
+    let credentials = Credentials::load_or_create(&config.keys_dir(), &config.office)
+        .context("cannot load or create the office's keys and certificates")?;
     let fonts = FontSet::find().context("cannot find fonts for result documents")?;
     Ok(Services {
         queue,
         store,
-        signer: Arc::new(signer),
+        credentials: Arc::new(credentials),
         fonts: Arc::new(fonts),
         pipeline: Arc::new(config.pipeline.clone()),
         issuer: config.issuer(),
@@ -412,7 +456,7 @@ fn services<Q, S>(config: &Config, queue: Arc<Q>, store: Arc<S>) -> Result<Servi
 }
 
 async fn cmd_submit(config: &Config, paths: &[PathBuf], force: bool) -> Result<u8> {
-    let (queue, store) = open_embedded(config).await?;
+    let (queue, store) = open_backends(config).await?;
     let mut failed = 0;
     for path in expand_inputs(paths) {
         let input = submit_one(queue.as_ref(), store.as_ref(), config, &path, force).await;
@@ -429,7 +473,7 @@ async fn cmd_submit(config: &Config, paths: &[PathBuf], force: bool) -> Result<u
 }
 
 async fn cmd_work(config: &Config, workers: Option<usize>) -> Result<u8> {
-    let (queue, store) = open_embedded(config).await?;
+    let (queue, store) = open_backends(config).await?;
     let services = services(config, queue, store)?;
     let mut options = WorkerOptions::default();
     if let Some(n) = workers {
@@ -463,7 +507,7 @@ async fn shutdown_signal() {
 }
 
 async fn cmd_status(config: &Config, json: bool) -> Result<u8> {
-    let (queue, _store) = open_embedded(config).await?;
+    let (queue, _store) = open_backends(config).await?;
     let s = queue.status().await?;
     if json {
         let v = json!({
@@ -507,7 +551,7 @@ async fn cmd_run(
     force: bool,
 ) -> Result<u8> {
     let started = Instant::now();
-    let (queue, store) = open_embedded(config).await?;
+    let (queue, store) = open_backends(config).await?;
     let services = services(config, queue.clone(), store.clone())?;
     let inputs = expand_inputs(paths);
     let mut submitted = Vec::with_capacity(inputs.len());

@@ -445,7 +445,7 @@ fn continue_value(
         let h = row.height();
         let aligned = b.bbox.x0.abs_diff(span.x0) <= h * 2;
         let open = span.text.ends_with(',') || span.text.ends_with('-');
-        if !aligned && !open {
+        if !aligned && !open && !forced_wrap(rows, ri, n) {
             return;
         }
         let more = value_span(row, 0, None);
@@ -458,6 +458,33 @@ fn continue_value(
         span.doubt |= more.doubt;
         ri = n;
     }
+}
+
+/// Whether row `ri` ended only because the next row's first word did not fit:
+/// the row reaches so close to the page's right text edge that the word, after
+/// a space, would have crossed it. Headings (`II. …`) never continue a value.
+fn forced_wrap(rows: &[Row], ri: usize, n: usize) -> bool {
+    let page = rows[ri].page;
+    if rows[n].page != page {
+        return false;
+    }
+    let right = rows
+        .iter()
+        .filter(|r| r.page == page)
+        .filter_map(|r| r.words.last().map(|w| w.bbox.x1))
+        .max()
+        .unwrap_or(0);
+    let (Some(last), Some(first)) = (rows[ri].words.last(), rows[n].words.first()) else {
+        return false;
+    };
+    let heading = first
+        .text
+        .trim_end_matches('.')
+        .chars()
+        .all(|c| matches!(c, 'I' | 'V' | 'X'))
+        && first.text.ends_with('.');
+    let space = rows[ri].height() / 3;
+    !heading && last.bbox.x1 + space + first.bbox.width() > right
 }
 
 /// Tab-aligned values start in one column; a value starting well right of it

@@ -8,9 +8,11 @@ use crate::classify::{classify, Classified};
 use crate::decode::{self, DecodeError, Format, Limits, Page};
 use crate::extract::{extract, ExtractOptions, Record};
 use crate::ocr::{self, BBox, OcrError, OcrOptions, OcrPage};
+use crate::pdfsign::{self, PdfSignError};
 use crate::prepare::prepare;
+use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
-use crate::seal::{self, Issuer, Manifest, SealError, SignedManifest, Signer, SourceInfo};
+use crate::seal::{self, Credentials, Issuer, Manifest, SealError, SignedManifest, SourceInfo};
 
 /// How to run the pipeline.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +40,9 @@ pub enum PipelineError {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// The PDF signature could not be made.
+    #[error("the result document cannot be signed: {0}")]
+    Sign(#[from] PdfSignError),
 }
 
 /// Everything learned from a scan.
@@ -149,8 +154,8 @@ pub struct IssueContext<'a> {
     pub issuer: &'a Issuer,
     /// Issue time, Unix seconds (the job's first start, so retries agree).
     pub issued_at: i64,
-    /// The office's signing key.
-    pub signer: &'a Signer,
+    /// The office's signing key and certificates.
+    pub credentials: &'a Credentials,
     /// Fonts for the result PDF.
     pub fonts: &'a FontSet,
     /// The pipeline version.
@@ -190,23 +195,55 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
         pipeline_version: ctx.pipeline_version.to_string(),
         issuer: ctx.issuer.clone(),
         issued_at: seal::format_rfc3339(ctx.issued_at),
-        key_id: ctx.signer.key_id().to_string(),
+        key_id: ctx.credentials.signer.key_id().to_string(),
     }
 }
 
-/// Seals and renders a result document. Deterministic: the same analysis and
-/// context give byte-identical output.
+/// The QR seal of a manifest: the signed record in compact form, or `None`
+/// when the record is too large for a printable QR code (the PDF signature and
+/// the attached manifest still cover it).
+pub fn qr_seal(m: &Manifest, signer: &seal::Signer) -> Option<String> {
+    let mut sha = [0u8; 32];
+    hex::decode_to_slice(&m.source.sha256, &mut sha).ok()?;
+    let payload = QrPayload {
+        document_id: m.document_id.clone(),
+        doc_type: m.doc_type.clone(),
+        fields: m.record.fields.clone(),
+        source_sha256: sha,
+        key_id: m.key_id.clone(),
+        issued_at: seal::parse_rfc3339(&m.issued_at)?,
+    };
+    let text = qrseal::encode(&payload, signer).ok()?;
+    qrseal::qr_modules(&text).ok().map(|_| text)
+}
+
+/// Seals, renders and signs a result document. Deterministic: the same
+/// analysis and context give byte-identical output.
 pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, PipelineError> {
-    let (signed, attachment) = seal::seal(manifest(analysis, ctx), ctx.signer)?;
+    let creds = ctx.credentials;
+    let (signed, attachment) = seal::seal(manifest(analysis, ctx), &creds.signer)?;
+    let qr = qr_seal(&signed.manifest, &creds.signer);
+    if qr.is_none() {
+        tracing::warn!(document_id = %signed.manifest.document_id, "The record is too large for a QR seal; issuing without one.");
+    }
     let pdf = render::render(
         &RenderInput {
             pages: &analysis.pages,
             ocr: &analysis.ocr,
             manifest: &signed.manifest,
             attachment: &attachment,
-            qr: None,
+            qr: qr.as_deref(),
         },
         ctx.fonts,
+    )?;
+    let pdf = pdfsign::sign_pdf(
+        &pdf,
+        &creds.signer,
+        &creds.cert,
+        &creds.root,
+        ctx.issued_at,
+        "Bản điện tử chuyển đổi từ bản giấy / Electronic copy converted from a paper original",
+        &signed.manifest.issuer.office,
     )?;
     Ok(Issued {
         signed,

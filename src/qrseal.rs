@@ -587,6 +587,7 @@ mod tests {
                 revoked_at: None,
                 revocation_reason: None,
             }],
+            roots: vec![],
         }
     }
 

@@ -268,6 +268,113 @@ impl Signer {
     }
 }
 
+/// File name of the office's root key inside the keys directory.
+pub const ROOT_KEY_FILE: &str = "root.key";
+/// File name of the office's root certificate (what agencies add to their
+/// PDF validators' trust stores).
+pub const ROOT_CERT_FILE: &str = "root.pem";
+/// File name of the current signing key's certificate.
+pub const SIGNING_CERT_FILE: &str = "signing.pem";
+
+/// Years a root certificate is valid.
+const ROOT_YEARS: i64 = 20;
+/// Years a signing certificate is valid.
+const SIGNING_YEARS: i64 = 5;
+const YEAR: i64 = 365 * 24 * 3600;
+
+/// The signing key with its certificate chain: what issuing needs.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The signing key.
+    pub signer: Signer,
+    /// Its certificate, issued by the root.
+    pub cert: crate::pki::Certificate,
+    /// The office's root certificate.
+    pub root: crate::pki::Certificate,
+}
+
+impl Credentials {
+    /// Loads the office's keys and certificates from `dir`, creating whatever
+    /// is missing: the root key and certificate (`root.pem`), the signing key,
+    /// its certificate, and the trust file listing both.
+    pub fn load_or_create(dir: &Path, office: &str) -> Result<Credentials, SealError> {
+        let signer = Signer::load_or_create(dir, office)?;
+        let root_key_path = dir.join(ROOT_KEY_FILE);
+        let root_key = if root_key_path.exists() {
+            Signer::load(&root_key_path)?
+        } else {
+            let mut secret = [0u8; 32];
+            getrandom::getrandom(&mut secret).map_err(|e| SealError::Random(e.to_string()))?;
+            let k = Signer::from_secret(&secret);
+            secret.fill(0);
+            k.write_private(&root_key_path)?;
+            k
+        };
+        let pki_err = |e: crate::pki::PkiError| SealError::Serialize(e.to_string());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let root_path = dir.join(ROOT_CERT_FILE);
+        let root = match read_pem(&root_path)? {
+            Some(c) if crate::pki::public_key(&c).ok() == Some(root_key.verifying_key()) => c,
+            _ => {
+                let c =
+                    crate::pki::issue_root(office, &root_key, now - 60, now + ROOT_YEARS * YEAR)
+                        .map_err(pki_err)?;
+                write_pem(&root_path, &c)?;
+                c
+            }
+        };
+        let cert_path = dir.join(SIGNING_CERT_FILE);
+        let cert = match read_pem(&cert_path)? {
+            Some(c) if crate::pki::public_key(&c).ok() == Some(signer.verifying_key()) => c,
+            _ => {
+                let trust = TrustList::load(&dir.join(TRUST_FILE))?;
+                let from = trust
+                    .find(signer.key_id())
+                    .and_then(|k| parse_rfc3339(&k.not_before))
+                    .unwrap_or(now);
+                let c = crate::pki::issue_signing_cert(
+                    office,
+                    &root_key,
+                    &root,
+                    &signer.verifying_key(),
+                    from - 60,
+                    from + SIGNING_YEARS * YEAR,
+                )
+                .map_err(pki_err)?;
+                write_pem(&cert_path, &c)?;
+                c
+            }
+        };
+        let trust_path = dir.join(TRUST_FILE);
+        let mut trust = TrustList::load(&trust_path)?;
+        let pem = crate::pki::to_pem(&root).map_err(pki_err)?;
+        if !trust.roots.contains(&pem) {
+            trust.roots.push(pem);
+            trust.save(&trust_path)?;
+        }
+        Ok(Credentials { signer, cert, root })
+    }
+}
+
+fn read_pem(path: &Path) -> Result<Option<crate::pki::Certificate>, SealError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(crate::pki::from_pem(&text).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SealError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn write_pem(path: &Path, cert: &crate::pki::Certificate) -> Result<(), SealError> {
+    let pem = crate::pki::to_pem(cert).map_err(|e| SealError::Serialize(e.to_string()))?;
+    crate::store::write_durably(path, pem.as_bytes()).map_err(|e| SealError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
 /// A public key the verifier trusts, with its validity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustedKey {
@@ -308,6 +415,9 @@ pub struct TrustList {
     pub format: String,
     /// The keys.
     pub keys: Vec<TrustedKey>,
+    /// Root certificates (PEM) of the offices, anchors for PDF signatures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<String>,
 }
 
 impl TrustList {
@@ -316,6 +426,7 @@ impl TrustList {
         TrustList {
             format: TRUST_FORMAT.to_string(),
             keys: Vec::new(),
+            roots: Vec::new(),
         }
     }
 
@@ -364,6 +475,14 @@ impl TrustList {
         key.revoked_at = Some(at.to_string());
         key.revocation_reason = Some(reason.to_string());
         Ok(())
+    }
+
+    /// The root certificates that parse.
+    pub fn root_certificates(&self) -> Vec<crate::pki::Certificate> {
+        self.roots
+            .iter()
+            .filter_map(|pem| crate::pki::from_pem(pem).ok())
+            .collect()
     }
 
     /// The entry with this key id.
@@ -578,6 +697,7 @@ mod tests {
                 revoked_at: None,
                 revocation_reason: None,
             }],
+            roots: vec![],
         }
     }
 

@@ -132,6 +132,10 @@ impl Report {
                 "  document {} ({}), issued {} by {} (operator {}), key {}\n",
                 d.document_id, d.doc_type, d.issued_at, d.office, d.operator, d.key_id
             ));
+            for (k, v) in &d.fields {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                s.push_str(&format!("    {k}: {v}\n"));
+            }
         }
         for c in &self.checks {
             let mark = match c.status {
@@ -247,6 +251,7 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
         }
     };
     r.document = Some(summary(&manifest));
+    check_pdf_signature(&mut r, pdf, trust, &manifest);
     r.push(
         "signature",
         CheckStatus::Pass,
@@ -286,6 +291,136 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
             CheckStatus::Fail,
             format!("the certificate page cannot be read: {e}"),
         ),
+    }
+    check_qr_seal(&mut r, pdf, trust, &manifest);
+    r
+}
+
+/// The PDF signature: covers the whole file, CMS valid, chain to a trusted root.
+fn check_pdf_signature(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
+    let roots = trust.root_certificates();
+    match crate::pdfsign::verify_pdf(pdf, &roots) {
+        Ok(sig) => {
+            if let crate::pdfsign::Coverage::UpdatedAfterSigning { .. } = sig.coverage {
+                r.push("pdf_signature", CheckStatus::Fail, sig.coverage.to_string());
+            } else if sig.key_id != m.key_id {
+                r.push(
+                    "pdf_signature",
+                    CheckStatus::Fail,
+                    format!(
+                        "the PDF is signed with key {} but the manifest names {}",
+                        sig.key_id, m.key_id
+                    ),
+                );
+            } else {
+                r.push(
+                    "pdf_signature",
+                    CheckStatus::Pass,
+                    format!(
+                        "the whole file is signed by {}, certified by {}",
+                        sig.signer_subject, sig.root_subject
+                    ),
+                );
+            }
+        }
+        Err(e) => r.push("pdf_signature", CheckStatus::Fail, e.to_string()),
+    }
+}
+
+/// The QR seal: signed, agrees with the manifest, and is what the page draws.
+fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
+    let text = match pdfdoc::read_attachment(pdf, crate::render::QR_ATTACHMENT) {
+        Ok(Some(t)) => String::from_utf8_lossy(&t).into_owned(),
+        Ok(None) => {
+            r.notes
+                .push("the document carries no QR seal (its record was too large for one)".into());
+            return;
+        }
+        Err(e) => {
+            r.push(
+                "qr_seal",
+                CheckStatus::Fail,
+                format!("the QR seal cannot be read: {e}"),
+            );
+            return;
+        }
+    };
+    let payload = match crate::qrseal::verify(&text, trust) {
+        Ok(p) => p,
+        Err(e) => {
+            r.push("qr_seal", CheckStatus::Fail, e.to_string());
+            return;
+        }
+    };
+    let agrees = payload.document_id == m.document_id
+        && payload.doc_type == m.doc_type
+        && payload.fields == m.record.fields
+        && hex::encode(payload.source_sha256) == m.source.sha256
+        && payload.key_id == m.key_id
+        && Some(payload.issued_at) == seal::parse_rfc3339(&m.issued_at);
+    if !agrees {
+        r.push(
+            "qr_seal",
+            CheckStatus::Fail,
+            "the QR seal and the manifest disagree about the document",
+        );
+        return;
+    }
+    let drawn = crate::render::qr_ops(&text)
+        .ok()
+        .zip(last_page_content(pdf))
+        .is_some_and(|(ops, content)| content.windows(ops.len()).any(|w| w == ops.as_slice()));
+    if drawn {
+        r.push(
+            "qr_seal",
+            CheckStatus::Pass,
+            "the QR seal on the certificate page is signed and matches the manifest",
+        );
+    } else {
+        r.push(
+            "qr_seal",
+            CheckStatus::Fail,
+            "the QR code drawn on the certificate page is not the signed seal",
+        );
+    }
+}
+
+fn last_page_content(pdf: &[u8]) -> Option<Vec<u8>> {
+    let doc = lopdf::Document::load_mem(pdf).ok()?;
+    let (_, id) = doc.get_pages().into_iter().last()?;
+    doc.get_page_content_with_limit(id, 16 << 20).ok()
+}
+
+/// Verifies a QR seal's text (as scanned from a printed copy) against a trust list.
+pub fn verify_qr(text: &str, trust: &TrustList) -> Report {
+    let mut r = Report::new("QR seal");
+    match crate::qrseal::verify(text.trim(), trust) {
+        Ok(p) => {
+            r.document = Some(DocumentSummary {
+                document_id: p.document_id.clone(),
+                doc_type: p.doc_type.clone(),
+                office: trust
+                    .find(&p.key_id)
+                    .map(|k| k.office.clone())
+                    .unwrap_or_default(),
+                operator: String::new(),
+                issued_at: seal::format_rfc3339(p.issued_at),
+                key_id: p.key_id.clone(),
+                source_sha256: hex::encode(p.source_sha256),
+                fields: p.fields.clone().into_iter().collect(),
+            });
+            r.push(
+                "qr_seal",
+                CheckStatus::Pass,
+                "the seal is signed by a trusted key that was valid at issue; compare the fields below with the paper",
+            );
+        }
+        Err(crate::qrseal::QrError::UnknownKey(_)) => r.push(
+            "qr_seal",
+            CheckStatus::Unknown,
+            "signed with a key that is not in the trust list",
+        ),
+        Err(e) => r.push("qr_seal", CheckStatus::Fail, e.to_string()),
     }
     r
 }

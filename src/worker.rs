@@ -14,7 +14,7 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
 use crate::queue::{Completion, DocumentRow, JobQueue, JobState, Lease, QueueError};
 use crate::render::FontSet;
-use crate::seal::{Issuer, Signer};
+use crate::seal::{Credentials, Issuer};
 use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
 
 /// How the pool works.
@@ -53,8 +53,8 @@ pub struct Services<Q, S> {
     pub queue: Arc<Q>,
     /// The object store.
     pub store: Arc<S>,
-    /// The office's signing key.
-    pub signer: Arc<Signer>,
+    /// The office's signing key and certificates.
+    pub credentials: Arc<Credentials>,
     /// Fonts for result documents.
     pub fonts: Arc<FontSet>,
     /// Pipeline settings.
@@ -68,7 +68,7 @@ impl<Q, S> Clone for Services<Q, S> {
         Services {
             queue: self.queue.clone(),
             store: self.store.clone(),
-            signer: self.signer.clone(),
+            credentials: self.credentials.clone(),
             fonts: self.fonts.clone(),
             pipeline: self.pipeline.clone(),
             issuer: self.issuer.clone(),
@@ -344,7 +344,7 @@ fn compute<Q, S>(
             &IssueContext {
                 issuer: &services.issuer,
                 issued_at,
-                signer: &services.signer,
+                credentials: &services.credentials,
                 fonts: &services.fonts,
                 pipeline_version: version,
             },

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use docseal::config::Config;
 use docseal::queue::{JobQueue, JobState, NewSubmission, PgQueue, StatusReport};
 use docseal::render::FontSet;
-use docseal::seal::{Issuer, Signer};
+use docseal::seal::{Credentials, Issuer};
 use docseal::store::{sha256_hex, ObjectKind, ObjectStore, S3Options, S3Store};
 use docseal::worker::{self, Services, WorkerOptions};
 use docseal::PIPELINE_VERSION;
@@ -78,7 +78,7 @@ impl Setup {
     async fn new(s3_env: &S3Env) -> Setup {
         let dir = tempfile::tempdir().expect("a temp dir");
         let keys = dir.path().join("keys");
-        Signer::load_or_create(&keys, "docseal crash test").expect("a signing key");
+        Credentials::load_or_create(&keys, "docseal crash test").expect("the keys");
         let bucket = fresh_bucket(s3_env).await;
         Setup {
             pg_url: fresh_pg_url().await,
@@ -120,8 +120,10 @@ fn services(queue: PgQueue, store: S3Store, keys: &Path) -> Services<PgQueue, S3
     Services {
         queue: Arc::new(queue),
         store: Arc::new(store),
-        signer: Arc::new(Signer::load_or_create(keys, "docseal crash test").expect("the key")),
-        fonts: Arc::new(FontSet::discover().expect("fonts")),
+        credentials: Arc::new(
+            Credentials::load_or_create(keys, "docseal crash test").expect("the keys"),
+        ),
+        fonts: Arc::new(FontSet::find().expect("fonts")),
         pipeline: Arc::new(config.pipeline.clone()),
         issuer: Issuer {
             office: "docseal crash test".into(),
