@@ -387,7 +387,7 @@ fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
 
 fn last_page_content(pdf: &[u8]) -> Option<Vec<u8>> {
     let doc = lopdf::Document::load_mem(pdf).ok()?;
-    let (_, id) = doc.get_pages().into_iter().last()?;
+    let (_, id) = doc.get_pages().into_iter().next_back()?;
     doc.get_page_content_with_limit(id, 16 << 20).ok()
 }
 
