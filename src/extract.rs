@@ -443,7 +443,10 @@ fn continue_value(
             return;
         }
         let h = row.height();
-        let aligned = b.bbox.x0.abs_diff(span.x0) <= h * 2;
+        // Under the value, and not merely at the left edge where the label
+        // starts (that is a new paragraph unless the line was full).
+        let aligned = b.bbox.x0.abs_diff(span.x0) <= h / 2
+            && (b.bbox.x0.abs_diff(a.bbox.x0) > h || span.x0.abs_diff(a.bbox.x0) <= h);
         let open = span.text.ends_with(',') || span.text.ends_with('-');
         if !aligned && !open && !forced_wrap(rows, ri, n) {
             return;
