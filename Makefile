@@ -50,7 +50,7 @@ test: deps pydeps
 	$(CARGO) clippy --all-targets -- -D warnings
 	@tests/services.sh start >/dev/null
 	@eval "$$(tests/services.sh env)"; \
-	status=0; $(CARGO) test --all-targets || status=$$?; \
+	status=0; $(CARGO) test --all-targets --no-fail-fast || status=$$?; \
 	tests/services.sh stop; exit $$status
 
 lint: deps

@@ -197,6 +197,13 @@ fn verify_rejects_a_manifest_with_one_byte_changed() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"], "invalid");
+    let manifest_check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "signature")
+        .expect("the manifest's signature was checked");
+    assert_eq!(manifest_check["status"], "fail", "{report}");
 
     // Without the trust file the verifier cannot tell.
     let out = docseal(
