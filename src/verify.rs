@@ -354,7 +354,13 @@ fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
     };
     let agrees = payload.document_id == m.document_id
         && payload.doc_type == m.doc_type
-        && payload.fields == m.record.fields
+        && payload.fields.len() == m.record.fields.len()
+        && payload.fields.iter().all(|(k, v)| {
+            m.record
+                .fields
+                .get(k)
+                .is_some_and(|w| crate::eval::same_value(v, w))
+        })
         && hex::encode(payload.source_sha256) == m.source.sha256
         && payload.key_id == m.key_id
         && Some(payload.issued_at) == seal::parse_rfc3339(&m.issued_at);
