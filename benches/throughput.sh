@@ -16,7 +16,7 @@ degrade=${3:-}
 export OMP_THREAD_LIMIT=1
 bin=${DOCSEAL_BIN:-target/debug/docseal}
 [ -x "$bin" ] || cargo build --bin docseal >&2
-cores=$(nproc)
+cores=$(getconf _NPROCESSORS_ONLN)  # nproc would obey OMP_THREAD_LIMIT
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
