@@ -60,6 +60,16 @@ impl Record {
         }
     }
 
+    /// Rounds every confidence to three decimals (more digits carry no
+    /// information and make records harder to read).
+    pub fn round_confidences(&mut self) {
+        let r = |v: f32| (v * 1000.0).round() / 1000.0;
+        self.confidence.doc_type = r(self.confidence.doc_type);
+        for v in self.confidence.fields.values_mut() {
+            *v = r(*v);
+        }
+    }
+
     /// Whether the record may be issued without a person looking at it.
     pub fn is_issuable(&self) -> bool {
         self.doc_type.is_some() && self.needs_review.is_empty()

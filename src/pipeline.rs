@@ -84,10 +84,11 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         ocr_pages.push(text);
     }
     let classified = classify(&ocr_pages);
-    let record = match classified.doc_type {
+    let mut record = match classified.doc_type {
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
         None => Record::unknown(classified.confidence),
     };
+    record.round_confidences();
     Ok(Analysis {
         source_sha256: hex::encode(Sha256::digest(bytes)),
         media_type: media_type(decode::sniff(bytes)),
