@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 DEMO_DATA ?= demo-data
+DOCSEAL := $(CARGO) run --quiet --bin docseal --
 export OMP_THREAD_LIMIT := 1
 
 # Debian packages: Tesseract with its Vietnamese, English and OSD data; the
@@ -33,11 +34,11 @@ build: deps
 
 demo: build
 	@rm -rf $(DEMO_DATA)
-	./target/debug/docseal --data $(DEMO_DATA) run samples/
+	$(DOCSEAL) --data $(DEMO_DATA) run samples/
 	@pdf=$$(ls $(DEMO_DATA)/objects/results/*/*.pdf 2>/dev/null | head -n 1); \
 	if [ -z "$$pdf" ]; then echo "No result document was issued."; exit 1; fi; \
 	echo; echo "Verifying $$pdf"; \
-	./target/debug/docseal --data $(DEMO_DATA) verify "$$pdf"
+	$(DOCSEAL) --data $(DEMO_DATA) verify "$$pdf"
 
 # pyHanko, the independent validator the PDF-signature tests check against.
 PYHANKO := pyhanko==0.38.0 pyhanko-cli==0.6.0
@@ -61,7 +62,13 @@ fmt:
 	$(CARGO) fmt
 
 samples: build
-	./target/debug/docseal samples --out samples --count 18 --seed 2024
+	rm -rf samples
+	$(DOCSEAL) samples --out samples --count 16 --seed 2024
+
+# Per-stage costs (criterion), then end-to-end CPU per page against bare tesseract.
+bench: build
+	$(CARGO) bench --bench stages
+	benches/throughput.sh 36 7031
 
 clean:
 	$(CARGO) clean
