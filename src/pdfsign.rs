@@ -495,6 +495,17 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
     let mut reader =
         SliceReader::new(&found.contents).map_err(|e| PdfSignError::BadCms(e.to_string()))?;
     let info = ContentInfo::decode(&mut reader).map_err(|e| PdfSignError::BadCms(e.to_string()))?;
+    // The reserved space after the signature must be untouched zero padding.
+    let used = usize::try_from(der::Reader::position(&reader)).unwrap_or(found.contents.len());
+    if found
+        .contents
+        .get(used..)
+        .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+    {
+        return Err(PdfSignError::BadCms(
+            "the signature value has data after it; the file was changed after signing".into(),
+        ));
+    }
     if info.content_type != ID_SIGNED_DATA {
         return Err(PdfSignError::BadCms(format!(
             "content type {} is not signedData",
@@ -861,9 +872,19 @@ fn signature_at(pdf: &[u8], pos: usize) -> Result<Option<FoundSignature>, PdfSig
             "the bytes left out are not just the signature value".into(),
         ));
     }
-    let contents = hex::decode(&hole[1..hole.len() - 1]).map_err(|_| {
-        PdfSignError::PartialCoverage("the bytes left out are not just the signature value".into())
-    })?;
+    let digits = &hole[1..hole.len() - 1];
+    // One case throughout: a digit whose case changed would decode the same,
+    // and an unsigned change of the file must not go unnoticed.
+    let upper = digits.iter().any(u8::is_ascii_uppercase);
+    let lower = digits.iter().any(u8::is_ascii_lowercase);
+    let contents = hex::decode(digits)
+        .ok()
+        .filter(|_| !(upper && lower))
+        .ok_or_else(|| {
+            PdfSignError::PartialCoverage(
+                "the bytes left out are not just the signature value".into(),
+            )
+        })?;
     let doc = load(&pdf[..covered])?;
     let Some(sig) = signature_dict(&doc, &br) else {
         return Ok(None);
@@ -1024,7 +1045,7 @@ fn runs(offsets: &BTreeMap<u32, usize>) -> Vec<Vec<(u32, usize)>> {
 }
 
 /// A PDF date, `D:YYYYMMDDHHmmSSZ`, in UTC.
-fn pdf_date(unix_seconds: i64) -> String {
+pub(crate) fn pdf_date(unix_seconds: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix_seconds)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(

@@ -214,18 +214,7 @@ fn issue_time(issued_at: &str) -> (String, String) {
 
 /// `D:YYYYMMDDHHmmSSZ` for the document information, from the issue time.
 pub(crate) fn pdf_date(issued_at: &str) -> Option<String> {
-    let t = OffsetDateTime::parse(issued_at, &Rfc3339)
-        .ok()?
-        .to_offset(UtcOffset::UTC);
-    Some(format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    ))
+    crate::seal::parse_rfc3339(issued_at).map(crate::pdfsign::pdf_date)
 }
 
 /// The document type of a manifest, from its record or its `doc_type`.

@@ -1,0 +1,108 @@
+//! A real result document, changed one byte at a time, never verifies; and the
+//! verdicts for keys revoked before or after issue and for a foreign trust list.
+
+use std::path::Path;
+
+use docseal::pipeline::{self, IssueContext, PipelineOptions};
+use docseal::render::FontSet;
+use docseal::seal::{Credentials, Issuer, TrustList, TRUST_FILE};
+use docseal::verify::{verify_bytes, Verdict};
+
+/// Issues one document from a committed sample scan, with keys in `dir`.
+fn issue_one(dir: &Path) -> Vec<u8> {
+    let scan = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/0000_birth_certificate.png");
+    let bytes = std::fs::read(&scan).expect("the committed sample");
+    let analysis = pipeline::analyze(&bytes, &PipelineOptions::default()).expect("analysis");
+    assert!(
+        analysis.record.is_issuable(),
+        "the sample is issuable: {:?}",
+        analysis.record.needs_review
+    );
+    let creds =
+        Credentials::load_or_create(&dir.join("keys"), "UBND phường Bến Nghé").expect("keys");
+    let fonts = FontSet::find().expect("fonts");
+    let issued_at = time::OffsetDateTime::now_utc().unix_timestamp();
+    pipeline::issue(
+        &analysis,
+        &IssueContext {
+            issuer: &Issuer {
+                office: "UBND phường Bến Nghé".into(),
+                operator: "Trần Thị Thu".into(),
+            },
+            issued_at,
+            credentials: &creds,
+            fonts: &fonts,
+            pipeline_version: docseal::PIPELINE_VERSION,
+        },
+    )
+    .expect("issue")
+    .pdf
+}
+
+#[test]
+fn a_thousand_single_byte_changes_are_all_rejected_and_revocation_is_judged_by_issue_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = issue_one(dir.path());
+    let trust_path = dir.path().join("keys").join(TRUST_FILE);
+    let trust = TrustList::load(&trust_path).unwrap();
+    let report = verify_bytes("result.pdf", &pdf, &trust);
+    assert_eq!(report.verdict, Verdict::Valid, "{}", report.to_text());
+
+    // 1,000 random single-byte changes anywhere in the file.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..1000 {
+        let at = (next() % pdf.len() as u64) as usize;
+        let delta = 1 + (next() % 255) as u8;
+        let mut bad = pdf.clone();
+        bad[at] = bad[at].wrapping_add(delta);
+        let r = verify_bytes("tampered.pdf", &bad, &trust);
+        assert_ne!(
+            r.verdict,
+            Verdict::Valid,
+            "change #{i} at byte {at} (+{delta}) went unnoticed:\n{}",
+            r.to_text()
+        );
+    }
+
+    // Bytes appended after signing are reported.
+    let mut appended = pdf.clone();
+    appended.extend_from_slice(b"\n% a later update\n");
+    let r = verify_bytes("appended.pdf", &appended, &trust);
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.to_text());
+
+    // The signing key revoked after the document was issued: valid, with a note.
+    let key_id = report.document.as_ref().unwrap().key_id.clone();
+    let mut later = trust.clone();
+    later
+        .revoke(
+            &key_id,
+            "key rotated after a laptop was lost",
+            "2099-01-01T00:00:00Z",
+        )
+        .unwrap();
+    let r = verify_bytes("result.pdf", &pdf, &later);
+    assert_eq!(r.verdict, Verdict::Valid, "{}", r.to_text());
+    assert!(r.notes.iter().any(|n| n.contains("revoked later")));
+
+    // Revoked before the document was issued: invalid.
+    let mut earlier = trust.clone();
+    earlier
+        .revoke(&key_id, "key compromised", "2000-01-01T00:00:00Z")
+        .unwrap();
+    let r = verify_bytes("result.pdf", &pdf, &earlier);
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.to_text());
+    assert!(r.to_text().contains("key compromised"));
+
+    // Another office's trust list: cannot tell.
+    let other = tempfile::tempdir().unwrap();
+    Credentials::load_or_create(other.path(), "UBND xã khác").unwrap();
+    let foreign = TrustList::load(&other.path().join(TRUST_FILE)).unwrap();
+    let r = verify_bytes("result.pdf", &pdf, &foreign);
+    assert_ne!(r.verdict, Verdict::Valid, "{}", r.to_text());
+}
