@@ -1,5 +1,8 @@
-//! Per-stage costs of everything around OCR: sealing and verifying manifests.
-//! OCR itself is measured end to end by `benches/throughput.sh`.
+//! Per-stage costs of everything around OCR: sealing and checking manifests,
+//! issuing a typical result document (seal, QR, render, PDF signature) and
+//! verifying it. One iteration is one document on one core, so documents per
+//! second per core is 1 / the time shown. OCR itself is measured end to end by
+//! `benches/throughput.sh`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use docseal::extract::Record;
@@ -68,5 +71,40 @@ fn bench_seal(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_seal);
+fn bench_issue_and_verify(c: &mut Criterion) {
+    use docseal::pipeline::{self, IssueContext, PipelineOptions};
+    let scan =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/0000_birth_certificate.png");
+    let bytes = std::fs::read(scan).expect("the committed sample");
+    let analysis = pipeline::analyze(&bytes, &PipelineOptions::default()).expect("analysis");
+    let keys = tempfile::tempdir().expect("a temp dir");
+    let creds = docseal::seal::Credentials::load_or_create(keys.path(), "UBND phường Bến Nghé")
+        .expect("keys");
+    let fonts = docseal::render::FontSet::find().expect("fonts");
+    let issuer = Issuer {
+        office: "UBND phường Bến Nghé".into(),
+        operator: "Trần Thị Thu".into(),
+    };
+    let ctx = IssueContext {
+        issuer: &issuer,
+        issued_at: 1_780_000_000,
+        credentials: &creds,
+        fonts: &fonts,
+        pipeline_version: docseal::PIPELINE_VERSION,
+    };
+    c.bench_function("issue a result PDF (seal, QR, render, sign)", |b| {
+        b.iter(|| pipeline::issue(&analysis, &ctx).expect("issued"))
+    });
+    let pdf = pipeline::issue(&analysis, &ctx).expect("issued").pdf;
+    let trust = TrustList::load(&keys.path().join(docseal::seal::TRUST_FILE)).expect("trust");
+    c.bench_function("verify a result PDF (all checks)", |b| {
+        b.iter(|| docseal::verify::verify_bytes("result.pdf", &pdf, &trust))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench_seal, bench_issue_and_verify
+}
 criterion_main!(benches);
