@@ -279,41 +279,9 @@ fn score_type(schema: &TypeSchema, rows: &[Row], windows: &[Window]) -> TypeScor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::{BBox, Line, Word};
 
     fn page(text: &str) -> Vec<OcrPage> {
-        let lines = text
-            .lines()
-            .enumerate()
-            .map(|(li, l)| {
-                let y0 = 100 + 60 * li as u32;
-                let mut x = 100;
-                let words = l
-                    .split(' ')
-                    .filter(|w| !w.is_empty())
-                    .map(|w| {
-                        let width = 20 * w.chars().count() as u32;
-                        let word = Word {
-                            text: w.to_string(),
-                            conf: 0.95,
-                            bbox: BBox {
-                                x0: x,
-                                y0,
-                                x1: x + width,
-                                y1: y0 + 30,
-                            },
-                        };
-                        x += width + 12;
-                        word
-                    })
-                    .collect();
-                Line { words }
-            })
-            .collect();
-        vec![OcrPage {
-            lines,
-            ..OcrPage::default()
-        }]
+        vec![crate::ocr::synthetic_page(text)]
     }
 
     const HEADER: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n";

@@ -619,43 +619,10 @@ mod fixtures;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::{BBox, Line, Word};
     use serde_json::json;
 
-    /// A page from text lines: words 20 px per character, lines 60 px apart;
-    /// `|` splits a line into two OCR lines with a wide gap (tab-aligned values).
     fn page(text: &str) -> OcrPage {
-        let mut lines = Vec::new();
-        for (li, l) in text.lines().enumerate() {
-            let y0 = 100 + 60 * li as u32;
-            let mut x = 100;
-            for part in l.split('|') {
-                let mut line = Line::default();
-                for w in part.split(' ').filter(|w| !w.is_empty()) {
-                    let width = 20 * w.chars().count() as u32;
-                    line.words.push(Word {
-                        text: w.to_string(),
-                        conf: if w.contains('~') { 0.3 } else { 0.95 },
-                        bbox: BBox {
-                            x0: x,
-                            y0,
-                            x1: x + width,
-                            y1: y0 + 30,
-                        },
-                    });
-                    x += width + 12;
-                }
-                lines.push(line);
-                x += 400;
-            }
-        }
-        OcrPage {
-            width: 2480,
-            height: 3508,
-            dpi: 300,
-            lines,
-            ..OcrPage::default()
-        }
+        crate::ocr::synthetic_page(text)
     }
 
     fn run(t: DocType, text: &str) -> Record {
