@@ -14,8 +14,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# Tools live outside target/ so that `cargo clean` keeps them.
-TOOLS="${DOCSEAL_TOOLS:-$ROOT/.tools}"
+# Tools are built once per machine and user, outside the checkout, so that
+# neither `cargo clean` nor a fresh clone has to build them again.
+TOOLS="${DOCSEAL_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/docseal/tools}"
 STATE="${DOCSEAL_SERVICES_DIR:-$ROOT/.services}"
 S3S_FS_VERSION=0.14.1
 PG_USER=postgres
