@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::decode::Limits;
 use crate::extract::ExtractOptions;
 use crate::ocr::OcrOptions;
+use crate::prepare::PrepareOptions;
 use crate::pipeline::PipelineOptions;
 use crate::seal::Issuer;
 use crate::store::{S3Credentials, S3Options};
@@ -46,6 +47,7 @@ impl Config {
             operator: std::env::var("USER").unwrap_or_else(|_| "operator".to_string()),
             pipeline: PipelineOptions {
                 limits: Limits::default(),
+                prepare: PrepareOptions::default(),
                 ocr: OcrOptions::default(),
                 extract: ExtractOptions::default(),
             },
@@ -449,6 +451,9 @@ pub struct Settings {
     pub queue: Option<String>,
     /// The store URL.
     pub store: Option<String>,
+    /// Page preparation steps to leave out (`ink`, `despeckle`, `orient`,
+    /// `deskew`, `upscale` or `all`, comma-separated); all run by default.
+    pub skip_prepare: Option<String>,
     /// How to reach the S3 store.
     #[serde(default)]
     pub s3: S3Settings,
@@ -472,7 +477,7 @@ impl Settings {
         macro_rules! take {
             ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
         }
-        take!(data_dir, office, operator, queue, store);
+        take!(data_dir, office, operator, queue, store, skip_prepare);
         self.s3.overlay(other.s3);
     }
 
@@ -485,6 +490,7 @@ impl Settings {
             operator: get("DOCSEAL_OPERATOR"),
             queue: get("DOCSEAL_QUEUE"),
             store: get("DOCSEAL_STORE"),
+            skip_prepare: get("DOCSEAL_SKIP_PREPARE"),
             s3: S3Settings {
                 endpoint: get("DOCSEAL_S3_ENDPOINT"),
                 region: get("DOCSEAL_S3_REGION"),
@@ -539,6 +545,14 @@ impl Settings {
         }
         if let Some(operator) = self.operator {
             config.operator = operator;
+        }
+        if let Some(skip) = &self.skip_prepare {
+            config.pipeline.prepare =
+                PrepareOptions::without(skip).map_err(|expected| ConfigError::Value {
+                    name: "skip_prepare".into(),
+                    value: skip.clone(),
+                    expected,
+                })?;
         }
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
         config.store = self
@@ -615,6 +629,7 @@ pub fn load_with(
         operator: overrides.operator.clone(),
         queue: overrides.queue.clone(),
         store: overrides.store.clone(),
+        skip_prepare: None,
         s3: S3Settings::default(),
     });
     settings.into_config()

@@ -132,6 +132,8 @@ pub struct EvalReport {
     pub mistakes: Vec<Mistake>,
     /// Scans that failed to process, with the error.
     pub failures: Vec<(String, String)>,
+    /// Each scan's own counts, by file name.
+    pub documents: BTreeMap<String, Counts>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -239,6 +241,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
         return Err(EvalError::NoTruth(dir.to_path_buf()));
     }
     struct One {
+        file: String,
         truth_type: String,
         counts: Counts,
         mistakes: Vec<Mistake>,
@@ -255,6 +258,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
                 Ok(t) => t,
                 Err(e) => {
                     return One {
+                        file: file.clone(),
                         truth_type: "?".into(),
                         counts: Counts::default(),
                         mistakes: vec![],
@@ -270,6 +274,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
                     let mut mistakes = Vec::new();
                     let counts = score(&file, &truth, &a.record, &mut mistakes);
                     One {
+                        file,
                         truth_type: truth.doc_type,
                         counts,
                         mistakes,
@@ -285,7 +290,8 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
                     },
                     truth_type: truth.doc_type,
                     mistakes: vec![],
-                    failure: Some((file, e)),
+                    failure: Some((file.clone(), e)),
+                    file,
                 },
             }
         })
@@ -295,6 +301,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
         overall: Counts::default(),
         mistakes: Vec::new(),
         failures: Vec::new(),
+        documents: BTreeMap::new(),
         seconds: 0.0,
     };
     for r in results {
@@ -304,6 +311,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
             .or_default()
             .add(&r.counts);
         report.overall.add(&r.counts);
+        report.documents.insert(r.file, r.counts);
         report.mistakes.extend(r.mistakes);
         report.failures.extend(r.failure);
     }

@@ -198,12 +198,14 @@ fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
     })?;
     t.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
     // Keep inter-word spaces as printed; we rebuild lines from word boxes anyway.
-    t = t
-        .set_variable("preserve_interword_spaces", "0")
-        .map_err(|e| OcrError::Init {
+    // Tesseract's diagnostics ("Detected N diacritics", ...) are not ours to
+    // print: errors come back through the API.
+    for (name, value) in [("preserve_interword_spaces", "0"), ("debug_file", "/dev/null")] {
+        t = t.set_variable(name, value).map_err(|e| OcrError::Init {
             lang: options.lang.clone(),
             detail: e.to_string(),
         })?;
+    }
     Ok(t)
 }
 

@@ -7,9 +7,9 @@ use sha2::{Digest, Sha256};
 use crate::classify::{classify, Classified};
 use crate::decode::{self, DecodeError, Format, Limits, Page};
 use crate::extract::{extract, ExtractOptions, Record};
-use crate::ocr::{self, BBox, OcrError, OcrOptions, OcrPage};
+use crate::ocr::{self, OcrError, OcrOptions, OcrPage};
 use crate::pdfsign::{self, PdfSignError};
-use crate::prepare::prepare;
+use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
 use crate::seal::{self, Credentials, Issuer, Manifest, SealError, SignedManifest, SourceInfo};
@@ -19,6 +19,8 @@ use crate::seal::{self, Credentials, Issuer, Manifest, SealError, SignedManifest
 pub struct PipelineOptions {
     /// Input limits.
     pub limits: Limits,
+    /// Page preparation steps.
+    pub prepare: PrepareOptions,
     /// Tesseract settings.
     pub ocr: OcrOptions,
     /// Extraction settings.
@@ -77,10 +79,11 @@ pub fn media_type(format: Option<Format>) -> &'static str {
 pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, PipelineError> {
     let pages = decode::decode(bytes, &options.limits)?;
     let mut ocr_pages = Vec::with_capacity(pages.len());
-    for page in &pages {
-        let prepared = prepare(page);
+    let mut pages = pages;
+    for page in &mut pages {
+        let prepared = prepare(page, &options.prepare);
         let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
-        rescale(&mut text, page, prepared.scale_back);
+        prepared.map_back(&mut text, page);
         ocr_pages.push(text);
     }
     let classified = classify(&ocr_pages);
@@ -97,30 +100,6 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         classified,
         record,
     })
-}
-
-/// Brings word boxes from the prepared image back to the decoded page's pixels.
-fn rescale(text: &mut OcrPage, page: &Page, scale: f32) {
-    text.width = page.image.width();
-    text.height = page.image.height();
-    text.dpi = page
-        .dpi
-        .filter(|d| (50..=2400).contains(d))
-        .unwrap_or(crate::prepare::DEFAULT_DPI);
-    if (scale - 1.0).abs() < f32::EPSILON {
-        return;
-    }
-    let s = |v: u32| (v as f32 * scale).round() as u32;
-    for line in &mut text.lines {
-        for w in &mut line.words {
-            w.bbox = BBox {
-                x0: s(w.bbox.x0),
-                y0: s(w.bbox.y0),
-                x1: s(w.bbox.x1),
-                y1: s(w.bbox.y1),
-            };
-        }
-    }
 }
 
 /// The id of the document issued for a submission by a pipeline version:

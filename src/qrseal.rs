@@ -294,7 +294,7 @@ pub fn decode_image(img: &image::GrayImage) -> Result<String, QrError> {
     let mut problem = None;
     for global in [false, true] {
         let mut prepared = if global {
-            let t = otsu_threshold(img);
+            let t = crate::prepare::otsu_threshold(img);
             rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| pixel(x, y) <= t)
         } else {
             rqrr::PreparedImage::prepare_from_greyscale(w, h, pixel)
@@ -311,37 +311,6 @@ pub fn decode_image(img: &image::GrayImage) -> Result<String, QrError> {
     Err(problem.map_or(QrError::NoQrFound, QrError::Unreadable))
 }
 
-/// The gray level that best splits the image into dark and light (Otsu).
-fn otsu_threshold(img: &image::GrayImage) -> u8 {
-    let mut hist = [0u64; 256];
-    for p in img.pixels() {
-        hist[usize::from(p.0[0])] += 1;
-    }
-    let total: u64 = hist.iter().sum();
-    let sum_all: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| i as f64 * n as f64)
-        .sum();
-    let (mut best, mut best_var) = (127u8, -1.0f64);
-    let (mut weight_dark, mut sum_dark) = (0u64, 0f64);
-    for (t, &n) in hist.iter().enumerate() {
-        weight_dark += n;
-        sum_dark += t as f64 * n as f64;
-        let weight_light = total - weight_dark;
-        if weight_dark == 0 || weight_light == 0 {
-            continue;
-        }
-        let mean_dark = sum_dark / weight_dark as f64;
-        let mean_light = (sum_all - sum_dark) / weight_light as f64;
-        let var = weight_dark as f64 * weight_light as f64 * (mean_dark - mean_light).powi(2);
-        if var > best_var {
-            best_var = var;
-            best = t as u8;
-        }
-    }
-    best
-}
 
 /// A number for a content stream: at most three decimals, no trailing zeros.
 fn num(v: f64) -> String {

@@ -30,6 +30,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::schema::DocType;
 use content::{Item, Kind};
@@ -263,6 +264,26 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The spoiling applied, as JSON.
+    fn describe(&self) -> Value {
+        serde_json::json!({
+            "format": self.format.ext(),
+            "dpi": self.look.dpi,
+            "font": self.look.family,
+            "layout": format!("{:?}", self.look.entries).to_lowercase(),
+            "shuffled": self.shuffle,
+            "skew_degrees": self.skew,
+            "quarter_turns": self.quarters,
+            "blur": self.blur,
+            "speckle": self.speckle,
+            "yellow": self.yellow,
+            "seal": self.seal,
+            "jpeg_quality": self.jpeg_quality,
+        })
+    }
+}
+
 /// One generated document in memory.
 struct Sample {
     stem: String,
@@ -302,11 +323,6 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
             });
         }
     }
-    let truth = serde_json::to_string_pretty(&serde_json::json!({
-        "doc_type": kind.as_str(),
-        "fields": doc.truth,
-    }))? + "\n";
-
     let families = fonts.families.len();
     let mut rng = stream(opts.seed, index, if opts.degrade { 2 } else { 1 });
     let plan = if opts.degrade {
@@ -314,6 +330,15 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
     } else {
         Plan::clean(index, &mut rng, families)
     };
+    let mut truth = serde_json::json!({
+        "doc_type": kind.as_str(),
+        "fields": doc.truth,
+    });
+    if opts.degrade {
+        // What was done to the page, for reading an evaluation's mistakes.
+        truth["scan"] = plan.describe();
+    }
+    let truth = serde_json::to_string_pretty(&truth)? + "\n";
     if plan.shuffle {
         shuffle_entries(&mut doc.items, &mut rng);
     }

@@ -90,8 +90,8 @@ impl Raster {
     /// corners with `fill`.
     pub(crate) fn skew(self, degrees: f32, fill: [u8; 3]) -> Raster {
         match self {
-            Raster::Gray(g) => Raster::Gray(skew_buffer(&g, degrees, &fill[..1])),
-            Raster::Rgb(c) => Raster::Rgb(skew_buffer(&c, degrees, &fill)),
+            Raster::Gray(g) => Raster::Gray(crate::prepare::rotate_scale(&g, degrees, 1.0, &fill[..1])),
+            Raster::Rgb(c) => Raster::Rgb(crate::prepare::rotate_scale(&c, degrees, 1.0, &fill)),
         }
     }
 
@@ -136,57 +136,6 @@ pub(crate) fn skew_point(x: f32, y: f32, w: u32, h: u32, degrees: f32) -> (f32, 
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (dx, dy) = (x - cx, y - cy);
     (c * dx - s * dy + cx, s * dx + c * dy + cy)
-}
-
-fn skew_buffer<P: Pixel<Subpixel = u8>>(
-    src: &ImageBuffer<P, Vec<u8>>,
-    degrees: f32,
-    fill: &[u8],
-) -> ImageBuffer<P, Vec<u8>> {
-    let (w, h) = src.dimensions();
-    let ch = usize::from(P::CHANNEL_COUNT);
-    let (wu, hu) = (w as usize, h as usize);
-    let data = src.as_raw();
-    let mut out = vec![0u8; data.len()];
-    let (s, c) = degrees.to_radians().sin_cos();
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    // Fixed point, 8 fractional bits, for the inner loop.
-    let step_x = (c * 256.0).round() as i64;
-    let step_y = (-s * 256.0).round() as i64;
-    let max_x = (wu as i64 - 1) << 8;
-    let max_y = (hu as i64 - 1) << 8;
-    for y in 0..hu {
-        let dy = y as f32 + 0.5 - cy;
-        let dx = 0.5 - cx;
-        // Inverse rotation: source = R(-θ)·(dest − centre) + centre.
-        let sx0 = c * dx + s * dy + cx - 0.5;
-        let sy0 = -s * dx + c * dy + cy - 0.5;
-        let mut fx = (sx0 * 256.0).round() as i64;
-        let mut fy = (sy0 * 256.0).round() as i64;
-        let row = &mut out[y * wu * ch..(y + 1) * wu * ch];
-        for px in row.chunks_exact_mut(ch) {
-            if fx < 0 || fy < 0 || fx > max_x || fy > max_y {
-                px.copy_from_slice(&fill[..ch]);
-            } else {
-                let (ix, iy) = ((fx >> 8) as usize, (fy >> 8) as usize);
-                let (ax, ay) = (fx & 255, fy & 255);
-                let ix1 = (ix + 1).min(wu - 1);
-                let iy1 = (iy + 1).min(hu - 1);
-                let i00 = (iy * wu + ix) * ch;
-                let i01 = (iy * wu + ix1) * ch;
-                let i10 = (iy1 * wu + ix) * ch;
-                let i11 = (iy1 * wu + ix1) * ch;
-                for (k, v) in px.iter_mut().enumerate() {
-                    let top = i64::from(data[i00 + k]) * (256 - ax) + i64::from(data[i01 + k]) * ax;
-                    let bot = i64::from(data[i10 + k]) * (256 - ax) + i64::from(data[i11 + k]) * ax;
-                    *v = ((top * (256 - ay) + bot * ay) >> 16) as u8;
-                }
-            }
-            fx += step_x;
-            fy += step_y;
-        }
-    }
-    ImageBuffer::from_raw(w, h, out).unwrap_or_else(|| src.clone())
 }
 
 /// One pass of the separable [1 2 1] / 4 kernel; edge pixels are kept.
