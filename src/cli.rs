@@ -475,12 +475,30 @@ async fn cmd_submit(config: &Config, paths: &[PathBuf], force: bool) -> Result<u
 async fn cmd_work(config: &Config, workers: Option<usize>) -> Result<u8> {
     let (queue, store) = open_backends(config).await?;
     let services = services(config, queue, store)?;
+    worker::run(
+        services,
+        worker_options(config, workers),
+        shutdown_signal(),
+        None,
+    )
+    .await?;
+    Ok(0)
+}
+
+/// The pool's settings: the defaults, with what the configuration and the
+/// `--workers` flag say.
+fn worker_options(config: &Config, workers: Option<usize>) -> WorkerOptions {
     let mut options = WorkerOptions::default();
     if let Some(n) = workers {
         options.workers = n.max(1);
     }
-    worker::run(services, options, shutdown_signal(), None).await?;
-    Ok(0)
+    if let Some(secs) = config.lease_secs {
+        options.lease_for = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(n) = config.max_attempts {
+        options.max_attempts = n.max(1);
+    }
+    options
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -588,10 +606,7 @@ async fn cmd_run(
             bar2.set_message(f.state.as_str());
         }
     });
-    let mut options = WorkerOptions::default();
-    if let Some(n) = workers {
-        options.workers = n.max(1);
-    }
+    let mut options = worker_options(config, workers);
     options.until_idle = true;
     worker::run(services, options, shutdown_signal(), Some(tx)).await?;
     let _ = ticker.await;

@@ -36,6 +36,11 @@ pub struct Config {
     pub queue: Option<QueueUrl>,
     /// The object store; `None` for the object directory in the data directory.
     pub store: Option<StoreUrl>,
+    /// How long a worker's lease on a job lasts without a heartbeat; a crashed
+    /// worker's job is taken again after this. `None` for the worker default.
+    pub lease_secs: Option<u64>,
+    /// Leases a job may take before it is failed. `None` for the worker default.
+    pub max_attempts: Option<u32>,
 }
 
 impl Config {
@@ -53,6 +58,8 @@ impl Config {
             },
             queue: None,
             store: None,
+            lease_secs: None,
+            max_attempts: None,
         }
     }
 
@@ -431,6 +438,8 @@ impl S3Settings {
 /// office = "UBND phường Bến Nghé"
 /// queue = "postgres://docseal:secret@db.internal:5432/docseal"
 /// store = "s3://docseal-archive/prod"
+/// lease_secs = 120     # a crashed worker's job is taken again after this
+/// max_attempts = 3     # leases a job may take before it is failed
 ///
 /// [s3]
 /// endpoint = "http://s3.internal:9000"
@@ -454,6 +463,10 @@ pub struct Settings {
     /// Page preparation steps to leave out (`ink`, `despeckle`, `orient`,
     /// `deskew`, `upscale` or `all`, comma-separated); all run by default.
     pub skip_prepare: Option<String>,
+    /// Seconds a worker's lease on a job lasts without a heartbeat (at least 1).
+    pub lease_secs: Option<u64>,
+    /// Leases a job may take before it is failed (at least 1).
+    pub max_attempts: Option<u32>,
     /// How to reach the S3 store.
     #[serde(default)]
     pub s3: S3Settings,
@@ -477,7 +490,16 @@ impl Settings {
         macro_rules! take {
             ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
         }
-        take!(data_dir, office, operator, queue, store, skip_prepare);
+        take!(
+            data_dir,
+            office,
+            operator,
+            queue,
+            store,
+            skip_prepare,
+            lease_secs,
+            max_attempts
+        );
         self.s3.overlay(other.s3);
     }
 
@@ -491,6 +513,16 @@ impl Settings {
             queue: get("DOCSEAL_QUEUE"),
             store: get("DOCSEAL_STORE"),
             skip_prepare: get("DOCSEAL_SKIP_PREPARE"),
+            lease_secs: parse_number(
+                "DOCSEAL_LEASE_SECS",
+                get("DOCSEAL_LEASE_SECS"),
+                "a whole number of seconds",
+            )?,
+            max_attempts: parse_number(
+                "DOCSEAL_MAX_ATTEMPTS",
+                get("DOCSEAL_MAX_ATTEMPTS"),
+                "a whole number",
+            )?,
             s3: S3Settings {
                 endpoint: get("DOCSEAL_S3_ENDPOINT"),
                 region: get("DOCSEAL_S3_REGION"),
@@ -498,14 +530,11 @@ impl Settings {
                 access_key_id: get("DOCSEAL_S3_ACCESS_KEY_ID"),
                 secret_access_key: get("DOCSEAL_S3_SECRET_ACCESS_KEY").map(Secret),
                 session_token: get("DOCSEAL_S3_SESSION_TOKEN").map(Secret),
-                part_size_mib: match get("DOCSEAL_S3_PART_SIZE_MIB") {
-                    None => None,
-                    Some(v) => Some(v.parse().map_err(|_| ConfigError::Value {
-                        name: "DOCSEAL_S3_PART_SIZE_MIB".into(),
-                        value: v.clone(),
-                        expected: "a whole number of MiB",
-                    })?),
-                },
+                part_size_mib: parse_number(
+                    "DOCSEAL_S3_PART_SIZE_MIB",
+                    get("DOCSEAL_S3_PART_SIZE_MIB"),
+                    "a whole number of MiB",
+                )?,
                 conditional_puts: parse_bool(
                     "DOCSEAL_S3_CONDITIONAL_PUTS",
                     get("DOCSEAL_S3_CONDITIONAL_PUTS"),
@@ -554,6 +583,22 @@ impl Settings {
                     expected,
                 })?;
         }
+        if self.lease_secs == Some(0) {
+            return Err(ConfigError::Value {
+                name: "lease_secs".into(),
+                value: "0".into(),
+                expected: "at least 1 (seconds)",
+            });
+        }
+        if self.max_attempts == Some(0) {
+            return Err(ConfigError::Value {
+                name: "max_attempts".into(),
+                value: "0".into(),
+                expected: "at least 1",
+            });
+        }
+        config.lease_secs = self.lease_secs;
+        config.max_attempts = self.max_attempts;
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
         config.store = self
             .store
@@ -562,6 +607,22 @@ impl Settings {
             .transpose()?;
         Ok(config)
     }
+}
+
+fn parse_number<T: std::str::FromStr>(
+    name: &str,
+    value: Option<String>,
+    expected: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    value
+        .map(|v| {
+            v.trim().parse().map_err(|_| ConfigError::Value {
+                name: name.to_string(),
+                value: v.clone(),
+                expected,
+            })
+        })
+        .transpose()
 }
 
 fn parse_bool(name: &str, value: Option<String>) -> Result<Option<bool>, ConfigError> {
@@ -629,8 +690,8 @@ pub fn load_with(
         operator: overrides.operator.clone(),
         queue: overrides.queue.clone(),
         store: overrides.store.clone(),
-        skip_prepare: None,
         s3: S3Settings::default(),
+        ..Settings::default()
     });
     settings.into_config()
 }
@@ -753,6 +814,40 @@ access_key_id = "FILEKEY"
         let creds = o.credentials.unwrap();
         assert_eq!(creds.access_key_id, "FILEKEY");
         assert_eq!(creds.secret_access_key, "AWSSECRET");
+    }
+
+    #[test]
+    fn lease_and_attempts_come_from_file_or_env_and_must_be_positive() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(&file, "lease_secs = 30\nmax_attempts = 5\n").unwrap();
+        let from_file = Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        };
+        let config = load_with(&from_file, &|_| None).unwrap();
+        assert_eq!(
+            (config.lease_secs, config.max_attempts),
+            (Some(30), Some(5))
+        );
+        let env = env_of(&[("DOCSEAL_LEASE_SECS", "4")]);
+        let config = load_with(&from_file, &env).unwrap();
+        assert_eq!((config.lease_secs, config.max_attempts), (Some(4), Some(5)));
+        for bad in [
+            &[("DOCSEAL_LEASE_SECS", "0")][..],
+            &[("DOCSEAL_LEASE_SECS", "soon")][..],
+            &[("DOCSEAL_MAX_ATTEMPTS", "0")][..],
+            &[("DOCSEAL_MAX_ATTEMPTS", "-1")][..],
+        ] {
+            let env = env_of(bad);
+            assert!(
+                matches!(
+                    load_with(&Overrides::default(), &env),
+                    Err(ConfigError::Value { .. })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -377,6 +377,11 @@ impl SqliteQueue {
         Ok(SqliteQueue { pool })
     }
 
+    /// The connection pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     fn job_view(row: &sqlx::sqlite::SqliteRow) -> Result<JobView, QueueError> {
         Ok(JobView {
             submission_id: row.try_get("submission_id")?,

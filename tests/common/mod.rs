@@ -115,3 +115,38 @@ pub async fn fresh_bucket(env: &S3Env) -> String {
         .unwrap_or_else(|e| panic!("cannot create bucket {bucket} at {}: {e}", env.endpoint));
     bucket
 }
+
+/// Every key under `prefix` in `bucket`, as the server lists them.
+pub async fn list_bucket(env: &S3Env, bucket: &str, prefix: &str) -> Vec<String> {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&env.endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(
+            &env.access_key,
+            &env.secret_key,
+            None,
+            None,
+            "docseal-tests",
+        ))
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    let mut keys = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap_or_else(|e| panic!("cannot list bucket {bucket}: {e}"));
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
+    }
+    keys
+}
