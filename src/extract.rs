@@ -236,7 +236,7 @@ pub fn extract(
             continue;
         };
         let mut c = best.confidence().min(doc_type_confidence);
-        if conflict || best.doubt || looks_doubtful(spec.form, &best.raw, &value) {
+        if conflict || best.doubt || looks_doubtful(&spec.name, spec.form, &best.raw, &value) {
             c = c.min(DOUBTFUL);
         }
         fields.insert(spec.name.clone(), value);
@@ -549,15 +549,41 @@ fn choose(cands: &[Candidate]) -> Option<(&Candidate, bool)> {
     }
 }
 
+/// Fields holding a full administrative address, which ends with a province.
+const ADDRESSES: &[&str] = &[
+    "address",
+    "place_of_residence",
+    "place_of_origin",
+    "registration_office",
+];
+/// Fields holding a place, which may end with a province.
+const PLACES: &[&str] = &["place_of_birth", "place_of_death"];
+
+/// Whether a place has a full stop other than after an upper-case
+/// abbreviation (`TP.`): places are not sentences, so it is a speck.
+fn stray_full_stop(t: &str) -> bool {
+    t.split_whitespace().any(|w| {
+        let Some(stem) = w.trim_end_matches(',').strip_suffix('.') else {
+            return false;
+        };
+        !(stem.chars().count() <= 3 && stem.chars().all(char::is_uppercase))
+    })
+}
+
 /// Signs that a value passed its form but was probably misread or cut.
-fn looks_doubtful(form: Form, raw: &str, value: &Value) -> bool {
+fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
     match form {
         Form::Text => {
-            let t = raw.trim();
-            t.ends_with([',', '-', ';'])
-                || t.contains(':')
+            let t = value.as_str().unwrap_or_default();
+            let place = PLACES.contains(&field);
+            raw.trim().ends_with([',', '-', ';', ':'])
                 || t.chars().filter(|c| c.is_alphanumeric()).count() < 2
                 || lexicon::text_is_doubtful(t)
+                // An address runs down to its province; one that stops
+                // short of it was cut.
+                || (ADDRESSES.contains(&field) && !lexicon::ends_with_province(t))
+                || ((place || ADDRESSES.contains(&field))
+                    && (lexicon::names_unknown_province(t) || stray_full_stop(t)))
         }
         Form::Name => {
             let s = value.as_str().unwrap_or_default();
@@ -642,7 +668,7 @@ Số định danh cá nhân: 001 224 012 345
 Họ, chữ đệm, tên người mẹ: TRẦN THỊ MAI
 Họ, chữ đệm, tên người cha: NGUYỄN VĂN BÌNH
 Nơi đăng ký:
-Ủy ban nhân dân phường Kim Mã
+Ủy ban nhân dân phường Kim Mã, quận Ba Đình, thành phố Hà Nội
 Ngày, tháng, năm đăng ký: ngày 12 tháng 7 năm 2024";
 
     #[test]
@@ -659,7 +685,7 @@ Ngày, tháng, năm đăng ký: ngày 12 tháng 7 năm 2024";
         assert_eq!(r.fields["father_name"], json!("NGUYỄN VĂN BÌNH"));
         assert_eq!(
             r.fields["registration_office"],
-            json!("Ủy ban nhân dân phường Kim Mã")
+            json!("Ủy ban nhân dân phường Kim Mã, quận Ba Đình, thành phố Hà Nội")
         );
         assert_eq!(r.fields["registration_date"], json!("2024-07-12"));
         assert!(r.is_issuable());

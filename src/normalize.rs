@@ -55,13 +55,65 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// The `text` form: Unicode NFC, trimmed, inner whitespace collapsed.
+/// The `text` form: Unicode NFC, trimmed, inner whitespace collapsed, and
+/// scanner specks read as punctuation dropped (see [`drop_specks`]).
 pub fn text(raw: &str) -> Result<Value, NormalizeError> {
-    let s = clean_text(raw);
+    let s = clean_text(&drop_specks(&clean_text(raw)));
     if s.is_empty() {
         return Err(NormalizeError::Empty);
     }
     Ok(Value::String(s))
+}
+
+/// Marks that administrative text values never print; on a scan they are
+/// specks of dust or toner read as punctuation.
+const SPECKS: &[char] = &[
+    '\'', '"', '“', '”', '‘', '’', '`', 'ˆ', '¬', '_', '|', '~', '†', '‡', '„', '*', '•', '·', '^',
+    '¨', '´', '«', '»', '‚',
+];
+
+/// Removes what specks near the text turn into: the marks in [`SPECKS`]
+/// (a space where they join two words), colons not between digits, and full
+/// stops that neither end the value, nor sit between digits (`1.500`), nor
+/// close an upper-case abbreviation (`TP.`, `P.`), nor end a sentence
+/// (followed by a space and a capital).
+pub fn drop_specks(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        let keep = match c {
+            c if SPECKS.contains(&c) => false,
+            ':' => digit(prev) && digit(next),
+            '.' => {
+                let word: String = chars[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect();
+                let abbreviation = !word.is_empty()
+                    && word.chars().count() <= 3
+                    && word.chars().all(|c| c.is_uppercase());
+                let sentence_end = prev.is_some_and(char::is_alphabetic)
+                    && next == Some(' ')
+                    && chars.get(i + 2).is_some_and(|c| c.is_uppercase());
+                next.is_none()
+                    || (digit(prev) && digit(next))
+                    || abbreviation
+                    || sentence_end
+            }
+            _ => true,
+        };
+        if keep {
+            out.push(c);
+        } else if prev.is_some_and(|c| !c.is_whitespace()) && next.is_some_and(char::is_alphanumeric)
+        {
+            out.push(' ');
+        }
+    }
+    out
 }
 
 /// NFC with whitespace collapsed to single spaces.
@@ -319,6 +371,26 @@ mod tests {
         assert_eq!(fold("Họ, chữ đệm, tên:"), "HO, CHU DEM, TEN:");
         assert_eq!(fold("ĐƯỜNG Ưu"), "DUONG UU");
         assert_eq!(fold("Nguyễn"), fold("NGUYÊN"));
+    }
+
+    #[test]
+    fn specks_read_as_punctuation_are_dropped() {
+        for (raw, want) in [
+            ("quận.Ninh Kiều", "quận Ninh Kiều"),
+            ("Bệnh. viện Sản Nhi", "Bệnh viện Sản Nhi"),
+            ("thành phố: Cần Thơ", "thành phố Cần Thơ"),
+            ("Thôn'Na Hối, “huyện Bắc Hà", "Thôn Na Hối, huyện Bắc Hà"),
+            ("quần áo,.giày dép", "quần áo, giày dép"),
+            ("ˆ Lương Trọng Hưng", "Lương Trọng Hưng"),
+            ("Thôn.4, xã Hòa An", "Thôn 4, xã Hòa An"),
+            // What is printed stays.
+            ("quận 1, TP. Hồ Chí Minh", "quận 1, TP. Hồ Chí Minh"),
+            ("150.000.000 đồng", "150.000.000 đồng"),
+            ("Đã chuyển đi. Không kinh doanh nữa.", "Đã chuyển đi. Không kinh doanh nữa."),
+            ("Khu phố 2, P. Tân Định", "Khu phố 2, P. Tân Định"),
+        ] {
+            assert_eq!(text(raw).ok(), Some(json!(want)), "{raw}");
+        }
     }
 
     #[test]

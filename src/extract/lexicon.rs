@@ -74,6 +74,49 @@ YÊN YẾN Ý ÂN ẨN ỐC ÚT ĐOÁN ĐÔ ĐÓA HOÈ KHÁ KIỀU LOAN LỰU NG
 THẢNH THI THIỀU THƠ THƠM THUẬN TỈNH TỘ TRỊ TÔ TRIỆU TRƯNG VÂN VIÊN VÕ XA XƯƠNG
 ";
 
+/// Provinces and centrally-run cities, as an address ends with them (the 63
+/// of 2008–2025 and the names the 2025 merger kept or added).
+const PROVINCES: &[&str] = &[
+    "An Giang", "Bà Rịa Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre",
+    "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau", "Cao Bằng", "Cần Thơ",
+    "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai", "Đồng Tháp", "Gia Lai", "Hà Giang",
+    "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng", "Hậu Giang", "Hòa Bình",
+    "Hồ Chí Minh", "HCM", "Hưng Yên", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu",
+    "Lạng Sơn", "Lào Cai", "Lâm Đồng", "Long An", "Nam Định", "Nghệ An", "Ninh Bình",
+    "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi", "Quảng Ninh",
+    "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa",
+    "Thừa Thiên Huế", "Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc",
+    "Yên Bái",
+];
+
+/// Letters and digits of folded text, words separated by single spaces.
+fn folded_words(s: &str) -> String {
+    crate::normalize::fold(s)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a text ends with the name of a province or centrally-run city,
+/// as a complete address does. A value cut short (`thành phố Cần`, `Hà`)
+/// does not.
+pub(crate) fn ends_with_province(text: &str) -> bool {
+    let f = folded_words(text);
+    PROVINCES.iter().any(|p| {
+        let p = folded_words(p);
+        f == p || f.ends_with(&format!(" {p}"))
+    })
+}
+
+/// Whether the last comma-separated part of a place names a province
+/// (`tỉnh …`) that is not one.
+pub(crate) fn names_unknown_province(text: &str) -> bool {
+    let last = text.rsplit(',').next().unwrap_or(text);
+    let f = folded_words(last);
+    f.starts_with("TINH ") && !ends_with_province(last)
+}
+
 fn word_set(words: &str) -> HashSet<String> {
     words
         .split_whitespace()
