@@ -336,8 +336,12 @@ pub fn main() -> Result<u8> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             if text {
                 for (i, p) in a.ocr.iter().enumerate() {
+                    let source = match p.source {
+                        crate::ocr::TextSource::Ocr => "OCR",
+                        crate::ocr::TextSource::TextLayer => "the PDF's text layer",
+                    };
                     println!(
-                        "--- page {} ({}×{} px, {} dpi)",
+                        "--- page {} ({}×{} px, {} dpi, text from {source})",
                         i + 1,
                         p.width,
                         p.height,

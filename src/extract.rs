@@ -44,6 +44,10 @@ pub struct Record {
     pub confidence: Confidence,
     /// Fields a person must check: missing required ones, failed formats, low confidence.
     pub needs_review: Vec<String>,
+    /// Where the text of each page came from (`ocr` or `pdf_text`), in page
+    /// order; set by the pipeline.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_sources: Vec<crate::ocr::TextSource>,
 }
 
 impl Record {
@@ -57,6 +61,7 @@ impl Record {
                 fields: BTreeMap::new(),
             },
             needs_review: Vec::new(),
+            text_sources: Vec::new(),
         }
     }
 
@@ -270,6 +275,7 @@ pub fn extract(
             fields: conf,
         },
         needs_review: review,
+        text_sources: Vec::new(),
     }
 }
 

@@ -75,9 +75,15 @@ pub fn media_type(format: Option<Format>) -> &'static str {
 
 /// Decodes, prepares, OCRs, classifies and extracts.
 pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, PipelineError> {
-    let pages = decode::decode(bytes, &options.limits)?;
+    let decoded = decode::decode_with_text(bytes, &options.limits)?;
+    let pages = decoded.pages;
     let mut ocr_pages = Vec::with_capacity(pages.len());
-    for page in &pages {
+    for (page, layer) in pages.iter().zip(decoded.text) {
+        // A PDF page with trustworthy visible text is not OCRed (see decode).
+        if let Some(text) = layer {
+            ocr_pages.push(text);
+            continue;
+        }
         let prepared = prepare(page);
         let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
         rescale(&mut text, page, prepared.scale_back);
@@ -88,6 +94,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
         None => Record::unknown(classified.confidence),
     };
+    record.text_sources = ocr_pages.iter().map(|p| p.source).collect();
     record.round_confidences();
     Ok(Analysis {
         source_sha256: hex::encode(Sha256::digest(bytes)),
