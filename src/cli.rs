@@ -634,6 +634,12 @@ async fn cmd_run(
         };
         *counts.entry(status).or_default() += 1;
         if json_out {
+            let hocr = match (id, status) {
+                (Some(id), "issued" | "needs_review") => {
+                    Some(store.locate(&ObjectKind::Hocr.key_for_submission(id, PIPELINE_VERSION)))
+                }
+                _ => None,
+            };
             let line = json!({
                 "source": source,
                 "submission_id": id,
@@ -641,6 +647,7 @@ async fn cmd_run(
                 "record": record,
                 "document_id": document_id,
                 "result_pdf": result_pdf,
+                "hocr": hocr,
                 "error": error,
             });
             writeln!(out, "{line}")?;

@@ -16,6 +16,7 @@
 //! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
+//! - [`hocr`]: the words with their geometry as hOCR, stored beside the result.
 //! - [`normalize`]: the normalized forms (name, date, id12, ...) of field values.
 //! - [`classify`]: which document type a page is, or `unknown`, and why.
 //! - [`extract`]: fields of a classified document, normalized and validated.
@@ -41,6 +42,7 @@ pub mod config;
 pub mod decode;
 pub mod eval;
 pub mod extract;
+pub mod hocr;
 pub mod normalize;
 pub mod ocr;
 pub mod pdfdoc;

@@ -158,7 +158,7 @@ impl PageFrame {
     }
 
     /// A box in user space as a box in displayed pixels at `dpi`.
-    fn to_pixels(&self, b: &Rect, dpi: u32) -> BBox {
+    fn pixel_box(&self, b: &Rect, dpi: u32) -> BBox {
         let s = dpi as f32 / 72.0;
         let (w, h) = (self.width() * s, self.height() * s);
         // Unrotated pixel box, y down.
@@ -818,7 +818,7 @@ fn judge(glyphs: &[Glyph], frame: &PageFrame) -> PageText {
                 .map(|(text, rect)| Word {
                     text: text.trim().nfc().collect(),
                     conf: TEXT_LAYER_CONF,
-                    bbox: frame.to_pixels(&rect, TEXT_LAYER_DPI),
+                    bbox: frame.pixel_box(&rect, TEXT_LAYER_DPI),
                 })
                 .filter(|w| !w.text.is_empty())
                 .collect(),
@@ -1058,7 +1058,7 @@ mod tests {
         };
         assert_eq!(frame.pixels(300), (600, 300));
         // A box at the top-left of the unrotated page ends at the top right.
-        let b = frame.to_pixels(
+        let b = frame.pixel_box(
             &Rect {
                 x0: 0.0,
                 y0: 134.0,
