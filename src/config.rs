@@ -350,6 +350,13 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Sets each field of `$to` that `$from` has (both structs of `Option`s).
+macro_rules! overlay_fields {
+    ($to:ident, $from:ident; $($field:ident),* $(,)?) => {
+        $( if $from.$field.is_some() { $to.$field = $from.$field; } )*
+    };
+}
+
 /// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -406,10 +413,7 @@ impl S3Settings {
 
     /// Takes each setting that `other` has.
     fn overlay(&mut self, other: S3Settings) {
-        macro_rules! take {
-            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
-        }
-        take!(
+        overlay_fields!(self, other;
             endpoint,
             region,
             path_style,
@@ -476,11 +480,9 @@ pub struct LimitSettings {
 }
 
 impl LimitSettings {
+    /// Takes each limit that `other` has.
     fn overlay(&mut self, other: LimitSettings) {
-        macro_rules! take {
-            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
-        }
-        take!(max_pages, max_pixels, max_bytes);
+        overlay_fields!(self, other; max_pages, max_pixels, max_bytes);
     }
 
     fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<LimitSettings, ConfigError> {
@@ -532,10 +534,7 @@ impl Settings {
 
     /// Takes each setting that `other` has.
     pub fn overlay(&mut self, other: Settings) {
-        macro_rules! take {
-            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
-        }
-        take!(data_dir, office, operator, queue, store);
+        overlay_fields!(self, other; data_dir, office, operator, queue, store);
         self.s3.overlay(other.s3);
         self.limits.overlay(other.limits);
     }

@@ -40,6 +40,17 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// `docseal run --json` with `env`, which must succeed; its output lines.
+fn run_json(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
+    let out = docseal_with_env(data, &[&["run", "--json"], args].concat(), env);
+    assert!(
+        out.status.success(),
+        "docseal run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out)
+}
+
 fn truth_of(source: &str) -> Value {
     let p = Path::new(source);
     let stem = p.file_stem().unwrap().to_string_lossy().to_string();
@@ -402,16 +413,7 @@ fn result_pdf_text_and_hocr_hold_the_words_of_the_scan() {
     let data = tempfile::tempdir().unwrap();
     let scan = samples_dir().join("0000_birth_certificate.png");
     let truth = truth_of(scan.to_str().unwrap());
-    let run = || {
-        let out = docseal(data.path(), &["run", "--json", scan.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        json_lines(&out).remove(0)
-    };
-    let line = run();
+    let line = run_json(data.path(), &[scan.to_str().unwrap()], &[]).remove(0);
     assert_eq!(line["status"], "issued", "{line}");
     assert_eq!(line["record"]["text_sources"], serde_json::json!(["ocr"]));
 
@@ -449,11 +451,7 @@ fn result_pdf_text_and_hocr_hold_the_words_of_the_scan() {
     assert!(hocr.contains("class=\"ocr_page\"") && hocr.contains("x_wconf"));
 
     // Processing the scan again keeps the same object, byte for byte.
-    let again = docseal(
-        data.path(),
-        &["run", "--json", "--force", scan.to_str().unwrap()],
-    );
-    let again = json_lines(&again).remove(0);
+    let again = run_json(data.path(), &["--force", scan.to_str().unwrap()], &[]).remove(0);
     assert_eq!(again["hocr"], line["hocr"]);
     assert_eq!(std::fs::read_to_string(&hocr_path).unwrap(), hocr);
 }
@@ -516,16 +514,7 @@ fn born_digital_pdfs_are_read_from_their_text_and_hidden_layers_are_not_trusted(
     let jpeg = std::fs::read(&other).unwrap();
     std::fs::write(&forged, text_pdf(BIRTH_CERTIFICATE, 3, Some(&jpeg))).unwrap();
 
-    let out = docseal(
-        data.path(),
-        &["run", "--json", dir.path().to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = json_lines(&out);
+    let lines = run_json(data.path(), &[dir.path().to_str().unwrap()], &[]);
     let by_name = |name: &str| -> &Value {
         lines
             .iter()
@@ -583,17 +572,11 @@ fn limits_are_configurable_and_errors_name_the_file() {
     let png = dir.path().join("big.png");
     std::fs::copy(fixtures.join("libtiff-g4-2pages.tif"), &tiff).unwrap();
     std::fs::copy(fixtures.join("rgb.png"), &png).unwrap();
-    let out = docseal_with_env(
+    let lines = run_json(
         data.path(),
-        &["run", "--json", dir.path().to_str().unwrap()],
+        &[dir.path().to_str().unwrap()],
         &[("DOCSEAL_MAX_PAGES", "1"), ("DOCSEAL_MAX_PIXELS", "50000")],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     for (name, cause) in [
         ("two-pages.tif", "2 pages, more than the limit of 1"),
