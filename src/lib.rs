@@ -13,7 +13,8 @@
 //!
 //! - [`schema`]: the typed-record contract, read from `schemas/*.schema.json`:
 //!   document types, field labels, normalized forms, validation.
-//! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits.
+//! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits,
+//!   with the trusted visible text layers of PDF pages.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
 //! - [`hocr`]: the words with their geometry as hOCR, stored beside the result.
