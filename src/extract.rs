@@ -45,7 +45,8 @@ pub struct Record {
     /// Fields a person must check: missing required ones, failed formats, low confidence.
     pub needs_review: Vec<String>,
     /// Where the text of each page came from (`ocr` or `pdf_text`), in page
-    /// order; set by the pipeline.
+    /// order, set by the pipeline when some page's text came from the input
+    /// PDF's text layer; empty, and not written, when every page was OCRed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub text_sources: Vec<crate::ocr::TextSource>,
 }

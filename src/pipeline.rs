@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::classify::{classify, Classified};
 use crate::decode::{self, DecodeError, Format, Limits, Page};
 use crate::extract::{extract, ExtractOptions, Record};
-use crate::ocr::{self, BBox, OcrError, OcrOptions, OcrPage};
+use crate::ocr::{self, BBox, OcrError, OcrOptions, OcrPage, TextSource};
 use crate::pdfsign::{self, PdfSignError};
 use crate::prepare::prepare;
 use crate::qrseal::{self, QrPayload};
@@ -94,7 +94,11 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
         None => Record::unknown(classified.confidence),
     };
-    record.text_sources = ocr_pages.iter().map(|p| p.source).collect();
+    // Said in the record only when it is not the usual OCR, so a record of
+    // scanned pages keeps the contract's shape.
+    if ocr_pages.iter().any(|p| p.source != TextSource::Ocr) {
+        record.text_sources = ocr_pages.iter().map(|p| p.source).collect();
+    }
     record.round_confidences();
     Ok(Analysis {
         source_sha256: hex::encode(Sha256::digest(bytes)),
