@@ -336,8 +336,12 @@ pub fn main() -> Result<u8> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             if text {
                 for (i, p) in a.ocr.iter().enumerate() {
+                    let source = match p.source {
+                        crate::ocr::TextSource::Ocr => "OCR",
+                        crate::ocr::TextSource::TextLayer => "the PDF's text layer",
+                    };
                     println!(
-                        "--- page {} ({}×{} px, {} dpi)",
+                        "--- page {} ({}×{} px, {} dpi, text from {source})",
                         i + 1,
                         p.width,
                         p.height,
@@ -645,6 +649,12 @@ async fn cmd_run(
         };
         *counts.entry(status).or_default() += 1;
         if json_out {
+            let hocr = match (id, status) {
+                (Some(id), "issued" | "needs_review") => {
+                    Some(store.locate(&ObjectKind::Hocr.key_for_submission(id, PIPELINE_VERSION)))
+                }
+                _ => None,
+            };
             let line = json!({
                 "source": source,
                 "submission_id": id,
@@ -652,6 +662,7 @@ async fn cmd_run(
                 "record": record,
                 "document_id": document_id,
                 "result_pdf": result_pdf,
+                "hocr": hocr,
                 "error": error,
             });
             writeln!(out, "{line}")?;

@@ -359,6 +359,13 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Sets each field of `$to` that `$from` has (both structs of `Option`s).
+macro_rules! overlay_fields {
+    ($to:ident, $from:ident; $($field:ident),* $(,)?) => {
+        $( if $from.$field.is_some() { $to.$field = $from.$field; } )*
+    };
+}
+
 /// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -415,10 +422,7 @@ impl S3Settings {
 
     /// Takes each setting that `other` has.
     fn overlay(&mut self, other: S3Settings) {
-        macro_rules! take {
-            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
-        }
-        take!(
+        overlay_fields!(self, other;
             endpoint,
             region,
             path_style,
@@ -446,6 +450,11 @@ impl S3Settings {
 /// region = "us-east-1"
 /// access_key_id = "…"
 /// secret_access_key = "…"
+///
+/// [limits]
+/// max_pages = 50
+/// max_pixels = 60000000
+/// max_bytes = 209715200
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -470,6 +479,62 @@ pub struct Settings {
     /// How to reach the S3 store.
     #[serde(default)]
     pub s3: S3Settings,
+    /// Bounds on one submission.
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// The `[limits]` table: bounds on one submission (see [`Limits`]); unset
+/// ones keep their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Most pages in one submission (`DOCSEAL_MAX_PAGES`).
+    pub max_pages: Option<u64>,
+    /// Most pixels in one page (`DOCSEAL_MAX_PIXELS`).
+    pub max_pixels: Option<u64>,
+    /// Largest accepted file in bytes (`DOCSEAL_MAX_BYTES`).
+    pub max_bytes: Option<u64>,
+}
+
+impl LimitSettings {
+    /// Takes each limit that `other` has.
+    fn overlay(&mut self, other: LimitSettings) {
+        overlay_fields!(self, other; max_pages, max_pixels, max_bytes);
+    }
+
+    fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<LimitSettings, ConfigError> {
+        let number = |name: &str| -> Result<Option<u64>, ConfigError> {
+            match get(name) {
+                None => Ok(None),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(ConfigError::Value {
+                        name: name.to_string(),
+                        value: v,
+                        expected: "a whole number above 0",
+                    }),
+                },
+            }
+        };
+        Ok(LimitSettings {
+            max_pages: number("DOCSEAL_MAX_PAGES")?,
+            max_pixels: number("DOCSEAL_MAX_PIXELS")?,
+            max_bytes: number("DOCSEAL_MAX_BYTES")?,
+        })
+    }
+
+    fn apply(&self, limits: &mut Limits) {
+        if let Some(n) = self.max_pages {
+            limits.max_pages = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = self.max_pixels {
+            limits.max_pixels = n;
+        }
+        if let Some(n) = self.max_bytes {
+            limits.max_bytes = n;
+        }
+    }
 }
 
 impl Settings {
@@ -487,10 +552,9 @@ impl Settings {
 
     /// Takes each setting that `other` has.
     pub fn overlay(&mut self, other: Settings) {
-        macro_rules! take {
-            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
-        }
-        take!(
+        overlay_fields!(
+            self,
+            other;
             data_dir,
             office,
             operator,
@@ -501,6 +565,7 @@ impl Settings {
             max_attempts
         );
         self.s3.overlay(other.s3);
+        self.limits.overlay(other.limits);
     }
 
     /// Settings from `DOCSEAL_*` environment variables.
@@ -540,6 +605,7 @@ impl Settings {
                     get("DOCSEAL_S3_CONDITIONAL_PUTS"),
                 )?,
             },
+            limits: LimitSettings::from_env(&get)?,
         })
     }
 
@@ -599,6 +665,7 @@ impl Settings {
         }
         config.lease_secs = self.lease_secs;
         config.max_attempts = self.max_attempts;
+        self.limits.apply(&mut config.pipeline.limits);
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
         config.store = self
             .store
@@ -847,6 +914,27 @@ access_key_id = "FILEKEY"
                 ),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn limits_come_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(&file, "[limits]\nmax_pages = 7\nmax_pixels = 1000\n").unwrap();
+        let overrides = Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        };
+        let env = env_of(&[("DOCSEAL_MAX_PIXELS", "2000000")]);
+        let limits = load_with(&overrides, &env).unwrap().pipeline.limits;
+        assert_eq!(limits.max_pages, 7);
+        assert_eq!(limits.max_pixels, 2_000_000);
+        assert_eq!(limits.max_bytes, Limits::default().max_bytes);
+        for bad in ["0", "-3", "many"] {
+            let env = move |name: &str| (name == "DOCSEAL_MAX_PAGES").then(|| bad.to_string());
+            let err = load_with(&Overrides::default(), &env).unwrap_err();
+            assert!(err.to_string().contains("DOCSEAL_MAX_PAGES"), "{err}");
         }
     }
 

@@ -14,15 +14,21 @@
 //! - PDF: per page, the largest image XObject of the page or of a Form
 //!   XObject it uses; DCT, Flate (with PNG or TIFF predictors), CCITT G4 and
 //!   G3 1-D (honouring `BlackIs1`), unfiltered; 1–16 bits, gray, RGB, CMYK,
-//!   ICC, Indexed, Separation, image masks, `/Decode`, `/Rotate`. Pages
-//!   without an image are skipped. Resolution from image and page size.
+//!   ICC, Indexed, Separation, image masks, `/Decode`, `/Rotate`. Resolution
+//!   from image and page size. A page whose visible text can be trusted
+//!   (`pdf_text`: Unicode-mapped, not invisible) comes with that text, so it
+//!   is not OCRed; such a page without an image gets a blank stand-in image
+//!   of its size. Pages with neither are skipped.
 //!
 //! Pages are always 8-bit gray or 8-bit RGB. Sizes and page counts are
 //! checked against [`Limits`] before any pixel is decoded.
 
 use image::DynamicImage;
 
+use crate::ocr::OcrPage;
+
 mod pdf_pages;
+mod pdf_text;
 mod raster;
 mod samples;
 #[cfg(test)]
@@ -124,9 +130,19 @@ pub enum DecodeError {
     /// The PDF is encrypted.
     #[error("the PDF is encrypted; submit an unprotected copy")]
     Encrypted,
-    /// The document contains no page image.
-    #[error("the document has no page images (is it a born-digital PDF without a scan?)")]
+    /// The document contains no page image and no usable text.
+    #[error("the document has no page images and no text to read")]
     NoImages,
+    /// A page has visible text that cannot be trusted and no image to OCR.
+    #[error(
+        "page {page} has text docseal cannot read reliably (fonts without a Unicode map, \
+         or a legacy TCVN3/VNI encoding) and no scanned image; export it again as PDF \
+         with embedded Unicode fonts, or print and scan it"
+    )]
+    UnreadableText {
+        /// 1-based page number.
+        page: usize,
+    },
     /// A page uses a feature docseal does not decode.
     #[error("page {page} uses {feature}, which is not supported; rescan as TIFF (G4) or PNG")]
     Unsupported {
@@ -160,12 +176,28 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
-/// Decodes every page of a scan.
+/// A decoded scan: its pages, and for each page the text its PDF text layer
+/// carries when that text can be used instead of OCR.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The pages, in order.
+    pub pages: Vec<Page>,
+    /// For each page, its text layer (source [`crate::ocr::TextSource::TextLayer`],
+    /// boxes in its own coordinate space), or `None` to OCR the page.
+    pub text: Vec<Option<OcrPage>>,
+}
+
+/// Decodes every page of a scan (see [`decode_with_text`]), dropping text layers.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+    decode_with_text(bytes, limits).map(|d| d.pages)
+}
+
+/// Decodes every page of a scan, with the usable text layers of PDF pages.
 ///
 /// The format comes from [`sniff`]. Every page is checked against `limits`
 /// before its pixels are decoded, and the page count before any page is.
 /// Pages come back as 8-bit gray or 8-bit RGB images.
-pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+pub fn decode_with_text(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -175,17 +207,24 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
             limit: limits.max_bytes,
         });
     }
-    let pages = match sniff(bytes) {
+    let (pages, text) = match sniff(bytes) {
         None => return Err(DecodeError::UnknownFormat(describe_unknown(bytes))),
-        Some(Format::Png) => vec![raster::decode_png(bytes, limits)?],
-        Some(Format::Jpeg) => vec![raster::decode_jpeg(bytes, limits, 1, true)?],
-        Some(Format::Tiff) => tiff_pages::decode_tiff(bytes, limits)?,
-        Some(Format::Pdf) => pdf_pages::decode_pdf(bytes, limits)?,
+        Some(Format::Png) => (vec![raster::decode_png(bytes, limits)?], vec![None]),
+        Some(Format::Jpeg) => (
+            vec![raster::decode_jpeg(bytes, limits, 1, true)?],
+            vec![None],
+        ),
+        Some(Format::Tiff) => {
+            let pages = tiff_pages::decode_tiff(bytes, limits)?;
+            let text = vec![None; pages.len()];
+            (pages, text)
+        }
+        Some(Format::Pdf) => pdf_pages::decode_pdf(bytes, limits)?.into_iter().unzip(),
     };
     if pages.is_empty() {
         return Err(DecodeError::NoImages);
     }
-    Ok(pages)
+    Ok(Decoded { pages, text })
 }
 
 fn describe_unknown(bytes: &[u8]) -> String {

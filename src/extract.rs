@@ -44,6 +44,11 @@ pub struct Record {
     pub confidence: Confidence,
     /// Fields a person must check: missing required ones, failed formats, low confidence.
     pub needs_review: Vec<String>,
+    /// Where the text of each page came from (`ocr` or `pdf_text`), in page
+    /// order, set by the pipeline when some page's text came from the input
+    /// PDF's text layer; empty, and not written, when every page was OCRed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_sources: Vec<crate::ocr::TextSource>,
 }
 
 impl Record {
@@ -57,6 +62,7 @@ impl Record {
                 fields: BTreeMap::new(),
             },
             needs_review: Vec::new(),
+            text_sources: Vec::new(),
         }
     }
 
@@ -270,6 +276,7 @@ pub fn extract(
             fields: conf,
         },
         needs_review: review,
+        text_sources: Vec::new(),
     }
 }
 

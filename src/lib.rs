@@ -13,9 +13,11 @@
 //!
 //! - [`schema`]: the typed-record contract, read from `schemas/*.schema.json`:
 //!   document types, field labels, normalized forms, validation.
-//! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits.
+//! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits,
+//!   with the trusted visible text layers of PDF pages.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
+//! - [`hocr`]: the words with their geometry as hOCR, stored beside the result.
 //! - [`normalize`]: the normalized forms (name, date, id12, ...) of field values.
 //! - [`classify`]: which document type a page is, or `unknown`, and why.
 //! - [`extract`]: fields of a classified document, normalized and validated.
@@ -41,6 +43,7 @@ pub mod config;
 pub mod decode;
 pub mod eval;
 pub mod extract;
+pub mod hocr;
 pub mod normalize;
 pub mod ocr;
 pub mod pdfdoc;

@@ -118,6 +118,7 @@ pub enum TextSource {
     #[default]
     Ocr,
     /// The input PDF carried a text layer, used as is.
+    #[serde(rename = "pdf_text")]
     TextLayer,
 }
 

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 pub use font::{FontFile, UnicodeFont};
 pub use image::{jpeg_info, JpegInfo};
-pub use read::{page_text, parse_to_unicode, read_attachment, MAX_STREAM_BYTES};
+pub use read::{page_text, parse_to_unicode, read_attachment, to_unicode_map, MAX_STREAM_BYTES};
 
 /// Why a font cannot be used.
 #[derive(Debug, thiserror::Error)]

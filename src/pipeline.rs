@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::classify::{classify, Classified};
 use crate::decode::{self, DecodeError, Format, Limits, Page};
 use crate::extract::{extract, ExtractOptions, Record};
-use crate::ocr::{self, OcrError, OcrOptions, OcrPage};
+use crate::ocr::{self, OcrError, OcrOptions, OcrPage, TextSource};
 use crate::pdfsign::{self, PdfSignError};
 use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
@@ -77,10 +77,16 @@ pub fn media_type(format: Option<Format>) -> &'static str {
 
 /// Decodes, prepares, OCRs, classifies and extracts.
 pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, PipelineError> {
-    let pages = decode::decode(bytes, &options.limits)?;
+    let decoded = decode::decode_with_text(bytes, &options.limits)?;
+    let pages = decoded.pages;
     let mut ocr_pages = Vec::with_capacity(pages.len());
     let mut pages = pages;
-    for page in &mut pages {
+    for (page, layer) in pages.iter_mut().zip(decoded.text) {
+        // A PDF page with trustworthy visible text is not OCRed (see decode).
+        if let Some(text) = layer {
+            ocr_pages.push(text);
+            continue;
+        }
         let prepared = prepare(page, &options.prepare);
         let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
         prepared.map_back(&mut text, page);
@@ -91,6 +97,11 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
         None => Record::unknown(classified.confidence),
     };
+    // Said in the record only when it is not the usual OCR, so a record of
+    // scanned pages keeps the contract's shape.
+    if ocr_pages.iter().any(|p| p.source != TextSource::Ocr) {
+        record.text_sources = ocr_pages.iter().map(|p| p.source).collect();
+    }
     record.round_confidences();
     Ok(Analysis {
         source_sha256: hex::encode(Sha256::digest(bytes)),

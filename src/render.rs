@@ -5,7 +5,9 @@
 //! Each scanned page becomes a PDF page of the scan's physical size (from its
 //! pixels and resolution), the image filling it, and every OCR word drawn
 //! invisibly (`3 Tr`) over its box, so the page can be searched, selected and
-//! read by `pdftotext`. The certificate page is A4 and prints exactly
+//! read by `pdftotext`. A page whose text came from the input PDF's own
+//! visible text layer gets that text drawn visibly instead (its image may be a
+//! blank stand-in). The certificate page is A4 and prints exactly
 //! [`certificate_lines`], one text object per line, with a square
 //! ([`QR_AREA`]) left empty for the QR seal.
 //!
@@ -17,7 +19,7 @@ mod certificate;
 use std::path::{Path, PathBuf};
 
 use crate::decode::Page;
-use crate::ocr::OcrPage;
+use crate::ocr::{OcrPage, TextSource};
 use crate::pdfdoc::{Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError};
 use crate::seal::Manifest;
 
@@ -198,8 +200,9 @@ fn page_size(page: &Page, ocr: &OcrPage) -> (f32, f32) {
     (pw, ph)
 }
 
-/// The invisible text layer of one page: each OCR line one text object, each
-/// word at its box, scaled horizontally to the box's width.
+/// The text layer of one page: each OCR line one text object, each word at
+/// its box, scaled horizontally to the box's width; invisible over a scan,
+/// visible for text that came from the input's own text layer.
 fn text_layer(
     c: &mut Content,
     font: &mut crate::pdfdoc::UnicodeFont<'_>,
@@ -215,6 +218,13 @@ fn text_layer(
     };
     let sx = pw / ow.max(1) as f32;
     let sy = ph / oh.max(1) as f32;
+    // Text read from the input's own text layer was visible there and is
+    // drawn visibly here (its page image may be a blank stand-in); OCR text
+    // lies invisibly over the scan that shows it.
+    let mode = match ocr.source {
+        TextSource::TextLayer => 0,
+        TextSource::Ocr => 3,
+    };
     // The em box from descender to ascender covers the line's box.
     let em = (font.ascent() - font.descent()) / 1000.0;
     let descent = -font.descent() / 1000.0;
@@ -232,7 +242,7 @@ fn text_layer(
         let font_size = (box_h / em).max(0.5);
         let baseline = ph - bbox.y1 as f32 * sy + descent * font_size;
         c.begin_text();
-        c.render_mode(3);
+        c.render_mode(mode);
         c.font("F1", font_size);
         for (i, w) in words.iter().enumerate() {
             let text = w.text.trim();

@@ -111,6 +111,8 @@ pub enum ObjectKind {
     Words,
     /// A result PDF.
     Result,
+    /// The OCR words with their geometry as hOCR.
+    Hocr,
 }
 
 impl ObjectKind {
@@ -121,12 +123,39 @@ impl ObjectKind {
             ObjectKind::Text => ("text", ".txt"),
             ObjectKind::Words => ("words", ".json"),
             ObjectKind::Result => ("results", ".pdf"),
+            ObjectKind::Hocr => ("hocr", ".hocr"),
         }
     }
 
     /// The content-addressed key of these bytes, e.g. `results/ab/ab12….pdf`.
     pub fn key_for(self, bytes: &[u8]) -> String {
         self.key_for_sha256(&sha256_hex(bytes))
+    }
+
+    /// The key of the one object of this kind that processing a submission
+    /// with a pipeline version makes, e.g.
+    /// `hocr/ab/ab12…-docseal-0.1.0.hocr`: found from the submission id
+    /// alone, and rewritten with the same bytes by a retry (the pipeline is
+    /// deterministic), as the registry keeps one outcome per pair.
+    pub fn key_for_submission(self, submission_id: &str, pipeline_version: &str) -> String {
+        let (prefix, ext) = self.prefix_and_ext();
+        let safe = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect()
+        };
+        let id = safe(submission_id);
+        format!(
+            "{prefix}/{}/{id}-{}{ext}",
+            &id[..2.min(id.len())],
+            safe(pipeline_version)
+        )
     }
 
     /// The key for an object whose SHA-256 (lower-case hex) is known.

@@ -291,6 +291,8 @@ async fn process<Q: JobQueue, S: ObjectStore>(
 struct Computed {
     analysis: Analysis,
     issued: Option<Issued>,
+    /// The words with their geometry as hOCR.
+    hocr: String,
 }
 
 async fn run_job<Q: JobQueue, S: ObjectStore>(
@@ -328,7 +330,7 @@ async fn run_job<Q: JobQueue, S: ObjectStore>(
         Ok(Ok(Err(e))) => return Err(JobError::Input(format!("{name}: {e}"))),
         Ok(Ok(Ok(c))) => c,
     };
-    store_outputs(services, &computed).await
+    store_outputs(services, &computed, &lease.pipeline_version).await
 }
 
 fn compute<Q, S>(
@@ -352,12 +354,18 @@ fn compute<Q, S>(
     } else {
         None
     };
-    Ok(Computed { analysis, issued })
+    let hocr = crate::hocr::hocr(&analysis.ocr);
+    Ok(Computed {
+        analysis,
+        issued,
+        hocr,
+    })
 }
 
 async fn store_outputs<Q: JobQueue, S: ObjectStore>(
     services: &Services<Q, S>,
     computed: &Computed,
+    version: &str,
 ) -> Result<Completion, JobError> {
     let a = &computed.analysis;
     let record_json = serde_json::to_string(&a.record)
@@ -380,6 +388,11 @@ async fn store_outputs<Q: JobQueue, S: ObjectStore>(
     services
         .store
         .put(&ObjectKind::Words.key_for(&words), &words)
+        .await?;
+    let hocr_key = ObjectKind::Hocr.key_for_submission(&a.source_sha256, version);
+    services
+        .store
+        .put(&hocr_key, computed.hocr.as_bytes())
         .await?;
     let document = match &computed.issued {
         None => None,

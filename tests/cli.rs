@@ -10,6 +10,10 @@ use lopdf::dictionary;
 use serde_json::Value;
 
 fn docseal(data: &Path, args: &[&str]) -> Output {
+    docseal_with_env(data, args, &[])
+}
+
+fn docseal_with_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_docseal"))
         .arg("--data")
         .arg(data)
@@ -19,6 +23,7 @@ fn docseal(data: &Path, args: &[&str]) -> Output {
             "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh",
         )
         .env("DOCSEAL_OPERATOR", "Trần Thị Thu")
+        .envs(env.iter().copied())
         .output()
         .expect("the docseal binary runs")
 }
@@ -33,6 +38,17 @@ fn json_lines(out: &Output) -> Vec<Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect()
+}
+
+/// `docseal run --json` with `env`, which must succeed; its output lines.
+fn run_json(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<Value> {
+    let out = docseal_with_env(data, &[&["run", "--json"], args].concat(), env);
+    assert!(
+        out.status.success(),
+        "docseal run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out)
 }
 
 fn truth_of(source: &str) -> Value {
@@ -352,4 +368,230 @@ fn bad_inputs_fail_alone_with_a_clear_error() {
         );
     }
     assert_ne!(by_name["good.png"]["status"], "failed");
+}
+
+/// `pdftotext` (poppler-utils) of pages `first..=last` of a PDF.
+fn pdftotext(pdf: &Path, first: u32, last: u32) -> String {
+    let out = Command::new("pdftotext")
+        .args([
+            "-f",
+            &first.to_string(),
+            "-l",
+            &last.to_string(),
+            "-enc",
+            "UTF-8",
+        ])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(
+        out.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+/// Upper-case words, for comparing page text with normalized field values.
+fn upper_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_uppercase)
+        .collect()
+}
+
+/// The share of the words of `value` that occur in `words`.
+fn share_found(value: &str, words: &[String]) -> f64 {
+    let wanted = upper_words(value);
+    let found = wanted.iter().filter(|w| words.contains(w)).count();
+    found as f64 / wanted.len().max(1) as f64
+}
+
+#[test]
+fn result_pdf_text_and_hocr_hold_the_words_of_the_scan() {
+    let data = tempfile::tempdir().unwrap();
+    let scan = samples_dir().join("0000_birth_certificate.png");
+    let truth = truth_of(scan.to_str().unwrap());
+    let line = run_json(data.path(), &[scan.to_str().unwrap()], &[]).remove(0);
+    assert_eq!(line["status"], "issued", "{line}");
+    // A record of OCRed pages has exactly the contract's shape.
+    assert!(line["record"].get("text_sources").is_none(), "{line}");
+
+    // pdftotext on the scanned page alone (not the certificate page, which
+    // prints the record) returns the page's words.
+    let pdf = PathBuf::from(line["result_pdf"].as_str().unwrap());
+    let page_words = upper_words(&pdftotext(&pdf, 1, 1));
+    for field in ["full_name", "mother_name", "father_name", "place_of_birth"] {
+        let value = truth["fields"][field].as_str().unwrap();
+        let share = share_found(value, &page_words);
+        assert!(
+            share >= 0.6,
+            "{field} `{value}`: {share:.2} of its words in {page_words:?}"
+        );
+    }
+    for field in ["personal_id", "registration_number"] {
+        let value = truth["fields"][field].as_str().unwrap();
+        assert!(
+            page_words.iter().any(|w| w == value),
+            "{field} {value} in {page_words:?}"
+        );
+    }
+
+    // The hOCR beside it is well-formed and holds the same words.
+    let hocr_path = PathBuf::from(line["hocr"].as_str().expect("an hOCR object"));
+    assert!(
+        hocr_path.starts_with(data.path().join("objects").join("hocr")),
+        "{hocr_path:?}"
+    );
+    let hocr = std::fs::read_to_string(&hocr_path).unwrap();
+    let words = docseal::hocr::read_words(&hocr).expect("well-formed hOCR");
+    assert!(words.len() > 50, "{} words", words.len());
+    let personal_id = truth["fields"]["personal_id"].as_str().unwrap();
+    assert!(words.iter().any(|w| w == personal_id), "{words:?}");
+    assert!(hocr.contains("class=\"ocr_page\"") && hocr.contains("x_wconf"));
+
+    // Processing the scan again keeps the same object, byte for byte.
+    let again = run_json(data.path(), &["--force", scan.to_str().unwrap()], &[]).remove(0);
+    assert_eq!(again["hocr"], line["hocr"]);
+    assert_eq!(std::fs::read_to_string(&hocr_path).unwrap(), hocr);
+}
+
+/// The text of sample 0000 as a born-digital form would print it.
+const BIRTH_CERTIFICATE: &[&str] = &[
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "GIẤY KHAI SINH",
+    "Số: 461/1990",
+    "Họ, chữ đệm, tên: Hoàng Hoàng Khải",
+    "Ngày, tháng, năm sinh: 11/08/1990",
+    "Giới tính: Nam",
+    "Quốc tịch: Việt Nam",
+    "Nơi sinh: Phường Mỹ Long, thành phố Long Xuyên, tỉnh An Giang",
+    "Số định danh cá nhân: 089090925170",
+    "Họ, chữ đệm, tên người mẹ: Nguyễn Ngọc Oanh",
+    "Họ, chữ đệm, tên người cha: Hoàng Trọng Huy",
+    "Nơi đăng ký: UBND phường Mỹ Bình, thành phố Long Xuyên, tỉnh An Giang",
+    "Ngày, tháng, năm đăng ký: 10/09/1990",
+    "An Giang, ngày 10 tháng 9 năm 1990",
+];
+
+/// An A4 PDF with `lines` in an embedded Unicode TrueType font (Type0,
+/// Identity-H, ToUnicode) in render mode `mode`, over `jpeg` when given.
+fn text_pdf(lines: &[&str], mode: u8, jpeg: Option<&[u8]>) -> Vec<u8> {
+    use docseal::pdfdoc::{Content, PdfBuilder};
+    let fonts = docseal::render::FontSet::find().expect("Noto or DejaVu fonts");
+    let mut b = PdfBuilder::new();
+    let font = b.add_font(&fonts.regular).unwrap();
+    let image = jpeg.map(|j| b.add_jpeg(j).expect("a baseline JPEG"));
+    let mut c = Content::new();
+    if image.is_some() {
+        c.image("Im1", 0.0, 0.0, 595.0, 842.0);
+    }
+    for (i, line) in lines.iter().enumerate() {
+        c.begin_text();
+        c.render_mode(mode);
+        c.font("F1", 12.0);
+        let x = if i < 4 { 150.0 } else { 60.0 };
+        c.text_at(x, 780.0 - 26.0 * i as f32);
+        c.show(b.font(font), line);
+        c.end_text();
+    }
+    let images: Vec<_> = image.iter().map(|i| ("Im1", *i)).collect();
+    b.add_page(595.0, 842.0, c, &[("F1", font)], &images);
+    b.finish().unwrap()
+}
+
+#[test]
+fn born_digital_pdfs_are_read_from_their_text_and_hidden_layers_are_not_trusted() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let born = dir.path().join("born-digital.pdf");
+    std::fs::write(&born, text_pdf(BIRTH_CERTIFICATE, 0, None)).unwrap();
+    // A scan of another person with an invisible text layer that claims to
+    // be sample 0000: the layer must be ignored and the scan read.
+    let other = samples_dir().join("0009_birth_certificate.jpg");
+    let forged = dir.path().join("forged-layer.pdf");
+    let jpeg = std::fs::read(&other).unwrap();
+    std::fs::write(&forged, text_pdf(BIRTH_CERTIFICATE, 3, Some(&jpeg))).unwrap();
+
+    let lines = run_json(data.path(), &[dir.path().to_str().unwrap()], &[]);
+    let by_name = |name: &str| -> &Value {
+        lines
+            .iter()
+            .find(|l| l["source"].as_str().unwrap().ends_with(name))
+            .unwrap()
+    };
+
+    let l = by_name("born-digital.pdf");
+    assert_eq!(l["status"], "issued", "{l}");
+    assert_eq!(l["record"]["text_sources"], serde_json::json!(["pdf_text"]));
+    let want = truth_of(
+        samples_dir()
+            .join("0000_birth_certificate.png")
+            .to_str()
+            .unwrap(),
+    );
+    assert_eq!(l["record"]["doc_type"], want["doc_type"]);
+    for (field, value) in want["fields"].as_object().unwrap() {
+        assert_eq!(&l["record"]["fields"][field], value, "{field}");
+    }
+    // The result shows the text it was read from, and pdftotext finds it.
+    let pdf = PathBuf::from(l["result_pdf"].as_str().unwrap());
+    let page = pdftotext(&pdf, 1, 1);
+    assert!(
+        page.contains("Hoàng Hoàng Khải") && page.contains("089090925170"),
+        "{page}"
+    );
+    let hocr = std::fs::read_to_string(l["hocr"].as_str().unwrap()).unwrap();
+    assert!(hocr.contains("x_source pdf_text"));
+
+    let l = by_name("forged-layer.pdf");
+    assert!(l["record"].get("text_sources").is_none(), "OCRed: {l}");
+    assert!(std::fs::read_to_string(l["hocr"].as_str().unwrap())
+        .unwrap()
+        .contains("x_source ocr"));
+    let truth = truth_of(other.to_str().unwrap());
+    assert_eq!(l["record"]["doc_type"], truth["doc_type"]);
+    assert_eq!(
+        l["record"]["fields"]["personal_id"], truth["fields"]["personal_id"],
+        "{l}"
+    );
+    assert_ne!(
+        l["record"]["fields"]["full_name"],
+        want["fields"]["full_name"]
+    );
+}
+
+#[test]
+fn limits_are_configurable_and_errors_name_the_file() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
+    let tiff = dir.path().join("two-pages.tif");
+    let png = dir.path().join("big.png");
+    std::fs::copy(fixtures.join("libtiff-g4-2pages.tif"), &tiff).unwrap();
+    std::fs::copy(fixtures.join("rgb.png"), &png).unwrap();
+    let lines = run_json(
+        data.path(),
+        &[dir.path().to_str().unwrap()],
+        &[("DOCSEAL_MAX_PAGES", "1"), ("DOCSEAL_MAX_PIXELS", "50000")],
+    );
+    assert_eq!(lines.len(), 2);
+    for (name, cause) in [
+        ("two-pages.tif", "2 pages, more than the limit of 1"),
+        ("big.png", "300×200 pixels, more than the limit of 50000"),
+    ] {
+        let l = lines
+            .iter()
+            .find(|l| l["source"].as_str().unwrap().ends_with(name))
+            .unwrap();
+        assert_eq!(l["status"], "failed", "{l}");
+        let err = l["error"].as_str().unwrap();
+        assert!(err.contains(name) && err.contains(cause), "{name}: {err}");
+        assert!(l["hocr"].is_null());
+    }
+    let bad = docseal_with_env(data.path(), &["status"], &[("DOCSEAL_MAX_PAGES", "none")]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("DOCSEAL_MAX_PAGES"));
 }

@@ -6,19 +6,28 @@
 //! Flate with `flate2` and our own predictor code, CCITT with `fax`, so that
 //! 1-bit Flate, `BlackIs1` and G3 work, which the crate's own decoding does
 //! not. Any panic inside the crate becomes [`DecodeError::Corrupt`].
+//!
+//! The text layer of each page is read separately (`pdf_text`); a page
+//! with usable text comes with it, and a page that has such text but no
+//! image gets a blank stand-in image of the page's size.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use image::DynamicImage;
+use image::{DynamicImage, GrayImage, Luma};
 use pdf::enc::StreamFilter;
 use pdf::file::FileOptions;
 use pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
 
+use super::pdf_text::{self, PageText, TEXT_LAYER_DPI};
 use super::raster::{decode_jpeg, jpeg_info};
 use super::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
 use super::{check_pages, check_pixels, DecodeError, Limits, Page};
+use crate::ocr::OcrPage;
+
+/// A decoded PDF page and its usable text layer, if it has one.
+type PdfPage = (Page, Option<OcrPage>);
 
 fn corrupt(detail: impl Into<String>) -> DecodeError {
     DecodeError::Corrupt {
@@ -28,7 +37,7 @@ fn corrupt(detail: impl Into<String>) -> DecodeError {
 }
 
 /// Decodes the scanned image of every page of a PDF.
-pub(super) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+pub(super) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
     match catch_unwind(AssertUnwindSafe(|| decode_document(bytes, limits))) {
         Ok(result) => result,
         Err(panic) => {
@@ -51,7 +60,7 @@ fn mentions_encrypt(bytes: &[u8]) -> bool {
     bytes.windows(8).any(|w| w == b"/Encrypt")
 }
 
-fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
     let file = match FileOptions::uncached()
         .parse_options(ParseOptions::tolerant())
         .load(bytes)
@@ -66,12 +75,30 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErr
     let count = file.num_pages() as usize;
     check_pages(count, limits)?;
     let resolver = file.resolver();
+    let mut texts = pdf_text::read_pages(bytes);
+    if texts.len() != count {
+        // The two readers disagree on the page tree: OCR every page.
+        texts.clear();
+    }
+    let mut unreadable = None;
     let mut pages = Vec::new();
     for (index, page) in file.pages().enumerate() {
         let number = index + 1;
         let page = page.map_err(|e| corrupt(format!("page {number} cannot be read ({e})")))?;
+        let text = match texts.get_mut(index).map(std::mem::take) {
+            Some(PageText::Usable(t)) => Some(t),
+            Some(PageText::Unusable) => {
+                unreadable.get_or_insert(number);
+                None
+            }
+            _ => None,
+        };
         let (candidates, broken) = page_images(&page, &resolver);
         let Some(image) = candidates.into_iter().max_by_key(area) else {
+            if let Some(text) = text {
+                pages.push((stand_in(&text, number, limits)?, Some(text)));
+                continue;
+            }
             if let Some(e) = broken {
                 return Err(corrupt(format!(
                     "page {number}: an image cannot be read ({e})"
@@ -97,12 +124,29 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeErr
             };
             decoded.jpeg = None;
         }
-        pages.push(decoded);
+        pages.push((decoded, text));
     }
     if pages.is_empty() {
-        return Err(DecodeError::NoImages);
+        return Err(match unreadable {
+            Some(page) => DecodeError::UnreadableText { page },
+            None => DecodeError::NoImages,
+        });
     }
     Ok(pages)
+}
+
+/// The picture of a page that has text but no image: white paper of the
+/// page's size at 72 dpi (one pixel per point); the text is drawn on it in
+/// the result document.
+fn stand_in(text: &OcrPage, number: usize, limits: &Limits) -> Result<Page, DecodeError> {
+    let points = |px: u32| ((px as f32 * 72.0 / TEXT_LAYER_DPI as f32).round() as u32).max(1);
+    let (w, h) = (points(text.width), points(text.height));
+    check_pixels(number, w.into(), h.into(), limits)?;
+    Ok(Page {
+        image: DynamicImage::ImageLuma8(GrayImage::from_pixel(w, h, Luma([255]))),
+        dpi: Some(72),
+        jpeg: None,
+    })
 }
 
 /// Resolution from the image size and the page size in points, when both

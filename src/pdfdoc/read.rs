@@ -146,14 +146,7 @@ impl TextDecoder {
             Ok(b"Type0") => 2,
             _ => 1,
         };
-        let map = font
-            .get(b"ToUnicode")
-            .ok()
-            .and_then(|o| doc.dereference(o).ok())
-            .and_then(|(_, o)| o.as_stream().ok())
-            .and_then(|s| s.decompressed_content_with_limit(MAX_STREAM_BYTES).ok())
-            .map(|cmap| parse_to_unicode(&cmap))
-            .unwrap_or_default();
+        let map = to_unicode_map(doc, font).unwrap_or_default();
         TextDecoder { code_len, map }
     }
 
@@ -167,6 +160,17 @@ impl TextDecoder {
             }
         }
     }
+}
+
+/// A font's ToUnicode CMap as a map from character code to text; `None` when
+/// the font has none or it cannot be read.
+pub fn to_unicode_map(doc: &Document, font: &Dictionary) -> Option<HashMap<u32, String>> {
+    font.get(b"ToUnicode")
+        .ok()
+        .and_then(|o| doc.dereference(o).ok())
+        .and_then(|(_, o)| o.as_stream().ok())
+        .and_then(|s| s.decompressed_content_with_limit(MAX_STREAM_BYTES).ok())
+        .map(|cmap| parse_to_unicode(&cmap))
 }
 
 /// The text lines drawn on page `page_index` (from 0): one string per text
