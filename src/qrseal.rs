@@ -588,6 +588,7 @@ mod tests {
                 revocation_reason: None,
             }],
             roots: vec![],
+            signature: None,
         }
     }
 
