@@ -175,16 +175,9 @@ impl Signer {
         } else {
             TrustList::empty()
         };
-        trust.keys.push(TrustedKey {
-            key_id: signer.key_id.clone(),
-            office: office.to_string(),
-            algorithm: "Ed25519".to_string(),
-            public_key: B64.encode(signer.verifying_key().as_bytes()),
-            not_before: now_rfc3339(),
-            not_after: None,
-            revoked_at: None,
-            revocation_reason: None,
-        });
+        trust
+            .keys
+            .push(TrustedKey::for_signer(&signer, office, &now_rfc3339()));
         trust.save(&trust_path)?;
         std::fs::rename(&tmp, &key_path).map_err(|source| SealError::Io {
             path: key_path.clone(),
@@ -413,7 +406,58 @@ pub struct TrustedKey {
     pub revocation_reason: Option<String>,
 }
 
+/// Why a trusted key could not be used at some time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyUnusable {
+    /// Before its validity began (`not_before`).
+    NotYet,
+    /// After it was retired (`not_after`).
+    Retired,
+    /// At or after its revocation.
+    Revoked {
+        /// When it was revoked, RFC 3339.
+        at: String,
+        /// Why.
+        reason: String,
+    },
+}
+
 impl TrustedKey {
+    /// A current entry for `signer`'s public key, valid from `not_before`.
+    pub fn for_signer(signer: &Signer, office: &str, not_before: &str) -> TrustedKey {
+        TrustedKey {
+            key_id: signer.key_id().to_string(),
+            office: office.to_string(),
+            algorithm: "Ed25519".to_string(),
+            public_key: B64.encode(signer.verifying_key().as_bytes()),
+            not_before: not_before.to_string(),
+            not_after: None,
+            revoked_at: None,
+            revocation_reason: None,
+        }
+    }
+
+    /// Why the key could not be used at `at` (Unix seconds), if it could not.
+    pub fn unusable_at(&self, at: i64) -> Option<KeyUnusable> {
+        let time = |s: &Option<String>| s.as_deref().and_then(parse_rfc3339);
+        if parse_rfc3339(&self.not_before).is_some_and(|nb| at < nb) {
+            return Some(KeyUnusable::NotYet);
+        }
+        if time(&self.not_after).is_some_and(|na| at > na) {
+            return Some(KeyUnusable::Retired);
+        }
+        if time(&self.revoked_at).is_some_and(|rv| at >= rv) {
+            return Some(KeyUnusable::Revoked {
+                at: self.revoked_at.clone().unwrap_or_default(),
+                reason: self
+                    .revocation_reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
+            });
+        }
+        None
+    }
+
     /// The public key, if the entry holds a valid one.
     pub fn verifying_key(&self) -> Option<VerifyingKey> {
         let bytes = B64.decode(&self.public_key).ok()?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::queue::{DocumentRow, DocumentStatus};
-use crate::seal::{self, SealError, SignatureInfo, Signer, TrustList};
+use crate::seal::{self, KeyUnusable, SealError, SignatureInfo, Signer, TrustList};
 
 /// The statement format this version writes and reads.
 pub const STATUS_FORMAT: &str = "docseal-status/1";
@@ -194,23 +194,18 @@ pub fn check_answer(
     };
     let answered = seal::parse_rfc3339(&statement.answered_at)
         .ok_or_else(|| not_valid("the answer's time is not a valid time".into()))?;
-    let at = |s: &Option<String>| s.as_deref().and_then(seal::parse_rfc3339);
-    if seal::parse_rfc3339(&key.not_before).is_some_and(|nb| answered < nb) {
-        return Err(not_valid(format!(
-            "the key is valid only from {}",
-            key.not_before
-        )));
-    }
-    if at(&key.not_after).is_some_and(|na| answered > na) {
-        return Err(not_valid("the key had been retired".into()));
-    }
-    if at(&key.revoked_at).is_some_and(|rv| answered >= rv) {
-        return Err(not_valid(format!(
-            "the key had been revoked ({})",
-            key.revocation_reason
-                .as_deref()
-                .unwrap_or("no reason given")
-        )));
+    match key.unusable_at(answered) {
+        None => {}
+        Some(KeyUnusable::NotYet) => {
+            return Err(not_valid(format!(
+                "the key is valid only from {}",
+                key.not_before
+            )))
+        }
+        Some(KeyUnusable::Retired) => return Err(not_valid("the key had been retired".into())),
+        Some(KeyUnusable::Revoked { reason, .. }) => {
+            return Err(not_valid(format!("the key had been revoked ({reason})")))
+        }
     }
     if statement.document_id != document_id {
         return Err(StatusProblem::OtherDocument {
@@ -234,26 +229,15 @@ pub fn new_nonce() -> Result<String, SealError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::{TrustedKey, TRUST_FORMAT};
-    use base64::Engine as _;
+    use crate::seal::TrustedKey;
 
     fn trust_for(signer: &Signer, revoked_at: Option<&str>) -> TrustList {
-        TrustList {
-            format: TRUST_FORMAT.into(),
-            keys: vec![TrustedKey {
-                key_id: signer.key_id().into(),
-                office: "x".into(),
-                algorithm: "Ed25519".into(),
-                public_key: base64::engine::general_purpose::STANDARD
-                    .encode(signer.verifying_key().as_bytes()),
-                not_before: "2020-01-01T00:00:00Z".into(),
-                not_after: None,
-                revoked_at: revoked_at.map(str::to_string),
-                revocation_reason: revoked_at.map(|_| "lost".to_string()),
-            }],
-            roots: vec![],
-            signature: None,
-        }
+        let mut key = TrustedKey::for_signer(signer, "x", "2020-01-01T00:00:00Z");
+        key.revoked_at = revoked_at.map(str::to_string);
+        key.revocation_reason = revoked_at.map(|_| "lost".to_string());
+        let mut list = TrustList::empty();
+        list.keys.push(key);
+        list
     }
 
     fn row() -> DocumentRow {

@@ -638,49 +638,36 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
         );
         return;
     };
-    let at = |s: &Option<String>| s.as_deref().and_then(seal::parse_rfc3339);
-    if let Some(nb) = seal::parse_rfc3339(&key.not_before) {
-        if issued < nb {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
+    let fail = |r: &mut Report, detail: String| r.push("key_validity", CheckStatus::Fail, detail);
+    match key.unusable_at(issued) {
+        Some(seal::KeyUnusable::NotYet) => {
+            return fail(
+                r,
                 format!(
                     "issued {} but the key is valid only from {}",
                     m.issued_at, key.not_before
                 ),
-            );
-            return;
+            )
         }
-    }
-    if let Some(na) = at(&key.not_after) {
-        if issued > na {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
-                format!("issued {} after the key expired", m.issued_at),
-            );
-            return;
+        Some(seal::KeyUnusable::Retired) => {
+            return fail(r, format!("issued {} after the key expired", m.issued_at))
         }
+        Some(seal::KeyUnusable::Revoked { at, reason }) => {
+            return fail(
+                r,
+                format!("the key was revoked at {at} ({reason}), before this document was issued"),
+            )
+        }
+        None => {}
     }
-    if let Some(rv) = at(&key.revoked_at) {
+    // Not revoked at issue: any revocation came later.
+    if let Some(at) = key.revoked_at.as_deref() {
         let reason = key
             .revocation_reason
             .as_deref()
             .unwrap_or("no reason given");
-        if issued >= rv {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
-                format!(
-                    "the key was revoked at {} ({reason}), before this document was issued",
-                    key.revoked_at.as_deref().unwrap_or("")
-                ),
-            );
-            return;
-        }
         r.notes.push(format!(
-            "the key was revoked later, at {} ({reason}); documents it signed before then stay valid",
-            key.revoked_at.as_deref().unwrap_or("")
+            "the key was revoked later, at {at} ({reason}); documents it signed before then stay valid"
         ));
     }
     r.push(
