@@ -65,6 +65,7 @@ fn bench_seal(c: &mut Criterion) {
             revocation_reason: None,
         }],
         roots: vec![],
+        signature: None,
     };
     c.bench_function("check signed manifest", |b| {
         b.iter(|| seal::check_signed_manifest(&bytes, &trust))

@@ -107,6 +107,30 @@ pub enum Command {
         /// The original scan, to check that the document was made from it.
         #[arg(long)]
         source: Option<PathBuf>,
+        /// The issuing office's root certificate (`root.pem`): the trust list
+        /// must be signed by exactly this root.
+        #[arg(long, value_name = "ROOT.pem")]
+        root: Option<PathBuf>,
+        /// Also ask the office's registry (`docseal serve`) whether the
+        /// document was revoked or superseded, e.g. `http://registry:8480`.
+        #[arg(long, value_name = "URL")]
+        online: Option<String>,
+    },
+    /// Mark an issued document revoked in the registry (`verify --online`
+    /// then reports it invalid, with the reason).
+    Revoke {
+        /// The document id, e.g. `DS-1A2B-3C4D-5E6F-7G8H`.
+        document_id: String,
+        /// Why (shown to verifiers).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Answer document status over HTTP: `GET /v1/documents/{id}/status`,
+    /// signed by the office's signing key. Runs until SIGTERM or Ctrl-C.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8480")]
+        listen: String,
     },
     /// Measure the pipeline against ground truth (`NAME.truth.json` beside each scan).
     Eval {
@@ -184,13 +208,17 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
         KeysCommand::Init => {
             let c = Credentials::load_or_create(&dir, &config.office)?;
             println!("Signing key {} in {}", c.signer.key_id(), dir.display());
-            println!("Trust list: {}", trust_path.display());
+            println!("Trust list (signed by the root): {}", trust_path.display());
             println!(
                 "Root certificate for PDF validators: {}",
                 dir.join(crate::seal::ROOT_CERT_FILE).display()
             );
+            println!("Root SHA-256 fingerprint: {}", root_fingerprint(&c.root)?);
         }
         KeysCommand::List => {
+            let c = Credentials::load_or_create(&dir, &config.office)?;
+            println!("Root {}", crate::pki::subject(&c.root));
+            println!("  SHA-256 {}", root_fingerprint(&c.root)?);
             let trust = TrustList::load(&trust_path)?;
             for k in &trust.keys {
                 let state = match (&k.revoked_at, &k.not_after) {
@@ -215,11 +243,23 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
             trust
                 .revoke(&key_id, &reason, &at)
                 .map_err(anyhow::Error::msg)?;
-            trust.save(&trust_path)?;
+            Credentials::save_trust(&dir, &mut trust)?;
             println!("Revoked {key_id} from {at}: {reason}");
         }
         KeysCommand::ExportTrust { out } => {
+            let c = Credentials::load_or_create(&dir, &config.office)?;
             let trust = TrustList::load(&trust_path)?;
+            let signer = trust.check_signature().map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                signer == c.root,
+                "{} is signed by another root than {}; run `docseal keys init` to sign it again",
+                trust_path.display(),
+                dir.join(crate::seal::ROOT_CERT_FILE).display()
+            );
+            eprintln!(
+                "The list is signed by the root with SHA-256 fingerprint {}",
+                root_fingerprint(&c.root)?
+            );
             let text = serde_json::to_string_pretty(&trust)? + "\n";
             match out {
                 Some(p) => {
@@ -232,6 +272,12 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn root_fingerprint(root: &crate::pki::Certificate) -> Result<String> {
+    Ok(crate::pki::fingerprint_for_people(
+        &crate::pki::fingerprint(root)?,
+    ))
 }
 
 /// Runs the command line; returns the process exit code.
@@ -267,27 +313,28 @@ pub fn main() -> Result<u8> {
             json,
             trust,
             source,
+            root,
+            online,
         } => {
             let trust_path = trust.unwrap_or_else(|| config.trust_path());
+            let options = verify::Options {
+                trust: &trust_path,
+                root: root.as_deref(),
+                source: source.as_deref(),
+                online: online.as_deref(),
+            };
             let report = match (file, qr, qr_image) {
-                (Some(file), _, _) => verify::verify_file(&file, &trust_path, source.as_deref()),
-                (None, qr, image) => {
-                    let text = match (qr, image) {
-                        (Some(t), _) => t,
-                        (None, Some(img)) => {
-                            let gray = image::open(&img)
-                                .with_context(|| {
-                                    format!("cannot read the image {}", img.display())
-                                })?
-                                .to_luma8();
-                            crate::qrseal::decode_image(&gray)
-                                .with_context(|| format!("no QR seal found in {}", img.display()))?
-                        }
-                        (None, None) => anyhow::bail!("give a result PDF, --qr or --qr-image"),
-                    };
-                    let trust = crate::seal::TrustList::load(&trust_path)?;
-                    verify::verify_qr(&text, &trust)
+                (Some(file), _, _) => verify::verify_file(&file, &options),
+                (None, Some(text), _) => verify::verify_qr_text(&text, &options),
+                (None, None, Some(img)) => {
+                    let gray = image::open(&img)
+                        .with_context(|| format!("cannot read the image {}", img.display()))?
+                        .to_luma8();
+                    let text = crate::qrseal::decode_image(&gray)
+                        .with_context(|| format!("no QR seal found in {}", img.display()))?;
+                    verify::verify_qr_text(&text, &options)
                 }
+                (None, None, None) => anyhow::bail!("give a result PDF, --qr or --qr-image"),
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -296,6 +343,11 @@ pub fn main() -> Result<u8> {
             }
             Ok(report.verdict.exit_code())
         }
+        Command::Revoke {
+            document_id,
+            reason,
+        } => rt.block_on(cmd_revoke(&config, &document_id, &reason)),
+        Command::Serve { listen } => rt.block_on(cmd_serve(&config, &listen)),
         Command::Eval { dir, json } => {
             let report = eval::evaluate_dir(&dir, &config.pipeline)
                 .with_context(|| format!("cannot evaluate {}", dir.display()))?;
@@ -526,6 +578,44 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+async fn cmd_revoke(config: &Config, document_id: &str, reason: &str) -> Result<u8> {
+    anyhow::ensure!(
+        !reason.trim().is_empty(),
+        "give the reason verifiers will see with --reason"
+    );
+    let (queue, _store) = open_backends(config).await?;
+    let Some(d) = queue.revoke_document(document_id, reason).await? else {
+        eprintln!(
+            "error: the registry has no document {document_id}; check the id (it starts with DS-)"
+        );
+        return Ok(1);
+    };
+    let at = d
+        .status_at
+        .map_or_else(|| "-".to_string(), crate::seal::format_rfc3339);
+    let reason = d.status_reason.as_deref().unwrap_or_default();
+    println!("Revoked {} at {at}: {reason}", d.document_id);
+    Ok(0)
+}
+
+async fn cmd_serve(config: &Config, listen: &str) -> Result<u8> {
+    let (queue, _store) = open_backends(config).await?;
+    let key_path = config.keys_dir().join(crate::seal::SIGNING_KEY_FILE);
+    let signer = Signer::load(&key_path)
+        .context("cannot load the office's signing key; run `docseal keys init` first")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Serving document status at http://{addr}/v1/documents/{{id}}/status (key {})",
+        signer.key_id()
+    );
+    std::io::stdout().flush()?;
+    crate::server::run(listener, queue, Arc::new(signer), shutdown_signal()).await?;
+    Ok(0)
 }
 
 async fn cmd_status(config: &Config, json: bool) -> Result<u8> {

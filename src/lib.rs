@@ -27,7 +27,10 @@
 //! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
 //! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
-//! - [`verify`]: offline verification of a result document.
+//! - [`verify`]: verification of a result document or a QR seal, offline, and
+//!   online against the registry's status endpoint.
+//! - [`status`]: the registry's signed statement of a document's status.
+//! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the [`queue::JobQueue`] trait (jobs + registry) and its implementations.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
@@ -57,6 +60,8 @@ pub mod render;
 pub mod samples;
 pub mod schema;
 pub mod seal;
+pub mod server;
+pub mod status;
 pub mod store;
 pub mod verify;
 pub mod worker;

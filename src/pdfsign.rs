@@ -648,6 +648,17 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
             });
         }
     }
+    // The CMS's certificates are not covered by the signature: any besides
+    // the signer's must be exactly a trusted root, so none changes unnoticed.
+    if let Some(other) = certs
+        .iter()
+        .find(|c| **c != signer && !trusted_roots.contains(c))
+    {
+        return Err(PdfSignError::BadCms(format!(
+            "it carries a certificate ({}) that is neither the signer's nor a trusted root; the file was changed after signing",
+            pki::subject(other)
+        )));
+    }
     Ok(PdfSignature {
         signer: signer.clone(),
         signer_subject: subject,
@@ -1247,6 +1258,36 @@ mod tests {
         )
         .unwrap();
         (pdf, out)
+    }
+
+    /// Regression: one changed byte in the copy of the root certificate that
+    /// the CMS carries (outside the signed attributes) went unnoticed.
+    #[test]
+    fn a_changed_byte_in_the_embedded_root_certificate_is_caught() {
+        let o = office(1);
+        let (_, out) = signed(&o, false);
+        let der = pki::to_der(&o.root).unwrap();
+        let tail = &der[der.len() - 8..];
+        let (at, upper) = [true, false]
+            .into_iter()
+            .find_map(|upper| {
+                let h = if upper {
+                    hex::encode_upper(tail)
+                } else {
+                    hex::encode(tail)
+                };
+                out.windows(h.len())
+                    .position(|w| w == h.as_bytes())
+                    .map(|at| (at, upper))
+            })
+            .expect("the root certificate is embedded in the CMS");
+        let mut bad = out.clone();
+        bad[at] = match (bad[at], upper) {
+            (b'0', _) => b'1',
+            (_, true) => b'0',
+            (_, false) => b'0',
+        };
+        assert!(verify_pdf(&bad, std::slice::from_ref(&o.root)).is_err());
     }
 
     #[test]

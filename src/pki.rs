@@ -144,6 +144,23 @@ pub fn to_der(cert: &Certificate) -> Result<Vec<u8>, PkiError> {
     cert.to_der().map_err(PkiError::Encode)
 }
 
+/// The certificate's SHA-256 fingerprint: the SHA-256 of its DER bytes,
+/// lower-case hex.
+pub fn fingerprint(cert: &Certificate) -> Result<String, PkiError> {
+    Ok(hex::encode(Sha256::digest(to_der(cert)?)))
+}
+
+/// A fingerprint as people compare it: upper-case hex pairs joined by colons,
+/// as `openssl x509 -noout -fingerprint -sha256` prints it.
+pub fn fingerprint_for_people(hex_fingerprint: &str) -> String {
+    hex_fingerprint
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| String::from_utf8_lossy(pair).to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// PEM text of a certificate (`-----BEGIN CERTIFICATE-----`).
 pub fn to_pem(cert: &Certificate) -> Result<String, PkiError> {
     cert.to_pem(LineEnding::LF).map_err(PkiError::Encode)

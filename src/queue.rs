@@ -146,10 +146,51 @@ pub struct DocumentRow {
     pub pdf_key: String,
     /// SHA-256 of the result PDF.
     pub pdf_sha256: String,
-    /// `valid`, `revoked` or `superseded`.
-    pub status: String,
+    /// Whether the office still stands by it.
+    pub status: DocumentStatus,
     /// Why its status changed, if it did.
     pub status_reason: Option<String>,
+    /// Unix seconds of the status change, if it changed.
+    pub status_at: Option<i64>,
+}
+
+/// What the issuing office says about a document it issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    /// Issued and standing.
+    Valid,
+    /// Withdrawn by the office (`docseal revoke`); it must not be relied on.
+    Revoked,
+    /// The same submission was issued again by a newer pipeline version; the
+    /// older document stays genuine, the newer one is the current copy.
+    Superseded,
+}
+
+impl DocumentStatus {
+    /// The status's name in the database and in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Valid => "valid",
+            DocumentStatus::Revoked => "revoked",
+            DocumentStatus::Superseded => "superseded",
+        }
+    }
+
+    /// Parses a status name.
+    pub fn parse(s: &str) -> Result<DocumentStatus, QueueError> {
+        Ok(match s {
+            "valid" => DocumentStatus::Valid,
+            "revoked" => DocumentStatus::Revoked,
+            "superseded" => DocumentStatus::Superseded,
+            other => return Err(QueueError::Corrupt(format!("document status `{other}`"))),
+        })
+    }
+}
+
+/// The reason recorded on documents a newer one supersedes.
+fn superseded_reason(document_id: &str, version: &str) -> String {
+    format!("superseded by {document_id}, issued from the same scan by {version}")
 }
 
 /// What a finished job produced.
@@ -278,6 +319,15 @@ pub trait JobQueue: Send + Sync + 'static {
         document_id: &str,
     ) -> impl Future<Output = Result<Option<DocumentRow>, QueueError>> + Send;
 
+    /// Marks a document revoked for `reason`, from now. Returns the document
+    /// as it then stands, or `None` when there is no such document. A document
+    /// revoked before keeps its first revocation time and reason.
+    fn revoke_document(
+        &self,
+        document_id: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<Option<DocumentRow>, QueueError>> + Send;
+
     /// Counts, timings and last errors.
     fn status(&self) -> impl Future<Output = Result<StatusReport, QueueError>> + Send;
 }
@@ -404,8 +454,9 @@ impl SqliteQueue {
             key_id: row.try_get("key_id")?,
             pdf_key: row.try_get("pdf_key")?,
             pdf_sha256: row.try_get("pdf_sha256")?,
-            status: row.try_get("status")?,
+            status: DocumentStatus::parse(&row.try_get::<String, _>("status")?)?,
             status_reason: row.try_get("status_reason")?,
+            status_at: row.try_get("status_at")?,
         })
     }
 }
@@ -568,7 +619,7 @@ impl JobQueue for SqliteQueue {
         let mut tx = self.pool.begin().await?;
         let mut document_id = None;
         if let Some(d) = &done.document {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO documents (document_id, submission_id, pipeline_version, doc_type,
                      issued_at, key_id, pdf_key, pdf_sha256)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -583,7 +634,22 @@ impl JobQueue for SqliteQueue {
             .bind(&d.pdf_key)
             .bind(&d.pdf_sha256)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                sqlx::query(
+                    "UPDATE documents SET status = 'superseded', status_reason = ?, status_at = ?
+                     WHERE submission_id = ? AND document_id != ? AND status = 'valid'
+                       AND issued_at <= ?",
+                )
+                .bind(superseded_reason(&d.document_id, &lease.pipeline_version))
+                .bind(now.div_euclid(1000))
+                .bind(&lease.submission_id)
+                .bind(&d.document_id)
+                .bind(d.issued_at)
+                .execute(&mut *tx)
+                .await?;
+            }
             let stored: String = sqlx::query_scalar(
                 "SELECT document_id FROM documents WHERE submission_id = ? AND pipeline_version = ?",
             )
@@ -663,6 +729,23 @@ impl JobQueue for SqliteQueue {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(Self::document_row).transpose()
+    }
+
+    async fn revoke_document(
+        &self,
+        document_id: &str,
+        reason: &str,
+    ) -> Result<Option<DocumentRow>, QueueError> {
+        sqlx::query(
+            "UPDATE documents SET status = 'revoked', status_reason = ?, status_at = ?
+             WHERE document_id = ? AND status != 'revoked'",
+        )
+        .bind(reason)
+        .bind(now_ms().div_euclid(1000))
+        .bind(document_id)
+        .execute(&self.pool)
+        .await?;
+        self.document(document_id).await
     }
 
     async fn status(&self) -> Result<StatusReport, QueueError> {
@@ -828,8 +911,9 @@ mod tests {
             key_id: "k".into(),
             pdf_key: "results/x".into(),
             pdf_sha256: "x".into(),
-            status: "valid".into(),
+            status: DocumentStatus::Valid,
             status_reason: None,
+            status_at: None,
         };
         let done = |id: &str| Completion {
             state: JobState::Issued,

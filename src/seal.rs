@@ -175,16 +175,9 @@ impl Signer {
         } else {
             TrustList::empty()
         };
-        trust.keys.push(TrustedKey {
-            key_id: signer.key_id.clone(),
-            office: office.to_string(),
-            algorithm: "Ed25519".to_string(),
-            public_key: B64.encode(signer.verifying_key().as_bytes()),
-            not_before: now_rfc3339(),
-            not_after: None,
-            revoked_at: None,
-            revocation_reason: None,
-        });
+        trust
+            .keys
+            .push(TrustedKey::for_signer(&signer, office, &now_rfc3339()));
         trust.save(&trust_path)?;
         std::fs::rename(&tmp, &key_path).map_err(|source| SealError::Io {
             path: key_path.clone(),
@@ -347,12 +340,25 @@ impl Credentials {
         };
         let trust_path = dir.join(TRUST_FILE);
         let mut trust = TrustList::load(&trust_path)?;
-        let pem = crate::pki::to_pem(&root).map_err(pki_err)?;
-        if !trust.roots.contains(&pem) {
-            trust.roots.push(pem);
+        let signed_by_root = trust.check_signature().is_ok_and(|c| c == root);
+        if !signed_by_root {
+            trust.sign(&root_key, &root)?;
             trust.save(&trust_path)?;
         }
         Ok(Credentials { signer, cert, root })
+    }
+
+    /// Signs `trust` with the office's root key (from `dir`) and writes it
+    /// as `dir`'s trust file.
+    pub fn save_trust(dir: &Path, trust: &mut TrustList) -> Result<(), SealError> {
+        let root_key = Signer::load(&dir.join(ROOT_KEY_FILE))?;
+        let root_path = dir.join(ROOT_CERT_FILE);
+        let root = read_pem(&root_path)?.ok_or_else(|| SealError::BadTrust {
+            path: root_path.clone(),
+            detail: "no root certificate; run `docseal keys init`".into(),
+        })?;
+        trust.sign(&root_key, &root)?;
+        trust.save(&dir.join(TRUST_FILE))
     }
 }
 
@@ -377,6 +383,7 @@ fn write_pem(path: &Path, cert: &crate::pki::Certificate) -> Result<(), SealErro
 
 /// A public key the verifier trusts, with its validity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustedKey {
     /// The key's id.
     pub key_id: String,
@@ -399,7 +406,58 @@ pub struct TrustedKey {
     pub revocation_reason: Option<String>,
 }
 
+/// Why a trusted key could not be used at some time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyUnusable {
+    /// Before its validity began (`not_before`).
+    NotYet,
+    /// After it was retired (`not_after`).
+    Retired,
+    /// At or after its revocation.
+    Revoked {
+        /// When it was revoked, RFC 3339.
+        at: String,
+        /// Why.
+        reason: String,
+    },
+}
+
 impl TrustedKey {
+    /// A current entry for `signer`'s public key, valid from `not_before`.
+    pub fn for_signer(signer: &Signer, office: &str, not_before: &str) -> TrustedKey {
+        TrustedKey {
+            key_id: signer.key_id().to_string(),
+            office: office.to_string(),
+            algorithm: "Ed25519".to_string(),
+            public_key: B64.encode(signer.verifying_key().as_bytes()),
+            not_before: not_before.to_string(),
+            not_after: None,
+            revoked_at: None,
+            revocation_reason: None,
+        }
+    }
+
+    /// Why the key could not be used at `at` (Unix seconds), if it could not.
+    pub fn unusable_at(&self, at: i64) -> Option<KeyUnusable> {
+        let time = |s: &Option<String>| s.as_deref().and_then(parse_rfc3339);
+        if parse_rfc3339(&self.not_before).is_some_and(|nb| at < nb) {
+            return Some(KeyUnusable::NotYet);
+        }
+        if time(&self.not_after).is_some_and(|na| at > na) {
+            return Some(KeyUnusable::Retired);
+        }
+        if time(&self.revoked_at).is_some_and(|rv| at >= rv) {
+            return Some(KeyUnusable::Revoked {
+                at: self.revoked_at.clone().unwrap_or_default(),
+                reason: self
+                    .revocation_reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
+            });
+        }
+        None
+    }
+
     /// The public key, if the entry holds a valid one.
     pub fn verifying_key(&self) -> Option<VerifyingKey> {
         let bytes = B64.decode(&self.public_key).ok()?;
@@ -408,8 +466,12 @@ impl TrustedKey {
     }
 }
 
-/// The keys a verifier trusts.
+/// The keys a verifier trusts, signed by the office's root key.
+///
+/// Unknown fields are refused, so that everything a verifier reads from the
+/// file is covered by the root's signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustList {
     /// `docseal-trust/1`.
     pub format: String,
@@ -418,6 +480,60 @@ pub struct TrustList {
     /// Root certificates (PEM) of the offices, anchors for PDF signatures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roots: Vec<String>,
+    /// The root's signature over the rest of the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<TrustSignature>,
+}
+
+/// A root's signature over a trust list: Ed25519 over the RFC 8785 canonical
+/// bytes of the list without its `signature` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSignature {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// Always `jcs` (RFC 8785).
+    pub canonicalization: String,
+    /// Which of the list's `roots` signed: the SHA-256 of its certificate's
+    /// DER bytes, lower-case hex.
+    pub root_sha256: String,
+    /// The 64-byte signature, base64.
+    pub value: String,
+}
+
+/// Why a trust list's signature does not check. Any of these means the list
+/// must not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustProblem {
+    /// The list carries no signature.
+    #[error("the trust list is not signed by its root; ask the issuing office for a list exported with `docseal keys export-trust`")]
+    Unsigned,
+    /// The signature is not of a kind this version checks.
+    #[error("the trust list's signature is {algorithm} over {canonicalization}, which this version does not check")]
+    Unsupported {
+        /// The algorithm named.
+        algorithm: String,
+        /// The canonicalization named.
+        canonicalization: String,
+    },
+    /// The signing root is not among the list's root certificates.
+    #[error("the trust list is signed by a root certificate it does not contain (SHA-256 {fingerprint})")]
+    UnknownRoot {
+        /// The fingerprint the signature names.
+        fingerprint: String,
+    },
+    /// The signing certificate is not a self-signed certification authority.
+    #[error("the certificate that signed the trust list is not a valid root: {0}")]
+    NotARoot(String),
+    /// The signature does not match the list.
+    #[error("the trust list's signature by {root} does not match its content: the list was changed after the root signed it")]
+    BadSignature {
+        /// The signing root's subject.
+        root: String,
+    },
+    /// The list could not be serialized for checking.
+    #[error("the trust list cannot be serialized for checking: {0}")]
+    Serialize(String),
 }
 
 impl TrustList {
@@ -427,7 +543,85 @@ impl TrustList {
             format: TRUST_FORMAT.to_string(),
             keys: Vec::new(),
             roots: Vec::new(),
+            signature: None,
         }
+    }
+
+    /// The bytes the root signs: RFC 8785 canonical JSON of the list without
+    /// its signature.
+    fn signed_bytes(&self) -> Result<Vec<u8>, SealError> {
+        let mut value =
+            serde_json::to_value(self).map_err(|e| SealError::Serialize(e.to_string()))?;
+        if let Some(map) = value.as_object_mut() {
+            map.remove("signature");
+        }
+        canonical_json(&value)
+    }
+
+    /// Signs the list with the office's root key; `root` must be that key's
+    /// certificate and one of the list's `roots`.
+    pub fn sign(
+        &mut self,
+        root_key: &Signer,
+        root: &crate::pki::Certificate,
+    ) -> Result<(), SealError> {
+        let pki_err = |e: crate::pki::PkiError| SealError::Serialize(e.to_string());
+        if crate::pki::public_key(root).ok() != Some(root_key.verifying_key()) {
+            return Err(SealError::Serialize(
+                "the root key does not belong to the root certificate".into(),
+            ));
+        }
+        let pem = crate::pki::to_pem(root).map_err(pki_err)?;
+        if !self.roots.contains(&pem) {
+            self.roots.push(pem);
+        }
+        self.signature = None;
+        let sig = root_key.sign(&self.signed_bytes()?);
+        self.signature = Some(TrustSignature {
+            algorithm: "Ed25519".to_string(),
+            canonicalization: "jcs".to_string(),
+            root_sha256: crate::pki::fingerprint(root).map_err(pki_err)?,
+            value: B64.encode(sig.to_bytes()),
+        });
+        Ok(())
+    }
+
+    /// Checks the root's signature over the list; returns the root
+    /// certificate that signed it. A list that fails this must not be used.
+    pub fn check_signature(&self) -> Result<crate::pki::Certificate, TrustProblem> {
+        let sig = self.signature.as_ref().ok_or(TrustProblem::Unsigned)?;
+        if sig.algorithm != "Ed25519" || sig.canonicalization != "jcs" {
+            return Err(TrustProblem::Unsupported {
+                algorithm: sig.algorithm.clone(),
+                canonicalization: sig.canonicalization.clone(),
+            });
+        }
+        let root = self
+            .root_certificates()
+            .into_iter()
+            .find(|c| crate::pki::fingerprint(c).ok().as_deref() == Some(&sig.root_sha256))
+            .ok_or_else(|| TrustProblem::UnknownRoot {
+                fingerprint: sig.root_sha256.clone(),
+            })?;
+        crate::pki::verify_issued_by(&root, &root)
+            .map_err(|e| TrustProblem::NotARoot(e.to_string()))?;
+        let public =
+            crate::pki::public_key(&root).map_err(|e| TrustProblem::NotARoot(e.to_string()))?;
+        let bad = || TrustProblem::BadSignature {
+            root: crate::pki::subject(&root),
+        };
+        let sig_bytes: [u8; 64] = B64
+            .decode(&sig.value)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let bytes = self
+            .signed_bytes()
+            .map_err(|e| TrustProblem::Serialize(e.to_string()))?;
+        public
+            .verify(&bytes, &Signature::from_bytes(&sig_bytes))
+            .map_err(|_| bad())?;
+        Ok(root)
     }
 
     /// Reads a trust file.
@@ -518,19 +712,43 @@ pub fn canonical_json(value: &Value) -> Result<Vec<u8>, SealError> {
     serde_jcs::to_vec(value).map_err(|e| SealError::Serialize(e.to_string()))
 }
 
+/// Signs the RFC 8785 canonical bytes of a JSON value with Ed25519.
+pub fn sign_json(value: &Value, signer: &Signer) -> Result<SignatureInfo, SealError> {
+    let sig = signer.sign(&canonical_json(value)?);
+    Ok(SignatureInfo {
+        algorithm: "Ed25519".to_string(),
+        key_id: signer.key_id().to_string(),
+        canonicalization: "jcs".to_string(),
+        value: B64.encode(sig.to_bytes()),
+    })
+}
+
+/// Whether `sig` is a valid [`sign_json`] signature of `value` by `public`.
+pub fn json_signature_matches(value: &Value, sig: &SignatureInfo, public: &VerifyingKey) -> bool {
+    if sig.algorithm != "Ed25519" || sig.canonicalization != "jcs" {
+        return false;
+    }
+    let Some(sig_bytes) = B64
+        .decode(&sig.value)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+    else {
+        return false;
+    };
+    canonical_json(value).is_ok_and(|bytes| {
+        public
+            .verify(&bytes, &Signature::from_bytes(&sig_bytes))
+            .is_ok()
+    })
+}
+
 /// Signs a manifest; returns the signed manifest and its attachment bytes.
 pub fn seal(manifest: Manifest, signer: &Signer) -> Result<(SignedManifest, Vec<u8>), SealError> {
     let value = serde_json::to_value(&manifest).map_err(|e| SealError::Serialize(e.to_string()))?;
-    let canonical = canonical_json(&value)?;
-    let sig = signer.sign(&canonical);
+    let signature = sign_json(&value, signer)?;
     let signed = SignedManifest {
         manifest,
-        signature: SignatureInfo {
-            algorithm: "Ed25519".to_string(),
-            key_id: signer.key_id().to_string(),
-            canonicalization: "jcs".to_string(),
-            value: B64.encode(sig.to_bytes()),
-        },
+        signature,
     };
     let whole = serde_json::to_value(&signed).map_err(|e| SealError::Serialize(e.to_string()))?;
     let bytes = canonical_json(&whole)?;
@@ -597,16 +815,9 @@ pub fn check_signed_manifest(
     let public = entry
         .verifying_key()
         .ok_or_else(|| ManifestProblem::UnknownKey(sig.key_id.clone()))?;
-    let sig_bytes: [u8; 64] = B64
-        .decode(&sig.value)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(ManifestProblem::BadSignature)?;
-    let canonical =
-        canonical_json(manifest_value).map_err(|e| ManifestProblem::Malformed(e.to_string()))?;
-    public
-        .verify(&canonical, &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| ManifestProblem::BadSignature)?;
+    if !json_signature_matches(manifest_value, &sig, &public) {
+        return Err(ManifestProblem::BadSignature);
+    }
     Ok((manifest, entry.clone()))
 }
 
@@ -698,6 +909,7 @@ mod tests {
                 revocation_reason: None,
             }],
             roots: vec![],
+            signature: None,
         }
     }
 
@@ -728,6 +940,56 @@ mod tests {
             check_signed_manifest(&bytes, &trust_for(&other)),
             Err(ManifestProblem::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn the_trust_list_is_signed_by_its_root_and_any_change_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = Credentials::load_or_create(dir.path(), "Office").unwrap();
+        let path = dir.path().join(TRUST_FILE);
+        let trust = TrustList::load(&path).unwrap();
+        assert_eq!(trust.check_signature().unwrap(), creds.root);
+
+        // Every change to what a verifier reads breaks the signature.
+        let mut revoked = trust.clone();
+        revoked
+            .revoke(creds.signer.key_id(), "lost", "2030-01-01T00:00:00Z")
+            .unwrap();
+        assert!(matches!(
+            revoked.check_signature(),
+            Err(TrustProblem::BadSignature { .. })
+        ));
+        let mut added = trust.clone();
+        added.keys.push(added.keys[0].clone());
+        added.keys[1].key_id = "ed25519:0000000000000000".into();
+        assert!(added.check_signature().is_err());
+        let mut unsigned = trust.clone();
+        unsigned.signature = None;
+        assert_eq!(unsigned.check_signature(), Err(TrustProblem::Unsigned));
+
+        // Re-signed by the office, the revocation checks again.
+        Credentials::save_trust(dir.path(), &mut revoked).unwrap();
+        let reloaded = TrustList::load(&path).unwrap();
+        assert_eq!(reloaded.check_signature().unwrap(), creds.root);
+        assert!(reloaded
+            .find(creds.signer.key_id())
+            .unwrap()
+            .revoked_at
+            .is_some());
+
+        // A list signed by another root that it carries only checks out as
+        // signed by that root: pinning decides whether that root is trusted.
+        let other = tempfile::tempdir().unwrap();
+        let foreign = Credentials::load_or_create(other.path(), "Elsewhere").unwrap();
+        let foreign_list = TrustList::load(&other.path().join(TRUST_FILE)).unwrap();
+        assert_eq!(foreign_list.check_signature().unwrap(), foreign.root);
+        assert_ne!(foreign.root, creds.root);
+
+        // Fields the signature does not cover are refused at load.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let extra = text.replacen('{', "{\"note\": \"trust me\",", 1);
+        std::fs::write(&path, extra).unwrap();
+        assert!(TrustList::load(&path).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Offline verification of a result document: the attached manifest's
-//! signature against a trust list, the signing key's validity at issue time,
-//! and that the certificate page shows exactly what was signed.
+//! Verification of a result document or a printed copy's QR seal: the trust
+//! list's root signature, the PDF signature, the attached manifest's signature,
+//! the signing key's validity at issue time, that the certificate page shows
+//! exactly what was signed, and, when asked, the registry's signed status.
 
 use std::path::Path;
 
@@ -124,7 +125,9 @@ impl Report {
         let headline = match self.verdict {
             Verdict::Valid => "VALID: this document was issued as shown and has not been changed.",
             Verdict::Invalid => "INVALID: do not rely on this document.",
-            Verdict::CannotTell => "CANNOT TELL: this document could not be checked here.",
+            Verdict::CannotTell => {
+                "CANNOT TELL: a check could not be decided here (marked ?? below)."
+            }
         };
         s.push_str(&format!("{}\n{headline}\n", self.file));
         if let Some(d) = &self.document {
@@ -153,13 +156,32 @@ impl Report {
     }
 }
 
-/// Verifies a result PDF file against a trust file.
-pub fn verify_file(path: &Path, trust_path: &Path, source: Option<&Path>) -> Report {
-    let name = path.display().to_string();
+/// What a verification checks against, besides the document itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The trust file.
+    pub trust: &'a Path,
+    /// A root certificate (PEM) the verifier pins: the trust list must be
+    /// signed by exactly this root.
+    pub root: Option<&'a Path>,
+    /// The original scan, to check the document was made from it.
+    pub source: Option<&'a Path>,
+    /// The registry's status endpoint (`http://HOST:PORT`), to ask whether the
+    /// office revoked or superseded the document.
+    pub online: Option<&'a str>,
+}
+
+/// How long `--online` waits for the registry.
+pub const ONLINE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Verifies a result PDF file: the trust list's root signature first, then
+/// every check of [`verify_bytes`], then the source scan and the registry's
+/// status when asked for.
+pub fn verify_file(path: &Path, opts: &Options) -> Report {
+    let mut r = Report::new(&path.display().to_string());
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            let mut r = Report::new(&name);
             r.push(
                 "read",
                 CheckStatus::Unknown,
@@ -168,54 +190,226 @@ pub fn verify_file(path: &Path, trust_path: &Path, source: Option<&Path>) -> Rep
             return r;
         }
     };
-    let trust = match TrustList::load(trust_path) {
+    let Some(trust) = open_trust(&mut r, opts) else {
+        return r;
+    };
+    check_pdf(&mut r, &bytes, &trust);
+    if let Some(src) = opts.source {
+        check_source(&mut r, src);
+    }
+    if let Some(url) = opts.online {
+        check_online(&mut r, url, &trust);
+    }
+    r
+}
+
+/// Verifies a QR seal's text (from a printed copy) like [`verify_file`]
+/// does a PDF: trust list, seal, and the registry's status when asked for.
+pub fn verify_qr_text(text: &str, opts: &Options) -> Report {
+    let mut r = Report::new("QR seal");
+    let Some(trust) = open_trust(&mut r, opts) else {
+        return r;
+    };
+    check_qr(&mut r, text, &trust);
+    if let Some(url) = opts.online {
+        check_online(&mut r, url, &trust);
+    }
+    r
+}
+
+/// Loads the trust list and checks its root's signature (and the pinned
+/// root, if any). Returns the list only when it may be used.
+fn open_trust(r: &mut Report, opts: &Options) -> Option<TrustList> {
+    let trust = match TrustList::load(opts.trust) {
         Ok(t) => t,
         Err(e) => {
-            let mut r = Report::new(&name);
             r.push(
                 "trust_list",
                 CheckStatus::Unknown,
                 format!("no usable trust list ({e}); pass --trust FILE"),
             );
-            return r;
+            return None;
         }
     };
-    let mut report = verify_bytes(&name, &bytes, &trust);
-    if let (Some(src), Some(doc)) = (source, &report.document) {
-        match std::fs::read(src) {
-            Ok(b) => {
-                let sha = crate::store::sha256_hex(&b);
-                if sha == doc.source_sha256 {
-                    report.push(
-                        "source_scan",
-                        CheckStatus::Pass,
-                        format!("{} is the scan this document was made from", src.display()),
-                    );
-                } else {
-                    report.push(
-                        "source_scan",
-                        CheckStatus::Fail,
-                        format!(
-                            "{} is not the scan this document was made from (SHA-256 {sha}, expected {})",
-                            src.display(),
-                            doc.source_sha256
-                        ),
-                    );
-                }
+    let pinned = match opts.root {
+        None => None,
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| crate::pki::from_pem(&t).map_err(|e| e.to_string()))
+        {
+            Ok(c) => Some(c),
+            Err(e) => {
+                r.push(
+                    "trust_list",
+                    CheckStatus::Unknown,
+                    format!("the pinned root {} cannot be read: {e}", p.display()),
+                );
+                return None;
             }
-            Err(e) => report.push(
-                "source_scan",
+        },
+    };
+    let root = match trust.check_signature() {
+        Ok(root) => root,
+        Err(p) => {
+            r.push(
+                "trust_list",
                 CheckStatus::Unknown,
-                format!("cannot read {}: {e}", src.display()),
+                format!("{p}. The list was not used, so the document could not be checked."),
+            );
+            return None;
+        }
+    };
+    let describe = |c: &crate::pki::Certificate| {
+        let fp = crate::pki::fingerprint(c).unwrap_or_default();
+        format!(
+            "{} (SHA-256 {})",
+            crate::pki::subject(c),
+            crate::pki::fingerprint_for_people(&fp)
+        )
+    };
+    match pinned {
+        Some(pin) if pin != root => {
+            r.push(
+                "trust_list",
+                CheckStatus::Unknown,
+                format!(
+                    "the trust list is signed by {}, not by the root you pinned with --root, {}. The list was not used.",
+                    describe(&root),
+                    describe(&pin)
+                ),
+            );
+            return None;
+        }
+        Some(_) => r.push(
+            "trust_list",
+            CheckStatus::Pass,
+            format!(
+                "the trust list is signed by the root you pinned: {}",
+                describe(&root)
             ),
+        ),
+        None => {
+            r.push(
+                "trust_list",
+                CheckStatus::Pass,
+                format!("the trust list is signed by its root {}", describe(&root)),
+            );
+            r.notes.push(
+                "the trust list's root was not pinned: compare its SHA-256 fingerprint with the one the issuing office publishes, or pass --root root.pem".into(),
+            );
         }
     }
-    report
+    Some(trust)
 }
 
-/// Verifies result PDF bytes against a trust list.
+fn check_source(r: &mut Report, src: &Path) {
+    let Some(expected) = r.document.as_ref().map(|d| d.source_sha256.clone()) else {
+        return;
+    };
+    match std::fs::read(src) {
+        Ok(b) => {
+            let sha = crate::store::sha256_hex(&b);
+            if sha == expected {
+                r.push(
+                    "source_scan",
+                    CheckStatus::Pass,
+                    format!("{} is the scan this document was made from", src.display()),
+                );
+            } else {
+                r.push(
+                    "source_scan",
+                    CheckStatus::Fail,
+                    format!(
+                        "{} is not the scan this document was made from (SHA-256 {sha}, expected {expected})",
+                        src.display()
+                    ),
+                );
+            }
+        }
+        Err(e) => r.push(
+            "source_scan",
+            CheckStatus::Unknown,
+            format!("cannot read {}: {e}", src.display()),
+        ),
+    }
+}
+
+/// Asks the registry at `url` for the document's status and checks the
+/// signed answer. Revoked: fail. Superseded: pass with a note (the document
+/// stays genuine). Unknown to the registry, unreachable, or an answer that
+/// does not check: cannot tell (the offline checks still stand in the report).
+fn check_online(r: &mut Report, url: &str, trust: &TrustList) {
+    const NAME: &str = "registry_status";
+    let Some(document_id) = r.document.as_ref().map(|d| d.document_id.clone()) else {
+        r.push(NAME, CheckStatus::Skipped, "no document id to ask about");
+        return;
+    };
+    let unknown = |r: &mut Report, why: String| {
+        r.push(
+            NAME,
+            CheckStatus::Unknown,
+            format!("{why}; whether the office revoked this document is not known"),
+        )
+    };
+    let nonce = match crate::status::new_nonce() {
+        Ok(n) => n,
+        Err(e) => return unknown(r, e.to_string()),
+    };
+    let body = match crate::server::fetch_status(url, &document_id, &nonce, ONLINE_TIMEOUT) {
+        Ok(b) => b,
+        Err(e) => return unknown(r, format!("the registry could not be asked: {e}")),
+    };
+    let st = match crate::status::check_answer(&body, trust, &document_id, &nonce) {
+        Ok(st) => st,
+        Err(e) => {
+            return unknown(
+                r,
+                format!("the registry's answer from {url} cannot be trusted: {e}"),
+            )
+        }
+    };
+    let when = st.changed_at.as_deref().unwrap_or("an unknown time");
+    let reason = st.reason.as_deref().unwrap_or("no reason given");
+    use crate::status::RegistryStatus;
+    match st.status {
+        RegistryStatus::Valid => r.push(
+            NAME,
+            CheckStatus::Pass,
+            format!(
+                "the registry at {url} says the document stands (signed answer of {})",
+                st.answered_at
+            ),
+        ),
+        RegistryStatus::Revoked => r.push(
+            NAME,
+            CheckStatus::Fail,
+            format!("the issuing office revoked this document at {when}: {reason}"),
+        ),
+        RegistryStatus::Superseded => {
+            r.push(
+                NAME,
+                CheckStatus::Pass,
+                format!("the registry at {url} says the document is genuine but superseded"),
+            );
+            r.notes
+                .push(format!("superseded at {when}: {reason}; ask for the newer document"));
+        }
+        RegistryStatus::Unknown => unknown(
+            r,
+            format!("the registry at {url} has no document {document_id}; ask the issuing office's own registry"),
+        ),
+    }
+}
+
+/// Verifies result PDF bytes against a trust list the caller already trusts.
 pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
     let mut r = Report::new(name);
+    check_pdf(&mut r, pdf, trust);
+    r
+}
+
+/// Every check of a result PDF against a trusted list.
+fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
     let attachment = match pdfdoc::read_attachment(pdf, crate::render::MANIFEST_ATTACHMENT) {
         Ok(Some(a)) => a,
         Ok(None) => {
@@ -224,7 +418,7 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
                 CheckStatus::Unknown,
                 "no docseal manifest is attached; this is not a docseal result document",
             );
-            return r;
+            return;
         }
         Err(e) => {
             r.push(
@@ -232,7 +426,7 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
                 CheckStatus::Fail,
                 format!("the file is damaged: {e}"),
             );
-            return r;
+            return;
         }
     };
     let (manifest, key) = match check_signed_manifest(&attachment, trust) {
@@ -243,15 +437,15 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
                 CheckStatus::Unknown,
                 format!("signed with key {k}, which is not in the trust list; ask the issuing office for its trust file"),
             );
-            return r;
+            return;
         }
         Err(p) => {
             r.push("signature", CheckStatus::Fail, p.to_string());
-            return r;
+            return;
         }
     };
     r.document = Some(summary(&manifest));
-    check_pdf_signature(&mut r, pdf, trust, &manifest);
+    check_pdf_signature(r, pdf, trust, &manifest);
     r.push(
         "signature",
         CheckStatus::Pass,
@@ -260,7 +454,7 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
             key.key_id, key.office
         ),
     );
-    check_key_validity(&mut r, &manifest, &key);
+    check_key_validity(r, &manifest, &key);
     match page_count(pdf).and_then(|n| pdfdoc::page_text(pdf, n.saturating_sub(1))) {
         Ok(lines) => {
             let expected = certificate_lines(&manifest);
@@ -292,8 +486,7 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
             format!("the certificate page cannot be read: {e}"),
         ),
     }
-    check_qr_seal(&mut r, pdf, trust, &manifest);
-    r
+    check_qr_seal(r, pdf, trust, &manifest);
 }
 
 /// The PDF signature: covers the whole file, CMS valid, chain to a trusted root.
@@ -397,9 +590,15 @@ fn last_page_content(pdf: &[u8]) -> Option<Vec<u8>> {
     doc.get_page_content_with_limit(id, 16 << 20).ok()
 }
 
-/// Verifies a QR seal's text (as scanned from a printed copy) against a trust list.
+/// Verifies a QR seal's text (as scanned from a printed copy) against a
+/// trust list the caller already trusts.
 pub fn verify_qr(text: &str, trust: &TrustList) -> Report {
     let mut r = Report::new("QR seal");
+    check_qr(&mut r, text, trust);
+    r
+}
+
+fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
     match crate::qrseal::verify(text.trim(), trust) {
         Ok(p) => {
             r.document = Some(DocumentSummary {
@@ -428,7 +627,6 @@ pub fn verify_qr(text: &str, trust: &TrustList) -> Report {
         ),
         Err(e) => r.push("qr_seal", CheckStatus::Fail, e.to_string()),
     }
-    r
 }
 
 fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
@@ -440,49 +638,36 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
         );
         return;
     };
-    let at = |s: &Option<String>| s.as_deref().and_then(seal::parse_rfc3339);
-    if let Some(nb) = seal::parse_rfc3339(&key.not_before) {
-        if issued < nb {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
+    let fail = |r: &mut Report, detail: String| r.push("key_validity", CheckStatus::Fail, detail);
+    match key.unusable_at(issued) {
+        Some(seal::KeyUnusable::NotYet) => {
+            return fail(
+                r,
                 format!(
                     "issued {} but the key is valid only from {}",
                     m.issued_at, key.not_before
                 ),
-            );
-            return;
+            )
         }
-    }
-    if let Some(na) = at(&key.not_after) {
-        if issued > na {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
-                format!("issued {} after the key expired", m.issued_at),
-            );
-            return;
+        Some(seal::KeyUnusable::Retired) => {
+            return fail(r, format!("issued {} after the key expired", m.issued_at))
         }
+        Some(seal::KeyUnusable::Revoked { at, reason }) => {
+            return fail(
+                r,
+                format!("the key was revoked at {at} ({reason}), before this document was issued"),
+            )
+        }
+        None => {}
     }
-    if let Some(rv) = at(&key.revoked_at) {
+    // Not revoked at issue: any revocation came later.
+    if let Some(at) = key.revoked_at.as_deref() {
         let reason = key
             .revocation_reason
             .as_deref()
             .unwrap_or("no reason given");
-        if issued >= rv {
-            r.push(
-                "key_validity",
-                CheckStatus::Fail,
-                format!(
-                    "the key was revoked at {} ({reason}), before this document was issued",
-                    key.revoked_at.as_deref().unwrap_or("")
-                ),
-            );
-            return;
-        }
         r.notes.push(format!(
-            "the key was revoked later, at {} ({reason}); documents it signed before then stay valid",
-            key.revoked_at.as_deref().unwrap_or("")
+            "the key was revoked later, at {at} ({reason}); documents it signed before then stay valid"
         ));
     }
     r.push(

@@ -409,8 +409,9 @@ async fn store_outputs<Q: JobQueue, S: ObjectStore>(
                 key_id: m.key_id.clone(),
                 pdf_key,
                 pdf_sha256: pdf_sha,
-                status: "valid".to_string(),
+                status: crate::queue::DocumentStatus::Valid,
                 status_reason: None,
+                status_at: None,
             })
         }
     };

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use docseal::queue::{
-    Completion, DocumentRow, JobQueue, JobState, NewSubmission, PgQueue, SqliteQueue, Submitted,
+    Completion, DocumentRow, DocumentStatus, JobQueue, JobState, NewSubmission, PgQueue,
+    SqliteQueue, Submitted,
 };
 use docseal::store::{DirStore, ObjectKind, ObjectStore, S3Options, S3Store, StoreError};
 
@@ -176,6 +177,8 @@ macro_rules! queue_suite {
             concurrent_workers_lease_each_job_exactly_once,
             status_reports_counts_timings_and_errors,
             job_and_document_views,
+            revoking_a_document_records_its_status_reason_and_time,
+            a_newer_pipeline_version_supersedes_the_older_document,
             opening_many_at_once_is_safe,
         );
     };
@@ -222,8 +225,9 @@ fn doc(id: &str, submission: &str) -> DocumentRow {
         key_id: "k1".into(),
         pdf_key: format!("results/{id}.pdf"),
         pdf_sha256: "ab".repeat(32),
-        status: "valid".into(),
+        status: DocumentStatus::Valid,
         status_reason: None,
+        status_at: None,
     }
 }
 
@@ -238,6 +242,13 @@ fn issued(id: &str, submission: &str) -> Completion {
 }
 
 const LONG: Duration = Duration::from_secs(60);
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 mod queue_cases {
     use super::*;
@@ -547,6 +558,85 @@ mod queue_cases {
         let d = q.document("DOC-1").await.unwrap().unwrap();
         assert_eq!(d, doc("DOC-1", "a"));
         assert!(q.job("a", "v2").await.unwrap().is_none());
+    }
+
+    pub async fn revoking_a_document_records_its_status_reason_and_time<L: QueueLocation>(loc: &L) {
+        let q = loc.open().await;
+        assert!(q.revoke_document("nope", "x").await.unwrap().is_none());
+        q.submit(&sub("a"), "v1", false).await.unwrap();
+        let l = q.lease("w", LONG, 3).await.unwrap().unwrap();
+        q.complete(&l, &issued("DOC-1", "a")).await.unwrap();
+        let before = unix_now();
+        let d = q
+            .revoke_document("DOC-1", "issued from the wrong citizen's scan")
+            .await
+            .unwrap()
+            .expect("the document exists");
+        let after = unix_now();
+        assert_eq!(d.status, DocumentStatus::Revoked);
+        assert_eq!(
+            d.status_reason.as_deref(),
+            Some("issued from the wrong citizen's scan")
+        );
+        let at = d.status_at.expect("a revocation time");
+        assert!(
+            before - 5 <= at && at <= after + 5,
+            "{before} <= {at} <= {after}"
+        );
+        assert_eq!(q.document("DOC-1").await.unwrap(), Some(d.clone()));
+        // Revoking again keeps the first time and reason.
+        let again = q.revoke_document("DOC-1", "other").await.unwrap();
+        assert_eq!(again, Some(d));
+        // The job's outcome is history; it does not change.
+        assert_eq!(
+            q.job("a", "v1").await.unwrap().unwrap().state,
+            JobState::Issued
+        );
+    }
+
+    pub async fn a_newer_pipeline_version_supersedes_the_older_document<L: QueueLocation>(loc: &L) {
+        let q = loc.open().await;
+        let issue = |id: &'static str, submission: &'static str, version: &'static str| {
+            let q = q.clone();
+            async move {
+                q.submit(&sub(submission), version, false).await.unwrap();
+                let l = q.lease("w", LONG, 3).await.unwrap().unwrap();
+                assert_eq!(l.pipeline_version, version);
+                let mut done = issued(id, submission);
+                if let Some(d) = done.document.as_mut() {
+                    d.issued_at += i64::from(version == "v2") * 3600;
+                }
+                q.complete(&l, &done).await.unwrap();
+            }
+        };
+        issue("DOC-1", "a", "v1").await;
+        issue("DOC-3", "b", "v1").await;
+        q.revoke_document("DOC-3", "withdrawn").await.unwrap();
+        issue("DOC-2", "a", "v2").await;
+        issue("DOC-4", "b", "v2").await;
+        let old = q.document("DOC-1").await.unwrap().unwrap();
+        assert_eq!(old.status, DocumentStatus::Superseded);
+        let reason = old.status_reason.unwrap_or_default();
+        assert!(
+            reason.contains("DOC-2") && reason.contains("v2"),
+            "{reason}"
+        );
+        assert!(old.status_at.is_some());
+        assert_eq!(
+            q.document("DOC-2").await.unwrap().unwrap().status,
+            DocumentStatus::Valid
+        );
+        // A revoked document stays revoked.
+        let revoked = q.document("DOC-3").await.unwrap().unwrap();
+        assert_eq!(revoked.status, DocumentStatus::Revoked);
+        assert_eq!(revoked.status_reason.as_deref(), Some("withdrawn"));
+        // Completing the newer job again changes nothing.
+        let l = q.submit(&sub("a"), "v2", false).await.unwrap();
+        assert_eq!(l, Submitted::AlreadyKnown(JobState::Issued));
+        assert_eq!(
+            q.document("DOC-1").await.unwrap().unwrap().status,
+            DocumentStatus::Superseded
+        );
     }
 
     pub async fn opening_many_at_once_is_safe<L: QueueLocation>(loc: &L) {

@@ -96,6 +96,17 @@ impl JobQueue for AnyQueue {
         }
     }
 
+    async fn revoke_document(
+        &self,
+        document_id: &str,
+        reason: &str,
+    ) -> Result<Option<DocumentRow>, QueueError> {
+        match self {
+            AnyQueue::Sqlite(q) => q.revoke_document(document_id, reason).await,
+            AnyQueue::Postgres(q) => q.revoke_document(document_id, reason).await,
+        }
+    }
+
     async fn status(&self) -> Result<StatusReport, QueueError> {
         match self {
             AnyQueue::Sqlite(q) => q.status().await,

@@ -9,14 +9,21 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use super::{
-    new_token, percentile, Completion, DocumentRow, JobQueue, JobState, JobView, Lease,
-    NewSubmission, QueueError, StatusReport, Submitted,
+    new_token, percentile, superseded_reason, Completion, DocumentRow, DocumentStatus, JobQueue,
+    JobState, JobView, Lease, NewSubmission, QueueError, StatusReport, Submitted,
 };
 
 /// The server's clock in Unix milliseconds, as an SQL expression.
 macro_rules! now_ms {
     () => {
         "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+    };
+}
+
+/// The server's clock in Unix seconds, as an SQL expression.
+macro_rules! now_secs {
+    () => {
+        "(extract(epoch from clock_timestamp()))::bigint"
     };
 }
 
@@ -136,8 +143,9 @@ impl PgQueue {
             key_id: row.try_get("key_id")?,
             pdf_key: row.try_get("pdf_key")?,
             pdf_sha256: row.try_get("pdf_sha256")?,
-            status: row.try_get("status")?,
+            status: DocumentStatus::parse(&row.try_get::<String, _>("status")?)?,
             status_reason: row.try_get("status_reason")?,
+            status_at: row.try_get("status_at")?,
         })
     }
 }
@@ -312,7 +320,7 @@ impl JobQueue for PgQueue {
         let mut tx = self.pool.begin().await?;
         let mut document_id = None;
         if let Some(d) = &done.document {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO documents (document_id, submission_id, pipeline_version, doc_type,
                      issued_at, key_id, pdf_key, pdf_sha256)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -327,7 +335,22 @@ impl JobQueue for PgQueue {
             .bind(&d.pdf_key)
             .bind(&d.pdf_sha256)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                sqlx::query(concat!(
+                    "UPDATE documents SET status = 'superseded', status_reason = $1, status_at = ",
+                    now_secs!(),
+                    " WHERE submission_id = $2 AND document_id <> $3 AND status = 'valid'
+                       AND issued_at <= $4"
+                ))
+                .bind(superseded_reason(&d.document_id, &lease.pipeline_version))
+                .bind(&lease.submission_id)
+                .bind(&d.document_id)
+                .bind(d.issued_at)
+                .execute(&mut *tx)
+                .await?;
+            }
             let stored: Option<String> = sqlx::query_scalar(
                 "SELECT document_id FROM documents
                  WHERE submission_id = $1 AND pipeline_version = $2",
@@ -418,6 +441,23 @@ impl JobQueue for PgQueue {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(Self::document_row).transpose()
+    }
+
+    async fn revoke_document(
+        &self,
+        document_id: &str,
+        reason: &str,
+    ) -> Result<Option<DocumentRow>, QueueError> {
+        sqlx::query(concat!(
+            "UPDATE documents SET status = 'revoked', status_reason = $1, status_at = ",
+            now_secs!(),
+            " WHERE document_id = $2 AND status <> 'revoked'"
+        ))
+        .bind(reason)
+        .bind(document_id)
+        .execute(&self.pool)
+        .await?;
+        self.document(document_id).await
     }
 
     async fn status(&self) -> Result<StatusReport, QueueError> {
