@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::decode::Limits;
 use crate::extract::ExtractOptions;
 use crate::ocr::OcrOptions;
-use crate::prepare::PrepareOptions;
 use crate::pipeline::PipelineOptions;
+use crate::prepare::PrepareOptions;
 use crate::seal::Issuer;
 use crate::store::{S3Credentials, S3Options};
 

@@ -99,16 +99,14 @@ pub fn drop_specks(s: &str) -> String {
                 let sentence_end = prev.is_some_and(char::is_alphabetic)
                     && next == Some(' ')
                     && chars.get(i + 2).is_some_and(|c| c.is_uppercase());
-                next.is_none()
-                    || (digit(prev) && digit(next))
-                    || abbreviation
-                    || sentence_end
+                next.is_none() || (digit(prev) && digit(next)) || abbreviation || sentence_end
             }
             _ => true,
         };
         if keep {
             out.push(c);
-        } else if prev.is_some_and(|c| !c.is_whitespace()) && next.is_some_and(char::is_alphanumeric)
+        } else if prev.is_some_and(|c| !c.is_whitespace())
+            && next.is_some_and(char::is_alphanumeric)
         {
             out.push(' ');
         }
@@ -386,7 +384,10 @@ mod tests {
             // What is printed stays.
             ("quận 1, TP. Hồ Chí Minh", "quận 1, TP. Hồ Chí Minh"),
             ("150.000.000 đồng", "150.000.000 đồng"),
-            ("Đã chuyển đi. Không kinh doanh nữa.", "Đã chuyển đi. Không kinh doanh nữa."),
+            (
+                "Đã chuyển đi. Không kinh doanh nữa.",
+                "Đã chuyển đi. Không kinh doanh nữa.",
+            ),
             ("Khu phố 2, P. Tân Định", "Khu phố 2, P. Tân Định"),
         ] {
             assert_eq!(text(raw).ok(), Some(json!(want)), "{raw}");

@@ -201,7 +201,10 @@ fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
     // Keep inter-word spaces as printed; we rebuild lines from word boxes anyway.
     // Tesseract's diagnostics ("Detected N diacritics", ...) are not ours to
     // print: errors come back through the API.
-    for (name, value) in [("preserve_interword_spaces", "0"), ("debug_file", "/dev/null")] {
+    for (name, value) in [
+        ("preserve_interword_spaces", "0"),
+        ("debug_file", "/dev/null"),
+    ] {
         t = t.set_variable(name, value).map_err(|e| OcrError::Init {
             lang: options.lang.clone(),
             detail: e.to_string(),

@@ -93,7 +93,11 @@ impl PrepareOptions {
                 "deskew" => o.deskew = false,
                 "upscale" => o.upscale = false,
                 "all" => o = PrepareOptions::none(),
-                _ => return Err("a comma-separated list of ink, despeckle, orient, deskew, upscale, all"),
+                _ => {
+                    return Err(
+                        "a comma-separated list of ink, despeckle, orient, deskew, upscale, all",
+                    )
+                }
             }
         }
         Ok(o)
@@ -612,7 +616,11 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
 ) -> image::ImageBuffer<P, Vec<u8>> {
     let (w, h) = src.dimensions();
     let ch = usize::from(P::CHANNEL_COUNT);
-    let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+    let scale = if scale.is_finite() && scale > 0.0 {
+        scale
+    } else {
+        1.0
+    };
     let (ow, oh) = (
         ((w as f32 * scale).round() as u32).max(1),
         ((h as f32 * scale).round() as u32).max(1),
@@ -689,11 +697,13 @@ mod tests {
         .expect("samples");
         let (mut pages, mut right) = (0, 0);
         let mut wrong = Vec::new();
-        for f in files.iter().filter(|f| !f.to_string_lossy().ends_with(".json")) {
-            let truth: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(crate::eval::truth_path(f)).expect("truth"),
-            )
-            .expect("truth json");
+        for f in files
+            .iter()
+            .filter(|f| !f.to_string_lossy().ends_with(".json"))
+        {
+            let truth: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(crate::eval::truth_path(f)).expect("truth"))
+                    .expect("truth json");
             let scan = &truth["scan"];
             let turns = scan["quarter_turns"].as_u64().unwrap_or(0) as u8;
             let skew = scan["skew_degrees"].as_f64().unwrap_or(0.0) as f32;

@@ -311,7 +311,6 @@ pub fn decode_image(img: &image::GrayImage) -> Result<String, QrError> {
     Err(problem.map_or(QrError::NoQrFound, QrError::Unreadable))
 }
 
-
 /// A number for a content stream: at most three decimals, no trailing zeros.
 fn num(v: f64) -> String {
     let s = format!("{v:.3}");

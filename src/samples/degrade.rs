@@ -90,7 +90,9 @@ impl Raster {
     /// corners with `fill`.
     pub(crate) fn skew(self, degrees: f32, fill: [u8; 3]) -> Raster {
         match self {
-            Raster::Gray(g) => Raster::Gray(crate::prepare::rotate_scale(&g, degrees, 1.0, &fill[..1])),
+            Raster::Gray(g) => {
+                Raster::Gray(crate::prepare::rotate_scale(&g, degrees, 1.0, &fill[..1]))
+            }
             Raster::Rgb(c) => Raster::Rgb(crate::prepare::rotate_scale(&c, degrees, 1.0, &fill)),
         }
     }
