@@ -290,7 +290,8 @@ pub trait JobQueue: Send + Sync + 'static {
         done: &Completion,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 
-    /// Fails a job for good (bad input), recording the error.
+    /// Fails a job for good (bad input), recording the error. Only the
+    /// current lease holder can: a worker whose lease expired changes nothing.
     fn fail(
         &self,
         lease: &Lease,
@@ -681,12 +682,14 @@ impl JobQueue for SqliteQueue {
     async fn fail(&self, lease: &Lease, error: &str) -> Result<(), QueueError> {
         sqlx::query(
             "UPDATE jobs SET state = 'failed', finished_at = ?, lease_token = NULL, error = ?
-             WHERE submission_id = ? AND pipeline_version = ? AND state != 'issued'",
+             WHERE submission_id = ? AND pipeline_version = ? AND state = 'processing'
+               AND lease_token = ?",
         )
         .bind(now_ms())
         .bind(error)
         .bind(&lease.submission_id)
         .bind(&lease.pipeline_version)
+        .bind(&lease.token)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -300,6 +300,10 @@ mod queue_cases {
         assert_ne!(second.token, first.token);
         assert_eq!(second.first_started_at, first.first_started_at);
         assert!(!q.heartbeat(&first, LONG).await.unwrap());
+        // A worker whose lease expired cannot fail the job another one holds.
+        q.fail(&first, "stale worker").await.unwrap();
+        let job = q.job("a", "v1").await.unwrap().unwrap();
+        assert_eq!(job.state, JobState::Processing);
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(q.lease("w3", LONG, 2).await.unwrap().is_none());
         let job = q.job("a", "v1").await.unwrap().unwrap();

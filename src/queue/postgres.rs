@@ -392,11 +392,13 @@ impl JobQueue for PgQueue {
             "UPDATE jobs SET state = 'failed', finished_at = ",
             now_ms!(),
             ", lease_token = NULL, error = $1
-             WHERE submission_id = $2 AND pipeline_version = $3 AND state != 'issued'"
+             WHERE submission_id = $2 AND pipeline_version = $3 AND state = 'processing'
+               AND lease_token = $4"
         ))
         .bind(error)
         .bind(&lease.submission_id)
         .bind(&lease.pipeline_version)
+        .bind(&lease.token)
         .execute(&self.pool)
         .await?;
         Ok(())
