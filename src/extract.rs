@@ -590,7 +590,10 @@ fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
                 // short of it was cut.
                 || (ADDRESSES.contains(&field) && !lexicon::ends_with_province(t))
                 || ((place || ADDRESSES.contains(&field))
-                    && (lexicon::names_unknown_province(t) || stray_full_stop(t)))
+                    && (lexicon::names_unknown_province(t)
+                        || lexicon::province_misspelled(t)
+                        || lexicon::place_part_cut(t)
+                        || stray_full_stop(t)))
         }
         Form::Name => {
             let s = value.as_str().unwrap_or_default();
@@ -598,7 +601,12 @@ fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
                 return true;
             }
             let words = s.split_whitespace().count();
-            !(2..=7).contains(&words) || lexicon::name_is_doubtful(s)
+            // Every name field but a business's holds a person's name, which
+            // starts with the family name.
+            let person = field != "business_name";
+            !(2..=7).contains(&words)
+                || lexicon::name_is_doubtful(s)
+                || (person && !lexicon::starts_with_surname(s))
         }
         _ => false,
     }

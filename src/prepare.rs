@@ -712,9 +712,7 @@ mod tests {
                 continue;
             };
             for mut page in decoded.into_iter().take(1) {
-                let t = std::time::Instant::now();
                 let p = prepare(&mut page, &PrepareOptions::default());
-                eprintln!("prepare {:?} {:?}", t.elapsed(), p.steps);
                 pages += 1;
                 // Upright needs the opposite turn of what the scan got.
                 let want = (4 - turns) % 4;
@@ -737,10 +735,167 @@ mod tests {
         (pages, right, wrong)
     }
 
+    /// The first page of a clean generated scan (a birth certificate).
+    fn clean_page() -> Page {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = generate(
+            dir.path(),
+            &SampleOptions {
+                count: 1,
+                seed: 5,
+                degrade: false,
+            },
+        )
+        .expect("samples");
+        let scan = files
+            .iter()
+            .find(|f| !f.to_string_lossy().ends_with(".json"))
+            .expect("a scan");
+        let bytes = std::fs::read(scan).expect("scan");
+        decode(&bytes, &Limits::default())
+            .expect("decodes")
+            .remove(0)
+    }
+
+    fn gray_page(page: &Page, turns: u8, skew: f32) -> Page {
+        let g = turn_gray(page.image.to_luma8(), turns);
+        let g = rotate_scale(&g, skew, 1.0, &[255]);
+        Page {
+            image: DynamicImage::ImageLuma8(g),
+            dpi: page.dpi,
+            jpeg: None,
+        }
+    }
+
+    #[test]
+    fn turned_and_skewed_pages_are_brought_upright() {
+        let page = clean_page();
+        let upright = page.image.to_luma8().dimensions();
+        for (turns, skew) in [(0u8, 3.0f32), (1, -2.0), (2, 1.5), (3, 0.0), (0, -4.5)] {
+            let mut p = gray_page(&page, turns, skew);
+            let prepared = prepare(&mut p, &PrepareOptions::default());
+            let got = prepared.steps.deskewed_degrees.unwrap_or(0.0);
+            assert_eq!(
+                prepared.steps.quarter_turns,
+                (4 - turns) % 4,
+                "{turns} {skew}"
+            );
+            assert!((got - skew).abs() < 0.3, "skew {skew}: found {got}");
+            // The page itself is turned, so the result shows it upright.
+            assert_eq!(p.image.to_luma8().dimensions(), upright);
+        }
+        // Nothing is done to a straight page.
+        let mut p = gray_page(&page, 0, 0.0);
+        let prepared = prepare(&mut p, &PrepareOptions::default());
+        assert_eq!(prepared.steps.quarter_turns, 0);
+        assert_eq!(prepared.steps.deskewed_degrees, None);
+        // Steps that are off do nothing.
+        let mut p = gray_page(&page, 2, 3.0);
+        let prepared = prepare(&mut p, &PrepareOptions::none());
+        assert_eq!(prepared.steps, Steps::default());
+    }
+
+    #[test]
+    fn red_seal_ink_is_removed_and_black_print_kept() {
+        let page = clean_page();
+        let mut rgb = page.image.to_rgb8();
+        let (w, h) = rgb.dimensions();
+        let (cx, cy, r) = (w as f32 / 2.0, h as f32 / 3.0, w as f32 / 8.0);
+        let mut under = Vec::new();
+        for (x, y, p) in rgb.enumerate_pixels_mut() {
+            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            if (d - r).abs() < 12.0 || (d < r && (x + y) % 9 < 3) {
+                // Red ink multiplies the paper and the print under it.
+                let [pr, pg, pb] = p.0;
+                *p = image::Rgb([
+                    pr,
+                    (u16::from(pg) * 40 / 255) as u8,
+                    (u16::from(pb) * 50 / 255) as u8,
+                ]);
+                under.push((x, y, pr));
+            }
+        }
+        let mut p = Page {
+            image: DynamicImage::ImageRgb8(rgb),
+            dpi: page.dpi,
+            jpeg: None,
+        };
+        let prepared = prepare(&mut p, &PrepareOptions::default());
+        assert!(prepared.steps.color_ink_removed);
+        let gray = &prepared.gray;
+        // Where the seal covered paper, the page is paper again; where it
+        // covered print, the print stays dark.
+        let (mut paper, mut print) = (0usize, 0usize);
+        for &(x, y, orig) in &under {
+            let v = gray.get_pixel(x, y).0[0];
+            if orig > 200 {
+                paper += usize::from(v > 200);
+            } else if orig < 60 {
+                print += usize::from(v < 100);
+            }
+        }
+        let paper_total = under.iter().filter(|u| u.2 > 200).count();
+        let print_total = under.iter().filter(|u| u.2 < 60).count();
+        assert!(paper * 100 >= paper_total * 99, "{paper}/{paper_total}");
+        assert!(print * 100 >= print_total * 95, "{print}/{print_total}");
+        // Without the step the seal stays dark.
+        let mut q = p.clone();
+        let off = prepare(&mut q, &PrepareOptions::without("ink").expect("known step"));
+        let dark = under
+            .iter()
+            .filter(|u| u.2 > 200 && off.gray.get_pixel(u.0, u.1).0[0] < 150)
+            .count();
+        assert!(dark * 2 > paper_total, "{dark}/{paper_total}");
+    }
+
+    #[test]
+    fn lone_specks_go_and_the_dots_of_the_text_stay() {
+        let page = clean_page();
+        let clean = page.image.to_luma8();
+        let mut specked = clean.clone();
+        let (w, h) = specked.dimensions();
+        // Specks of 2–3 px on a grid, kept off the text.
+        let mut placed = 0;
+        for y in (40..h - 40).step_by(97) {
+            for x in (40..w - 40).step_by(89) {
+                let near_ink = (y - 30..y + 30)
+                    .any(|yy| (x - 30..x + 30).any(|xx| clean.get_pixel(xx, yy).0[0] < 200));
+                if near_ink {
+                    continue;
+                }
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1), (2, 1)] {
+                    specked.put_pixel(x + dx, y + dy, image::Luma([20]));
+                }
+                placed += 1;
+            }
+        }
+        assert!(placed > 100);
+        let mut p = Page {
+            image: DynamicImage::ImageLuma8(specked),
+            dpi: page.dpi,
+            jpeg: None,
+        };
+        let options = PrepareOptions {
+            orient: false,
+            deskew: false,
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(&mut p, &options);
+        assert!(prepared.steps.specks_removed as usize >= placed);
+        // Every dark pixel of the clean page is still dark: the text, with
+        // its diacritics and full stops, is untouched.
+        let lost = clean
+            .pixels()
+            .zip(prepared.gray.pixels())
+            .filter(|(a, b)| a.0[0] < 100 && b.0[0] >= 100)
+            .count();
+        assert_eq!(lost, 0);
+    }
+
     #[test]
     #[ignore = "survey: prints how orientation and skew detection do on many pages"]
     fn survey_orientation_and_skew() {
-        let (pages, right, wrong) = survey(24, 99);
+        let (pages, right, wrong) = survey(120, 99);
         for w in &wrong {
             eprintln!("{w}");
         }

@@ -164,6 +164,68 @@ pub(crate) fn ends_with_province(text: &str) -> bool {
     })
 }
 
+/// A word's letters and its tone mark apart, so that `HÒA` and `HOÀ` (the
+/// two accepted placements of one tone) compare equal.
+fn letters_and_tone(word: &str) -> (String, Option<char>) {
+    let mut tone = None;
+    let mut base = String::new();
+    for c in word.to_uppercase().nfd() {
+        if TONES.contains(&c) {
+            tone = Some(c);
+        } else {
+            base.push(c);
+        }
+    }
+    (base.nfc().collect(), tone)
+}
+
+/// Whether a place ends with a province's name in letters but not in its
+/// marks (`Hổ Chí Minh`, `Nghệ Ân`): a misread mark in a name whose
+/// spelling is known.
+pub(crate) fn province_misspelled(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let f = folded_words(text);
+    PROVINCES.iter().any(|p| {
+        let pf = folded_words(p);
+        if !(f == pf || f.ends_with(&format!(" {pf}"))) {
+            return false;
+        }
+        let want: Vec<&str> = p
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if want.len() > words.len() {
+            return false;
+        }
+        let got = &words[words.len() - want.len()..];
+        got.iter()
+            .zip(&want)
+            .any(|(g, w)| letters_and_tone(g) != letters_and_tone(w))
+    })
+}
+
+/// Whether a person's name starts with a Vietnamese family name.
+pub(crate) fn starts_with_surname(name: &str) -> bool {
+    name.split_whitespace()
+        .next()
+        .is_some_and(|w| surnames().contains(&w.to_uppercase().nfc().collect::<String>()))
+}
+
+/// Whether a place has a part that stops at an administrative level with no
+/// name after it (`…, quận`, `thành , phố Hải Phòng`): it was cut or split.
+pub(crate) fn place_part_cut(text: &str) -> bool {
+    // Levels named with two words; a one-word level alone is a one-word part.
+    const LEVELS: &[[&str; 2]] = &[["THANH", "PHO"], ["THI", "TRAN"], ["THI", "XA"]];
+    text.split([',', ';']).any(|part| {
+        let f = folded_words(part);
+        let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
+        words.len() == 1 || LEVELS.iter().any(|l| words.ends_with(l))
+    })
+}
+
 /// Whether the last comma-separated part of a place names a province
 /// (`tỉnh …`) that is not one.
 pub(crate) fn names_unknown_province(text: &str) -> bool {
@@ -346,6 +408,39 @@ mod tests {
         ] {
             assert!(!is_syllable(w), "{w}");
         }
+    }
+
+    #[test]
+    fn places_are_checked_against_provinces_and_levels() {
+        assert!(ends_with_province(
+            "phường Bến Nghé, quận 1, TP. Hồ Chí Minh"
+        ));
+        assert!(ends_with_province(
+            "xã Hòa An, huyện Krông Pắc, tỉnh Đắk Lắk"
+        ));
+        assert!(!ends_with_province("quận Ninh Kiều, thành phố Cần"));
+        assert!(province_misspelled(
+            "quận Bình Thạnh, thành phố Hổ Chí Minh"
+        ));
+        assert!(!province_misspelled(
+            "quận Bình Thạnh, thành phố Hồ Chí Minh"
+        ));
+        assert!(!province_misspelled("thành phố Nha Trang, tỉnh Khánh Hoà"));
+        assert!(place_part_cut(
+            "Số 42, đường Lê Duẩn, phường Phước Ninh, quận"
+        ));
+        assert!(place_part_cut("quận Lê Chân, thành , phố Hải Phòng"));
+        assert!(!place_part_cut(
+            "Tại nhà, Xóm 3, xã Nghi Phong, huyện Nghi Lộc, tỉnh Nghệ An"
+        ));
+        assert!(!place_part_cut(
+            "Số 43 Nguyễn Huệ, phường Bến Nghé, quận 1, TP. Hồ Chí Minh"
+        ));
+        assert!(!place_part_cut(
+            "245/2 Lý Thái Tổ, quận Bình Thạnh, tỉnh Hà Tĩnh"
+        ));
+        assert!(starts_with_surname("ĐINH THANH HƯNG"));
+        assert!(!starts_with_surname("ĐỈNH THANH HỪNG"));
     }
 
     #[test]
