@@ -264,13 +264,19 @@ pub(crate) fn is_syllable(word: &str) -> bool {
     let upper: String = word.to_uppercase();
     let mut tone: Option<char> = None;
     let mut base = String::new();
+    // The letter the next mark sits on (vowel modifiers are skipped).
+    let mut carrier = ' ';
     for c in upper.nfd() {
         if TONES.contains(&c) {
-            if tone.is_some() {
+            // A tone mark sits on a vowel (`Ñ` is not a Vietnamese letter).
+            if tone.is_some() || !"AEIOUY".contains(carrier) {
                 return false;
             }
             tone = Some(c);
         } else {
+            if !matches!(c, '\u{302}' | '\u{306}' | '\u{31B}') {
+                carrier = c;
+            }
             base.push(c);
         }
     }
@@ -394,6 +400,8 @@ mod tests {
 
     #[test]
     fn ocr_slips_fail() {
+        assert!(!is_syllable("Añ"));
+        assert!(is_syllable("Ấn"));
         for w in [
             "HƯỲNH",
             "DŨR",
