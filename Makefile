@@ -9,10 +9,12 @@ export OMP_THREAD_LIMIT := 1
 
 # Debian packages: Tesseract with its Vietnamese, English and OSD data; the
 # headers and libclang the bindings are generated from; fonts with Vietnamese
-# glyphs for result documents and samples; poppler-utils to check result PDFs.
+# glyphs for result documents and samples; poppler-utils, qpdf and openssl to
+# check result PDFs and certificates; pip for pyHanko.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
 	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
-	fonts-noto-core fonts-dejavu-core poppler-utils time
+	fonts-noto-core fonts-dejavu-core poppler-utils qpdf openssl time \
+	python3 python3-pip
 
 .PHONY: all deps pydeps build demo test lint fmt clean samples bench
 
@@ -44,7 +46,8 @@ demo: build
 PYHANKO := pyhanko==0.38.0 pyhanko-cli==0.6.0
 
 pydeps:
-	@command -v pyhanko >/dev/null 2>&1 || python3 -m pip install -q $(PYHANKO)
+	@command -v pyhanko >/dev/null 2>&1 || python3 -m pip install -q $(PYHANKO) 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages $(PYHANKO)
 
 test: deps pydeps
 	$(CARGO) fmt --check

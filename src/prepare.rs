@@ -148,9 +148,18 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
     let mut steps = Steps::default();
     let mut gray = match &page.image {
         DynamicImage::ImageLuma8(g) => g.clone(),
-        img if options.remove_color_ink && has_color(img) => {
-            steps.color_ink_removed = true;
-            brightest_channel(img)
+        DynamicImage::ImageLumaA8(_) => page.image.to_luma8(),
+        img if options.remove_color_ink => {
+            let rgb = match img {
+                DynamicImage::ImageRgb8(c) => std::borrow::Cow::Borrowed(c),
+                other => std::borrow::Cow::Owned(other.to_rgb8()),
+            };
+            if has_color(&rgb) {
+                steps.color_ink_removed = true;
+                brightest_channel(&rgb)
+            } else {
+                img.to_luma8()
+            }
         }
         img => img.to_luma8(),
     };
@@ -235,13 +244,11 @@ impl Page {
     /// its original JPEG is re-encoded (quality 90) so it can still be
     /// embedded as a JPEG.
     pub fn turn(&mut self, quarters: u8) {
-        let turned = match quarters % 4 {
-            1 => self.image.rotate90(),
-            2 => self.image.rotate180(),
-            3 => self.image.rotate270(),
-            _ => return,
-        };
-        self.image = turned;
+        if quarters.is_multiple_of(4) {
+            return;
+        }
+        let image = std::mem::take(&mut self.image);
+        self.image = turn_image(image, quarters);
         if self.jpeg.is_some() {
             let mut out = Vec::new();
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
@@ -254,23 +261,26 @@ impl Page {
     }
 }
 
-fn turn_gray(gray: GrayImage, quarters: u8) -> GrayImage {
+/// An image turned clockwise by `quarters` quarter turns.
+pub(crate) fn turn_image(image: DynamicImage, quarters: u8) -> DynamicImage {
     match quarters % 4 {
-        1 => image::imageops::rotate90(&gray),
-        2 => image::imageops::rotate180(&gray),
-        3 => image::imageops::rotate270(&gray),
-        _ => gray,
+        1 => image.rotate90(),
+        2 => image.rotate180(),
+        3 => image.rotate270(),
+        _ => image,
+    }
+}
+
+fn turn_gray(gray: GrayImage, quarters: u8) -> GrayImage {
+    match turn_image(DynamicImage::ImageLuma8(gray), quarters) {
+        DynamicImage::ImageLuma8(g) => g,
+        other => other.to_luma8(),
     }
 }
 
 /// Whether an image has colour worth removing: more than one pixel in a
 /// thousand (sampled) with a clearly coloured hue.
-fn has_color(img: &DynamicImage) -> bool {
-    let rgb = match img {
-        DynamicImage::ImageRgb8(c) => std::borrow::Cow::Borrowed(c),
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) => return false,
-        other => std::borrow::Cow::Owned(other.to_rgb8()),
-    };
+fn has_color(rgb: &image::RgbImage) -> bool {
     let (mut colored, mut seen) = (0u64, 0u64);
     for p in rgb.pixels().step_by(7) {
         let [r, g, b] = p.0;
@@ -285,15 +295,14 @@ fn has_color(img: &DynamicImage) -> bool {
 
 /// Gray as each pixel's brightest channel: black stays black, coloured ink and
 /// tinted paper turn light.
-fn brightest_channel(img: &DynamicImage) -> GrayImage {
-    let rgb = img.to_rgb8();
+fn brightest_channel(rgb: &image::RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     let data: Vec<u8> = rgb
         .as_raw()
         .chunks_exact(3)
         .map(|p| p[0].max(p[1]).max(p[2]))
         .collect();
-    GrayImage::from_raw(w, h, data).unwrap_or_else(|| img.to_luma8())
+    GrayImage::from_raw(w, h, data).unwrap_or_else(|| image::imageops::grayscale(rgb))
 }
 
 /// The gray level that best splits the image into dark and light (Otsu).

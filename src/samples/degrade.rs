@@ -68,12 +68,7 @@ impl Raster {
 
     /// Turns the page by `quarters` × 90° clockwise.
     pub(crate) fn rotate_quarters(self, quarters: u8) -> Raster {
-        let turn = |d: DynamicImage| match quarters % 4 {
-            1 => d.rotate90(),
-            2 => d.rotate180(),
-            3 => d.rotate270(),
-            _ => d,
-        };
+        let turn = |d: DynamicImage| crate::prepare::turn_image(d, quarters);
         match self {
             Raster::Gray(g) => match turn(DynamicImage::ImageLuma8(g)) {
                 DynamicImage::ImageLuma8(g) => Raster::Gray(g),
