@@ -18,6 +18,7 @@ use crate::normalize::{self, NormalizeError};
 use crate::ocr::OcrPage;
 use crate::schema::{DocType, Form, TypeSchema};
 
+mod gazetteer;
 pub(crate) mod layout;
 mod lexicon;
 
@@ -176,7 +177,7 @@ pub fn extract(
     let mut consumed = vec![false; rows.len()];
     for (ri, row) in rows.iter().enumerate() {
         for (li, m) in labels[ri].iter().enumerate() {
-            if consumed[ri] && li == 0 && m.start == 0 && m.weak() {
+            if consumed[ri] && li == 0 && m.start == 0 && !m.colon {
                 continue;
             }
             let Some(spec) = schema.fields.get(m.field) else {
@@ -187,7 +188,14 @@ pub fn extract(
             let mut value_row = ri;
             if span.text.is_empty() {
                 match next_row(&rows, ri, pitch) {
-                    Some(n) if labels[n].first().is_none_or(|l| l.start > 0 || l.weak()) => {
+                    // The next row, unless a label starts it; a value may
+                    // repeat its own label's words (`Lý do:` / `Lý do sức
+                    // khỏe`).
+                    Some(n)
+                        if labels[n].first().is_none_or(|l| {
+                            l.start > 0 || l.weak() || (l.field == m.field && !l.colon)
+                        }) =>
+                    {
                         let end = labels[n].iter().find(|l| l.start > 0).map(|l| l.start);
                         consumed[n] = true;
                         span = value_span(&rows[n], 0, end);
@@ -199,8 +207,17 @@ pub fn extract(
             if span.text.is_empty() {
                 continue;
             }
-            if spec.form == Form::Text {
-                continue_value(&rows, &labels, value_row, &mut span, pitch);
+            // A code (`456/GPXD`, `CS62696`) ends on its line; the next
+            // line is another sentence.
+            let code = span.text.chars().any(|c| c.is_ascii_digit())
+                && !span.text.chars().any(char::is_lowercase);
+            if spec.form == Form::Text && !code {
+                let place = match spec.name.as_str() {
+                    n if ADDRESSES.contains(&n) => Place::Address,
+                    n if PLACES.contains(&n) => Place::Site,
+                    _ => Place::Other,
+                };
+                continue_value(&rows, &labels, value_row, &mut span, pitch, place);
             }
             let value = normalize::by_form(spec.form, &span.text);
             candidates[m.field].push(Candidate {
@@ -237,12 +254,37 @@ pub fn extract(
             review.push(spec.name.clone());
             continue;
         };
-        let Ok(value) = best.value.clone() else {
+        let Ok(mut value) = best.value.clone() else {
             review.push(spec.name.clone());
             continue;
         };
+        let mut unsure_place = false;
+        let mut unlisted = None;
+        if ADDRESSES.contains(&spec.name.as_str()) || PLACES.contains(&spec.name.as_str()) {
+            if let Value::String(place) = &value {
+                let checked = gazetteer::check_place(place);
+                unsure_place = checked.doubtful;
+                unlisted = Some(checked.unlisted);
+                value = Value::String(checked.text);
+            }
+        }
+        if spec.form == Form::Name && spec.name != "business_name" {
+            if let Some(fixed) = value.as_str().and_then(lexicon::fix_surname) {
+                value = Value::String(fixed);
+            }
+        }
         let mut c = best.confidence().min(doc_type_confidence);
-        if conflict || best.doubt || looks_doubtful(&spec.name, spec.form, &best.raw, &value) {
+        if conflict
+            || best.doubt
+            || unsure_place
+            || looks_doubtful(
+                &spec.name,
+                spec.form,
+                &best.raw,
+                &value,
+                unlisted.as_deref(),
+            )
+        {
             c = c.min(DOUBTFUL);
         }
         fields.insert(spec.name.clone(), value);
@@ -435,16 +477,36 @@ fn next_row(rows: &[Row], ri: usize, pitch: u32) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// What kind of place a text value is, for where it may end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A full address: it ends with its province.
+    Address,
+    /// A place that may end with a province.
+    Site,
+    /// Any other text.
+    Other,
+}
+
 /// Appends wrapped lines of a long text value: rows right below, without a
-/// label, starting under the value (or anywhere when the value ends with `,`).
+/// label, starting under the value (or anywhere when the value ends with `,`,
+/// or when the line completes a place with its province). An address stops
+/// at its province, and running text at a new sentence.
 fn continue_value(
     rows: &[Row],
     labels: &[Vec<LabelMatch>],
     mut ri: usize,
     span: &mut Span,
     pitch: u32,
+    place: Place,
 ) {
+    let open = |t: &str| t.ends_with(',') || t.ends_with('-');
     for _ in 0..3 {
+        // An address that reached its province is complete; the next line
+        // is something else (a date line, a phone number).
+        if place == Place::Address && lexicon::ends_with_province_part(&span.text) {
+            return;
+        }
         let Some(n) = next_row(rows, ri, pitch) else {
             return;
         };
@@ -464,12 +526,26 @@ fn continue_value(
         // starts (that is a new paragraph unless the line was full).
         let aligned = b.bbox.x0.abs_diff(span.x0) <= h / 2
             && (b.bbox.x0.abs_diff(a.bbox.x0) > h || span.x0.abs_diff(a.bbox.x0) <= h);
-        let open = span.text.ends_with(',') || span.text.ends_with('-');
-        if !aligned && !open && !forced_wrap(rows, ri, n) {
-            return;
-        }
         let more = value_span(row, 0, None);
         if more.text.is_empty() {
+            return;
+        }
+        // A place cut before its province, which the next line completes
+        // (`… thành phố Cần` / `Thơ`).
+        let completes = place != Place::Other
+            && !lexicon::ends_with_province_part(&span.text)
+            && more.text.split_whitespace().count() <= 4
+            && lexicon::ends_with_province_part(&format!("{} {}", span.text, more.text));
+        if !aligned && !open(&span.text) && !completes && !forced_wrap(rows, ri, n) {
+            return;
+        }
+        // A capitalised word under running text starts a new sentence
+        // (`Tôi cam kết …` under the reason) unless the line was full.
+        let sentence = place == Place::Other
+            && more.text.starts_with(char::is_uppercase)
+            && !open(&span.text)
+            && !forced_wrap(rows, ri, n);
+        if sentence {
             return;
         }
         span.text.push(' ');
@@ -547,8 +623,12 @@ fn choose(cands: &[Candidate]) -> Option<(&Candidate, bool)> {
     });
     match best {
         Some(b) => {
+            // A reading after a label that lost its colon (or a label word
+            // inside another line) does not contradict one after a label
+            // printed with it.
             let conflict = valid
                 .iter()
+                .filter(|c| c.colon || !b.colon)
                 .any(|c| c.value.as_ref().ok() != b.value.as_ref().ok());
             Some((b, conflict))
         }
@@ -577,15 +657,43 @@ fn stray_full_stop(t: &str) -> bool {
     })
 }
 
+/// Whether two numbers follow each other with only a space (`Số 1 16`): a
+/// number split by a speck or a gap.
+fn split_number(t: &str) -> bool {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        w.iter()
+            .all(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+/// Whether a hyphen joins two words with no space (`tỉnh-Cao Bằng`): in a
+/// place, a speck more often than not.
+fn glued_hyphen(t: &str) -> bool {
+    let c: Vec<char> = t.chars().collect();
+    c.windows(3)
+        .any(|w| w[0].is_alphabetic() && w[1] == '-' && w[2].is_alphabetic())
+}
+
 /// Signs that a value passed its form but was probably misread or cut.
-fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
+/// `unlisted` is a place without its known unit names, which need not pass
+/// the syllable check.
+fn looks_doubtful(
+    field: &str,
+    form: Form,
+    raw: &str,
+    value: &Value,
+    unlisted: Option<&str>,
+) -> bool {
     match form {
         Form::Text => {
             let t = value.as_str().unwrap_or_default();
             let place = PLACES.contains(&field);
             raw.trim().ends_with([',', '-', ';', ':'])
                 || t.chars().filter(|c| c.is_alphanumeric()).count() < 2
-                || lexicon::text_is_doubtful(t)
+                || lexicon::text_is_doubtful(unlisted.unwrap_or(t))
+                // Places are full of names, which are not in the word list.
+                || (unlisted.is_none() && lexicon::misread_word(t, false))
                 // An address runs down to its province; one that stops
                 // short of it was cut.
                 || (ADDRESSES.contains(&field) && !lexicon::ends_with_province(t))
@@ -593,7 +701,10 @@ fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
                     && (lexicon::names_unknown_province(t)
                         || lexicon::province_misspelled(t)
                         || lexicon::place_part_cut(t)
-                        || stray_full_stop(t)))
+                        || stray_full_stop(t)
+                        || glued_hyphen(t)
+                        || split_number(t)
+                        || lexicon::street_name_misread(t)))
         }
         Form::Name => {
             let s = value.as_str().unwrap_or_default();
@@ -605,8 +716,13 @@ fn looks_doubtful(field: &str, form: Form, raw: &str, value: &Value) -> bool {
             // starts with the family name.
             let person = field != "business_name";
             !(2..=7).contains(&words)
-                || lexicon::name_is_doubtful(s)
-                || (person && !lexicon::starts_with_surname(s))
+                || if person {
+                    lexicon::name_is_doubtful(s) || !lexicon::starts_with_surname(s)
+                } else {
+                    // A business may be named with any words, but common
+                    // words are spelled right (`TAP HÓA` is `TẠP HÓA`).
+                    lexicon::text_is_doubtful(s) || lexicon::misread_word(s, true)
+                }
         }
         _ => false,
     }

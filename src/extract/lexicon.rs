@@ -6,7 +6,7 @@
 //! Vietnamese syllables at all, and most of the rest are not syllables that occur
 //! in names; either way the value is sent to review instead of being trusted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
@@ -164,9 +164,23 @@ pub(crate) fn ends_with_province(text: &str) -> bool {
     })
 }
 
+/// Whether the last comma-separated part of a place is a province or
+/// centrally-run city, with or without its level word (`tỉnh Lào Cai`,
+/// `Hà Nội`). Stricter than [`ends_with_province`]: `Bắc Hà, tỉnh` does not
+/// end with Hà Tĩnh.
+pub(crate) fn ends_with_province_part(text: &str) -> bool {
+    let last = text.rsplit(',').next().unwrap_or(text);
+    let f = folded_words(last);
+    let name = ["TINH ", "THANH PHO ", "TP "]
+        .iter()
+        .find_map(|l| f.strip_prefix(l))
+        .unwrap_or(&f);
+    PROVINCES.iter().any(|p| folded_words(p) == name)
+}
+
 /// A word's letters and its tone mark apart, so that `HÒA` and `HOÀ` (the
 /// two accepted placements of one tone) compare equal.
-fn letters_and_tone(word: &str) -> (String, Option<char>) {
+pub(crate) fn letters_and_tone(word: &str) -> (String, Option<char>) {
     let mut tone = None;
     let mut base = String::new();
     for c in word.to_uppercase().nfd() {
@@ -234,11 +248,138 @@ pub(crate) fn names_unknown_province(text: &str) -> bool {
     f.starts_with("TINH ") && !ends_with_province(last)
 }
 
+/// Two-syllable words (see the file's header).
+const WORDS2: &str = include_str!("words2.txt");
+
+/// A syllable as spelled, tone placement aside (`hòa`/`hoà`).
+fn syllable_key(w: &str) -> String {
+    let (letters, tone) = letters_and_tone(w);
+    format!("{letters}{}", tone.unwrap_or(' '))
+}
+
+/// A pair of syllables as spelled, tone placement aside.
+fn pair_key(a: &str, b: &str) -> String {
+    format!("{} {}", syllable_key(a), syllable_key(b))
+}
+
+struct Words {
+    exact: HashSet<String>,
+    /// The words' syllable keys by their folded letters.
+    folded: HashMap<String, Vec<(String, String)>>,
+}
+
+fn words2() -> &'static Words {
+    static W: OnceLock<Words> = OnceLock::new();
+    W.get_or_init(|| {
+        let mut w = Words {
+            exact: HashSet::new(),
+            folded: HashMap::new(),
+        };
+        for line in WORDS2.lines().filter(|l| !l.starts_with('#')) {
+            if let Some((a, b)) = line.split_once(' ') {
+                w.exact.insert(pair_key(a, b));
+                w.folded
+                    .entry(crate::normalize::fold(line))
+                    .or_default()
+                    .push((syllable_key(a), syllable_key(b)));
+            }
+        }
+        w
+    })
+}
+
+/// Whether running text has two lower-case syllables, not part of any word
+/// next to them, that spell a common word in letters but not in marks
+/// (`nuôi trông` for `nuôi trồng`, `Đột quy` for `Đột quỵ`): a misread
+/// mark in a word whose spelling is known. Names (capitalised words) are
+/// not looked at.
+pub(crate) fn misread_word(text: &str, capitals: bool) -> bool {
+    let w = words2();
+    text.split(|c: char| !c.is_alphabetic() && !c.is_whitespace())
+        .enumerate()
+        .any(|(si, segment)| {
+            let syl: Vec<&str> = segment.split_whitespace().collect();
+            let n = syl.len();
+            let mut covered = vec![false; n];
+            for i in 1..n {
+                if w.exact.contains(&pair_key(syl[i - 1], syl[i])) {
+                    covered[i - 1] = true;
+                    covered[i] = true;
+                }
+            }
+            let lower = |i: usize| {
+                // The value's first word may be capitalised as a sentence.
+                capitals || (i == 0 && si == 0) || !syl[i].starts_with(char::is_uppercase)
+            };
+            (1..n).any(|i| {
+                if !lower(i - 1) || !lower(i) {
+                    return false;
+                }
+                let folded = crate::normalize::fold(&format!("{} {}", syl[i - 1], syl[i]));
+                let (a, b) = (syllable_key(syl[i - 1]), syllable_key(syl[i]));
+                // One misread mark: the word differs in one syllable only
+                // (`trồng cây` is not `trông cậy` misread), and that syllable
+                // is not part of another word (`cầu kinh` does not excuse
+                // `kinh đoanh`, but `lâu năm` excuses `năm`).
+                w.folded.get(&folded).is_some_and(|keys| {
+                    keys.iter().any(|(x, y)| match (*x == a, *y == b) {
+                        (true, false) => !covered[i],
+                        (false, true) => !covered[i - 1],
+                        _ => false,
+                    })
+                })
+            })
+        })
+}
+
 fn word_set(words: &str) -> HashSet<String> {
     words
         .split_whitespace()
         .map(|s| s.nfc().collect())
         .collect()
+}
+
+/// A person's name whose first word is no family name but spells exactly
+/// one in letters (`NGUYÊN` for `NGUYỄN`, `ĐĂNG` for `ĐẶNG`), with the
+/// family name put right. The first word of a person's name is the family
+/// name, so a misread mark there is told by the closed list.
+pub(crate) fn fix_surname(name: &str) -> Option<String> {
+    let (first, rest) = name.split_once(' ').unwrap_or((name, ""));
+    let upper: String = first.to_uppercase().nfc().collect();
+    if surnames().contains(&upper) {
+        return None;
+    }
+    let folded = crate::normalize::fold(&upper);
+    let mut matches = surnames()
+        .iter()
+        .filter(|s| crate::normalize::fold(s) == folded);
+    match (matches.next(), matches.next()) {
+        (Some(only), None) if rest.is_empty() => Some(only.clone()),
+        (Some(only), None) => Some(format!("{only} {rest}")),
+        _ => None,
+    }
+}
+
+/// Whether a street named after a person (`đường Đinh Công Tráng`) starts
+/// with a word that is no family name but spells one in letters
+/// (`đường Đỉnh Công Tráng`). Streets named otherwise (`phố Đình Ngang`)
+/// are caught too, and go to review.
+pub(crate) fn street_name_misread(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    (0..words.len().saturating_sub(1)).any(|i| {
+        let w = &words[i..i + 2];
+        // `phố` of `thành phố` is a city, not a street.
+        let city = i > 0 && words[i - 1].to_lowercase() == "thành";
+        let street = matches!(w[0].to_lowercase().as_str(), "đường" | "phố") && !city;
+        let name: String = w[1].to_uppercase().nfc().collect();
+        street
+            && w[1].starts_with(char::is_uppercase)
+            && !surnames().contains(&name)
+            && fix_surname(&name).is_some()
+    })
 }
 
 fn surnames() -> &'static HashSet<String> {
@@ -255,7 +396,7 @@ fn name_syllables() -> &'static HashSet<String> {
     })
 }
 
-const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+pub(crate) const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Whether a word (any case) is a well-formed Vietnamese syllable: one of the
 /// initial consonants, a rhyme, at most one tone mark, and only the sharp or
@@ -369,6 +510,71 @@ pub(crate) fn text_is_doubtful(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_part_names_the_province() {
+        assert!(ends_with_province_part("huyện Bắc Hà, tỉnh Lào Cai"));
+        assert!(ends_with_province_part("quận Cầu Giấy, Hà Nội"));
+        assert!(ends_with_province_part("quận 1, TP. Hồ Chí Minh"));
+        assert!(!ends_with_province_part("huyện Bắc Hà, tỉnh"));
+        assert!(!ends_with_province_part("thành phố Huế,"));
+    }
+
+    #[test]
+    fn streets_named_after_people_start_with_a_family_name() {
+        assert!(street_name_misread(
+            "Số 133, đường Đỉnh Công Tráng, phường Thuận Thành"
+        ));
+        assert!(!street_name_misread(
+            "Số 133, đường Đinh Công Tráng, phường Thuận Thành"
+        ));
+        assert!(!street_name_misread("Số 14, phố Ba Tháng Hai, phường 10"));
+        assert!(!street_name_misread("Số 2, đường Hùng Vương"));
+        assert!(!street_name_misread("phường Hồng Gai, thành phố Hạ Long"));
+        assert!(!street_name_misread("quận Ninh Kiều, thành phố Cần Thơ"));
+    }
+
+    #[test]
+    fn misread_family_names_are_put_right() {
+        assert_eq!(
+            fix_surname("NGUYÊN ANH NAM").as_deref(),
+            Some("NGUYỄN ANH NAM")
+        );
+        assert_eq!(
+            fix_surname("ĐĂNG THANH MAI").as_deref(),
+            Some("ĐẶNG THANH MAI")
+        );
+        assert_eq!(fix_surname("NGUYỄN ANH NAM"), None);
+        // Letters of no family name: nothing to put right.
+        assert_eq!(fix_surname("NGLYÊN ANH NAM"), None);
+    }
+
+    #[test]
+    fn common_words_with_misread_marks_are_caught() {
+        for t in [
+            "Đất nuôi trông thủy sản",
+            "Đột quy",
+            "Lý do sức khõe",
+            "Không có nhu cầu kinh đoanh tiếp",
+        ] {
+            assert!(misread_word(t, false), "{t}");
+        }
+        assert!(misread_word("TAP HÓA HỒNG NHUNG", true));
+        assert!(!misread_word("TẠP HÓA HỒNG NHUNG", true));
+        for t in [
+            "Đất nuôi trồng thủy sản",
+            "Đột quỵ",
+            "Lý do sức khỏe",
+            "Lý do sức khoẻ",
+            "Bán lẻ thuốc tân dược, dụng cụ y tế",
+            "Đến năm 2057",
+            "Đất trồng cây lâu năm",
+            // Names are not words.
+            "Bệnh viện Bạch Mai, Hà Nội",
+        ] {
+            assert!(!misread_word(t, false), "{t}");
+        }
+    }
 
     #[test]
     fn real_syllables_pass() {

@@ -1,0 +1,441 @@
+//! Vietnam's administrative units, for checking the place names in addresses.
+//!
+//! The `vie` model misreads tone marks in words that are still real syllables
+//! (`Nghi Lộc` → `Nghỉ Lộc`, `Đà Lạt` → `Đà Lat`), which no syllable check can
+//! catch. Unit names are a closed list, though: in `huyện Nghỉ Lộc` the level
+//! word says a district follows, and the only district whose letters are
+//! `Nghi Lộc` is spelled so. A name read with the right letters but wrong marks
+//! is put right when exactly one unit of that level matches; it is doubtful
+//! when several do, or when the letters are one edit away from a unit's name.
+//! Names not in the list (streets, units created later) are left alone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::lexicon::{letters_and_tone, TONES};
+use crate::normalize::fold;
+
+/// The list: `P`/`D`/`C`, a tab, the name (see the file's header).
+const UNITS: &str = include_str!("admin_units.txt");
+
+/// Administrative levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Level {
+    /// Province or centrally-run city.
+    Province,
+    /// District, district-level town or city.
+    District,
+    /// Commune, ward or township.
+    Commune,
+}
+
+/// Level words as printed before a name: folded words, canonical spelling,
+/// and the levels the name may be at.
+const LEVEL_WORDS: &[(&str, &str, &[Level])] = &[
+    ("THI TRAN", "thị trấn", &[Level::Commune]),
+    ("THI XA", "thị xã", &[Level::District]),
+    (
+        "THANH PHO",
+        "thành phố",
+        &[Level::District, Level::Province],
+    ),
+    ("TP", "TP", &[Level::District, Level::Province]),
+    ("PHUONG", "phường", &[Level::Commune]),
+    ("XA", "xã", &[Level::Commune]),
+    ("QUAN", "quận", &[Level::District]),
+    ("HUYEN", "huyện", &[Level::District]),
+    ("TINH", "tỉnh", &[Level::Province]),
+];
+
+/// Fixed phrases a place may start with, put right when only marks differ.
+const PHRASES: &[(&str, &str)] = &[("UY BAN NHAN DAN", "Ủy ban nhân dân")];
+
+struct Gazetteer {
+    /// Spelling keys (letters and tone per word) by level.
+    exact: HashSet<(Level, String)>,
+    /// Names by level and folded letters.
+    by_fold: HashMap<(Level, String), Vec<&'static str>>,
+    /// Folded names by level, for near misses.
+    folded: HashMap<Level, Vec<String>>,
+}
+
+/// A name's spelling with the tone placement normalized (`Hoà` = `Hòa`).
+/// A word misread with two tone marks (`húyện`) keeps both.
+fn spelling_key(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| {
+            let (letters, _) = letters_and_tone(w);
+            let tones: String = w.nfd().filter(|c| TONES.contains(c)).collect();
+            format!("{letters}{tones}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn gazetteer() -> &'static Gazetteer {
+    static G: OnceLock<Gazetteer> = OnceLock::new();
+    G.get_or_init(|| {
+        let mut g = Gazetteer {
+            exact: HashSet::new(),
+            by_fold: HashMap::new(),
+            folded: HashMap::new(),
+        };
+        for line in UNITS.lines().filter(|l| !l.starts_with('#')) {
+            let Some((level, name)) = line.split_once('\t') else {
+                continue;
+            };
+            let level = match level {
+                "P" => Level::Province,
+                "D" => Level::District,
+                _ => Level::Commune,
+            };
+            if g.exact.insert((level, spelling_key(name))) {
+                let f = fold(name);
+                g.folded.entry(level).or_default().push(f.clone());
+                g.by_fold.entry((level, f)).or_default().push(name);
+            }
+        }
+        g
+    })
+}
+
+/// Whether two strings are at most one insertion, deletion or substitution
+/// apart (and not equal).
+fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 || a == b {
+        return false;
+    }
+    let prefix = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if short.len() == long.len() {
+        short[prefix + 1..] == long[prefix + 1..]
+    } else {
+        short[prefix..] == long[prefix + 1..]
+    }
+}
+
+/// What the check made of a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlaceCheck {
+    /// The place, with unit names whose marks were misread put right.
+    pub text: String,
+    /// Whether a unit name could not be told for sure.
+    pub doubtful: bool,
+    /// The place without the unit names found in the list, for the checks
+    /// that known names need not pass (`Krông Pắc` is no Kinh syllable).
+    pub unlisted: String,
+}
+
+/// A word of a part and where it is.
+struct Word<'a> {
+    text: &'a str,
+    start: usize,
+    end: usize,
+    folded: String,
+}
+
+fn words(part: &str) -> Vec<Word<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let is_letter = |c: char| c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c);
+    for (i, c) in part
+        .char_indices()
+        .chain(std::iter::once((part.len(), ' ')))
+    {
+        match (start, is_letter(c)) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                out.push(Word {
+                    text: &part[s..i],
+                    start: s,
+                    end: i,
+                    folded: fold(&part[s..i]),
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `canonical` written in the case of `like` (upper case, capitalised, or
+/// as is).
+fn in_case_of(canonical: &str, like: &str) -> String {
+    let upper = like.chars().filter(|c| c.is_alphabetic()).count() > 1
+        && like.chars().all(|c| !c.is_lowercase());
+    if upper {
+        return canonical.to_uppercase();
+    }
+    let capital = like.chars().next().is_some_and(char::is_uppercase);
+    let mut chars = canonical.chars();
+    match (capital, chars.next()) {
+        (true, Some(first)) => first.to_uppercase().chain(chars).collect(),
+        _ => canonical.to_string(),
+    }
+}
+
+/// Whether the words spell `canonical` with the same marks (any case).
+fn same_marks(ws: &[Word<'_>], canonical: &str) -> bool {
+    let got = ws.iter().map(|w| w.text).collect::<Vec<_>>().join(" ");
+    spelling_key(&got) == spelling_key(canonical)
+}
+
+/// Checks the unit names of a place and puts right the marks of those it
+/// can tell for sure.
+pub(crate) fn check_place(text: &str) -> PlaceCheck {
+    let g = gazetteer();
+    let mut doubtful = false;
+    // A semicolon between the parts of a place is a misread comma, and a
+    // hyphen stuck to the end of a word (`UBND- phường`) a speck.
+    let text = unglue_hyphens(&text.replace(';', ","));
+    let parts: Vec<&str> = text.split(',').collect();
+    let mut out: Vec<String> = Vec::with_capacity(parts.len());
+    let mut unlisted: Vec<String> = Vec::with_capacity(parts.len());
+    for (pi, part) in parts.iter().enumerate() {
+        let ws = words(part);
+        // Replacements in this part: byte range and new text.
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        let mut listed: Vec<(usize, usize)> = Vec::new();
+        let mut first = 0;
+        for (phrase, canonical) in PHRASES {
+            let n = phrase.split(' ').count();
+            let folded: Vec<&str> = ws.iter().take(n).map(|w| w.folded.as_str()).collect();
+            if ws.len() > n && folded.join(" ") == *phrase {
+                if !same_marks(&ws[..n], canonical) {
+                    edits.push((
+                        ws[0].start,
+                        ws[n - 1].end,
+                        in_case_of(canonical, ws[0].text),
+                    ));
+                }
+                first = n;
+            }
+        }
+        if first == 0 && ws.first().is_some_and(|w| w.folded == "UBND") {
+            first = 1;
+        }
+        // The first level word: anywhere when spelled right, at the start of
+        // the part (or after the office's name) also when misread.
+        let level = (first..ws.len()).find_map(|i| {
+            LEVEL_WORDS.iter().find_map(|(f, canonical, levels)| {
+                let n = f.split(' ').count();
+                if i + n >= ws.len() {
+                    return None;
+                }
+                let folded: Vec<&str> = ws[i..i + n].iter().map(|w| w.folded.as_str()).collect();
+                let exact = same_marks(&ws[i..i + n], canonical);
+                (folded.join(" ") == *f && (exact || i == first))
+                    .then_some((i, n, *canonical, *levels, exact))
+            })
+        });
+        let (name_at, levels) = match level {
+            Some((i, n, _, levels, _)) => (i + n, levels),
+            // A last part without a level word may be the province.
+            None if pi + 1 == parts.len() && pi > 0 && first == 0 => (0, &[Level::Province][..]),
+            None => {
+                unlisted.push(part.to_string());
+                out.push(apply(part, edits));
+                continue;
+            }
+        };
+        let name_words = &ws[name_at..];
+        if name_words.is_empty()
+            || name_words
+                .iter()
+                .any(|w| w.text.chars().any(|c| c.is_ascii_digit()))
+        {
+            unlisted.push(part.to_string());
+            out.push(apply(part, edits));
+            continue;
+        }
+        let name = name_words
+            .iter()
+            .map(|w| w.text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let key = spelling_key(&name);
+        let folded = fold(&name);
+        let known = levels.iter().any(|l| g.exact.contains(&(*l, key.clone())));
+        let mut right = known;
+        if !known {
+            let mut spellings: Vec<&str> = levels
+                .iter()
+                .filter_map(|l| g.by_fold.get(&(*l, folded.clone())))
+                .flatten()
+                .copied()
+                .collect();
+            spellings.sort_unstable_by_key(|s| spelling_key(s));
+            spellings.dedup_by_key(|s| spelling_key(s));
+            match spellings.as_slice() {
+                [only] if only.split_whitespace().count() == name_words.len() => {
+                    for (w, canonical) in name_words.iter().zip(only.split_whitespace()) {
+                        if spelling_key(w.text) != spelling_key(canonical) {
+                            edits.push((w.start, w.end, in_case_of(canonical, w.text)));
+                        }
+                    }
+                    right = true;
+                }
+                [] => {
+                    // Letters one edit from the name of a province or
+                    // district: a misread letter. (Commune names are too
+                    // many and too alike for this to say much.)
+                    let near = folded.chars().count() >= 4
+                        && level.is_some()
+                        && levels.iter().filter(|l| **l != Level::Commune).any(|l| {
+                            g.folded
+                                .get(l)
+                                .is_some_and(|names| names.iter().any(|n| one_edit(n, &folded)))
+                        });
+                    doubtful |= near;
+                }
+                _ => doubtful = true,
+            }
+        }
+        if right {
+            listed.push((name_words[0].start, name_words[name_words.len() - 1].end));
+        }
+        // A level word read with wrong marks before a name now known.
+        if let Some((i, n, canonical, _, false)) = level {
+            if right && canonical != "TP" {
+                edits.push((
+                    ws[i].start,
+                    ws[i + n - 1].end,
+                    in_case_of(canonical, ws[i].text),
+                ));
+            }
+        }
+        let blanked = listed.iter().map(|&(a, b)| (a, b, String::new())).collect();
+        unlisted.push(apply(part, blanked));
+        out.push(apply(part, edits));
+    }
+    PlaceCheck {
+        text: out.join(","),
+        doubtful,
+        unlisted: unlisted.join(","),
+    }
+}
+
+/// Drops a hyphen stuck to the end of a word before a space (`UBND- phường`);
+/// a hyphen between spaces (`Phụ sản - Nhi`) stays.
+fn unglue_hyphens(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            let glued = c == '-'
+                && i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_whitespace());
+            !glued
+        })
+        .map(|(_, &c)| c)
+        .collect()
+}
+
+/// Applies byte-range replacements to a part.
+fn apply(part: &str, mut edits: Vec<(usize, usize, String)>) -> String {
+    edits.sort_by_key(|e| e.0);
+    let mut s = String::with_capacity(part.len());
+    let mut at = 0;
+    for (start, end, new) in edits {
+        if start < at {
+            continue;
+        }
+        s.push_str(&part[at..start]);
+        s.push_str(&new);
+        at = end;
+    }
+    s.push_str(&part[at..]);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(s: &str) -> String {
+        let c = check_place(s);
+        assert!(!c.doubtful, "{s}");
+        c.text
+    }
+
+    #[test]
+    fn misread_marks_of_unit_names_are_put_right() {
+        assert_eq!(
+            fixed("Xóm 3, xã Nghi Phong, huyện Nghỉ Lộc, tỉnh Nghệ An"),
+            "Xóm 3, xã Nghi Phong, huyện Nghi Lộc, tỉnh Nghệ An"
+        );
+        assert_eq!(
+            fixed("148/27 Hai Bà Trưng, phường 9, thành phố Đà Lat, tình Lâm Đồng"),
+            "148/27 Hai Bà Trưng, phường 9, thành phố Đà Lạt, tỉnh Lâm Đồng"
+        );
+        assert_eq!(
+            fixed("Ủy ban nhận dân phường Thạch Thang, quận Hải Châu, thành phô Đà Nẵng"),
+            "Ủy ban nhân dân phường Thạch Thang, quận Hải Châu, thành phố Đà Nẵng"
+        );
+        assert_eq!(
+            fixed("UBND thị trấn Quán Hành, huyện Nghi Lộc, tỉnh Nghệ An"),
+            "UBND thị trấn Quán Hành, huyện Nghi Lộc, tỉnh Nghệ An"
+        );
+        assert_eq!(
+            fixed("Bệnh viện Bạch Mai, Hà Nội"),
+            "Bệnh viện Bạch Mai, Hà Nội"
+        );
+        assert_eq!(
+            fixed("UBND- phường 10, thành phố Đà Lạt; tỉnh Lâm Đồng"),
+            "UBND phường 10, thành phố Đà Lạt, tỉnh Lâm Đồng"
+        );
+        assert_eq!(
+            fixed("Thôn Bản Phố 1, xã Bản Phố, húyện Bắc Hà, tỉnh Lào Cai"),
+            "Thôn Bản Phố 1, xã Bản Phố, huyện Bắc Hà, tỉnh Lào Cai"
+        );
+        assert_eq!(
+            fixed("Trung tâm Y tế huyện Bắc Hà, Lào Cải"),
+            "Trung tâm Y tế huyện Bắc Hà, Lào Cai"
+        );
+        // Either placement of a tone is right, and upper case stays upper.
+        assert_eq!(
+            fixed("XÃ HOÀ AN, HUYỆN KRÔNG PẮC"),
+            "XÃ HOÀ AN, HUYỆN KRÔNG PẮC"
+        );
+        assert_eq!(
+            fixed("Thị xã Thái Hoà, tỉnh Nghệ An"),
+            "Thị xã Thái Hoà, tỉnh Nghệ An"
+        );
+        // Streets and units not in the list are left alone.
+        assert_eq!(
+            fixed("Số 14, ngõ 60, phố Ba Tháng Hai, phường 10, quận 1"),
+            "Số 14, ngõ 60, phố Ba Tháng Hai, phường 10, quận 1"
+        );
+    }
+
+    #[test]
+    fn names_that_cannot_be_told_are_doubtful() {
+        // `Tong Xuyên` is one letter from the city of Long Xuyên.
+        assert!(check_place("phường Mỹ Long, thành phố Tong Xuyên, tỉnh An Giang").doubtful);
+        // `An Hòa` and `Ân Hòa` are both communes.
+        assert!(check_place("xã Añ Hòa, huyện Krông Pắc, tỉnh Đắk Lắk").doubtful);
+        assert!(check_place("huyện Krông Đắc, tỉnh Đắk Lắk").doubtful);
+    }
+
+    #[test]
+    fn edits_are_counted_right() {
+        assert!(one_edit("LONG XUYEN", "TONG XUYEN"));
+        assert!(one_edit("KRONG PAC", "KRONG PA"));
+        assert!(!one_edit("KRONG PAC", "KRONG PAC"));
+        assert!(!one_edit("KRONG PAC", "KRONG DAK"));
+    }
+}
