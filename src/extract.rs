@@ -140,6 +140,8 @@ struct Candidate {
     value: Result<Value, NormalizeError>,
     /// Lowest OCR confidence of the value's words.
     ocr_conf: f32,
+    /// Each word with its OCR confidence.
+    words: Vec<(String, f32)>,
     /// How well the label was read.
     label_quality: f32,
     /// Whether the label carried its colon.
@@ -224,6 +226,7 @@ pub fn extract(
                 raw: span.text,
                 value,
                 ocr_conf: span.conf,
+                words: span.words,
                 label_quality: m.quality(),
                 colon: m.colon,
                 doubt: span.doubt,
@@ -273,7 +276,15 @@ pub fn extract(
                 value = Value::String(fixed);
             }
         }
-        let mut c = best.confidence().min(doc_type_confidence);
+        // Unit names found in the list are known to be spelled right, however
+        // unsure the OCR was of them; the other words keep their confidence.
+        let ocr = match &unlisted {
+            Some(u) => confidence_outside(&best.words, u),
+            None => best.ocr_conf,
+        };
+        let mut c = (ocr * best.label_quality)
+            .clamp(0.0, 1.0)
+            .min(doc_type_confidence);
         if conflict
             || best.doubt
             || unsure_place
@@ -327,6 +338,8 @@ pub fn extract(
 struct Span {
     text: String,
     conf: f32,
+    /// Each word of the value with its OCR confidence.
+    words: Vec<(String, f32)>,
     /// Left edge of the value's first word.
     x0: u32,
     /// Whether the value starts far right of its label (tab-aligned column).
@@ -362,6 +375,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
     let h = row.height();
     let mut parts: Vec<&str> = Vec::new();
     let mut conf = 1.0f32;
+    let mut words: Vec<(String, f32)> = Vec::new();
     let mut x0: Option<u32> = None;
     let mut prev_x1: Option<u32> = None;
     let mut hole = false;
@@ -388,6 +402,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
         }
         if piece.chars().any(char::is_alphanumeric) {
             conf = conf.min(w.conf);
+            words.push((piece.to_string(), w.conf));
             if x0.is_none() {
                 x0 = Some(w.bbox.x0);
             } else if let Some(p) = prev_x1 {
@@ -433,6 +448,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
     Span {
         text: text.to_string(),
         conf,
+        words,
         x0,
         tab: label_x1.is_some_and(|lx| x0.saturating_sub(lx) > h * 2),
         doubt: stray || hole,
@@ -475,6 +491,32 @@ fn next_row(rows: &[Row], ri: usize, pitch: u32) -> Option<usize> {
         })
         .min_by_key(|&(_, dy)| dy)
         .map(|(i, _)| i)
+}
+
+/// The lowest confidence of the words that are still in `unlisted` (the
+/// value without the unit names the list confirmed).
+fn confidence_outside(words: &[(String, f32)], unlisted: &str) -> f32 {
+    let tokens = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
+            .filter(|w| !w.is_empty())
+            .map(normalize::fold)
+            .collect()
+    };
+    let mut pool = tokens(unlisted);
+    let mut conf = 1.0f32;
+    for (word, c) in words {
+        let mut kept = false;
+        for t in tokens(word) {
+            if let Some(i) = pool.iter().position(|p| *p == t) {
+                pool.swap_remove(i);
+                kept = true;
+            }
+        }
+        if kept || tokens(word).is_empty() {
+            conf = conf.min(*c);
+        }
+    }
+    conf
 }
 
 /// What kind of place a text value is, for where it may end.
@@ -551,6 +593,7 @@ fn continue_value(
         span.text.push(' ');
         span.text.push_str(&more.text);
         span.conf = span.conf.min(more.conf);
+        span.words.extend(more.words);
         span.doubt |= more.doubt;
         ri = n;
     }
@@ -916,6 +959,30 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         let r = run(DocType::ConstructionPermit, "Ngày cấp: 30/02/2024");
         assert!(!r.fields.contains_key("issue_date"));
         assert!(r.needs_review.contains(&"issue_date".to_string()));
+    }
+
+    #[test]
+    fn listed_unit_names_do_not_count_against_a_place() {
+        let words: Vec<(String, f32)> = [
+            ("Số", 0.95),
+            ("12,", 0.93),
+            ("quận", 0.9),
+            ("Ninh", 0.4),
+            ("Kiều,", 0.5),
+            ("thành", 0.92),
+            ("phố", 0.91),
+            ("Cân", 0.3),
+            ("Thơ", 0.6),
+        ]
+        .iter()
+        .map(|(w, c)| (w.to_string(), *c))
+        .collect();
+        // `Ninh Kiều` and `Cần Thơ` were found in the list.
+        let c = confidence_outside(&words, "Số 12, quận , thành phố ");
+        assert!((c - 0.9).abs() < 1e-6, "{c}");
+        // Nothing found: the weakest word counts.
+        let c = confidence_outside(&words, "Số 12, quận Ninh Kiều, thành phố Cân Thơ");
+        assert!((c - 0.3).abs() < 1e-6, "{c}");
     }
 
     #[test]
