@@ -271,15 +271,27 @@ pub fn extract(
                 value = Value::String(checked.text);
             }
         }
+        // Words whose reading a closed list settles, or which carry no part
+        // of the value, do not count against its confidence.
+        let mut settled_first_word = false;
         if spec.form == Form::Name && spec.name != "business_name" {
             if let Some(fixed) = value.as_str().and_then(lexicon::fix_surname) {
                 value = Value::String(fixed);
+                settled_first_word = true;
             }
         }
         // Unit names found in the list are known to be spelled right, however
         // unsure the OCR was of them; the other words keep their confidence.
         let ocr = match &unlisted {
             Some(u) => confidence_outside(&best.words, u),
+            // The family name's letters matched one name only.
+            None if settled_first_word => min_conf(best.words.iter().skip(1)),
+            // The unit after an area (`m²`, often read with a stray glyph).
+            None if spec.form == Form::Area => min_conf(
+                best.words
+                    .iter()
+                    .filter(|(w, _)| w.chars().any(|c| c.is_ascii_digit())),
+            ),
             None => best.ocr_conf,
         };
         let mut c = (ocr * best.label_quality)
@@ -436,14 +448,24 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
         .chars()
         .any(|c| !(c.is_alphanumeric() || c.is_whitespace() || is_value_punct(c)))
         || text.starts_with(|c: char| !c.is_alphanumeric() && c != '(');
-    let text = text
-        .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(')
-        .trim_end_matches(|c: char| {
-            !(c.is_alphanumeric() || matches!(c, ',' | '-' | ')' | '²' | '%'))
-        });
+    let untrimmed = text.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(');
+    let text = untrimmed.trim_end_matches(|c: char| {
+        !(c.is_alphanumeric() || matches!(c, ',' | '-' | ')' | '²' | '%'))
+    });
     if !text.chars().any(char::is_alphanumeric) {
         return Span::default();
     }
+    // The full stop of an abbreviation ending the line (`TP.` / `Hồ Chí
+    // Minh` below) stays.
+    let last = text.rsplit(' ').next().unwrap_or(text);
+    let abbreviation = (1..=3).contains(&last.chars().count())
+        && last.chars().all(char::is_uppercase)
+        && untrimmed[text.len()..].starts_with('.');
+    let text = if abbreviation {
+        &untrimmed[..text.len() + 1]
+    } else {
+        text
+    };
     let x0 = x0.unwrap_or(0);
     Span {
         text: text.to_string(),
@@ -491,6 +513,11 @@ fn next_row(rows: &[Row], ri: usize, pitch: u32) -> Option<usize> {
         })
         .min_by_key(|&(_, dy)| dy)
         .map(|(i, _)| i)
+}
+
+/// The lowest confidence of some words (1 for none).
+fn min_conf<'a>(words: impl Iterator<Item = &'a (String, f32)>) -> f32 {
+    words.map(|(_, c)| *c).fold(1.0, f32::min)
 }
 
 /// The lowest confidence of the words that are still in `unlisted` (the
@@ -938,6 +965,28 @@ Nơi thường trú / Place of residence: Số 12 phố Huế, Hà Nội\nCó gi
             json!("Số 45 đường Láng, phường Láng Thượng, quận Đống Đa, thành phố Hà Nội")
         );
         assert_eq!(r.fields["area_m2"], json!(120.5));
+    }
+
+    #[test]
+    fn an_address_ends_with_its_province() {
+        // Cut after `TP.`: the next line completes it, and the full stop stays.
+        let r = run(
+            DocType::LandUseCertificate,
+            "Địa chỉ thửa đất: 207/4 Hai Bà Trưng, phường Đa Kao, quận 1, TP.\nHồ Chí Minh\nDiện tích: 120,5 m²",
+        );
+        assert_eq!(
+            r.fields["address"],
+            json!("207/4 Hai Bà Trưng, phường Đa Kao, quận 1, TP. Hồ Chí Minh")
+        );
+        // Complete on its line: the line below is something else.
+        let r = run(
+            DocType::LandUseCertificate,
+            "Địa chỉ thửa đất: Thôn 4, xã Hòa An, huyện Krông Pắc, tỉnh Đắk Lắk\nĐiện thoại 093 307 346",
+        );
+        assert_eq!(
+            r.fields["address"],
+            json!("Thôn 4, xã Hòa An, huyện Krông Pắc, tỉnh Đắk Lắk")
+        );
     }
 
     #[test]

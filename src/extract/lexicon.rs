@@ -375,9 +375,11 @@ pub(crate) fn street_name_misread(text: &str) -> bool {
         let city = i > 0 && words[i - 1].to_lowercase() == "thành";
         let street = matches!(w[0].to_lowercase().as_str(), "đường" | "phố") && !city;
         let name: String = w[1].to_uppercase().nfc().collect();
+        // Streets named after places (`phố Hạ Long`, `đường Hòa Bình`)
+        // start with name syllables; `Đỉnh`, `Đính` are none.
         street
             && w[1].starts_with(char::is_uppercase)
-            && !surnames().contains(&name)
+            && !name_syllables().contains(&name)
             && fix_surname(&name).is_some()
     })
 }
@@ -530,6 +532,12 @@ mod tests {
         ));
         assert!(!street_name_misread("Số 14, phố Ba Tháng Hai, phường 10"));
         assert!(!street_name_misread("Số 2, đường Hùng Vương"));
+        assert!(!street_name_misread(
+            "Số 7, ngõ 79, phố Hạ Long, phường Hồng Gai"
+        ));
+        assert!(!street_name_misread(
+            "Số 79, đường Hòa Bình, phường Xuân Khánh"
+        ));
         assert!(!street_name_misread("phường Hồng Gai, thành phố Hạ Long"));
         assert!(!street_name_misread("quận Ninh Kiều, thành phố Cần Thơ"));
     }
