@@ -214,11 +214,7 @@ pub fn extract(
             let code = span.text.chars().any(|c| c.is_ascii_digit())
                 && !span.text.chars().any(char::is_lowercase);
             if spec.form == Form::Text && !code {
-                let place = match spec.name.as_str() {
-                    n if ADDRESSES.contains(&n) => Place::Address,
-                    n if PLACES.contains(&n) => Place::Site,
-                    _ => Place::Other,
-                };
+                let place = Place::of(&spec.name);
                 continue_value(&rows, &labels, value_row, &mut span, pitch, place);
             }
             let value = normalize::by_form(spec.form, &span.text);
@@ -263,7 +259,7 @@ pub fn extract(
         };
         let mut unsure_place = false;
         let mut unlisted = None;
-        if ADDRESSES.contains(&spec.name.as_str()) || PLACES.contains(&spec.name.as_str()) {
+        if Place::of(&spec.name) != Place::Other {
             if let Value::String(place) = &value {
                 let checked = gazetteer::check_place(place);
                 unsure_place = checked.doubtful;
@@ -555,6 +551,19 @@ enum Place {
     Site,
     /// Any other text.
     Other,
+}
+
+impl Place {
+    /// What a field holds.
+    fn of(field: &str) -> Place {
+        if ADDRESSES.contains(&field) {
+            Place::Address
+        } else if PLACES.contains(&field) {
+            Place::Site
+        } else {
+            Place::Other
+        }
+    }
 }
 
 /// Appends wrapped lines of a long text value: rows right below, without a

@@ -12,9 +12,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use unicode_normalization::UnicodeNormalization;
-
-use super::lexicon::{letters_and_tone, TONES};
+use super::layout::levenshtein;
+use super::lexicon::syllable_key;
 use crate::normalize::fold;
 
 /// The list: `P`/`D`/`C`, a tab, the name (see the file's header).
@@ -62,14 +61,9 @@ struct Gazetteer {
 }
 
 /// A name's spelling with the tone placement normalized (`Hoà` = `Hòa`).
-/// A word misread with two tone marks (`húyện`) keeps both.
 fn spelling_key(name: &str) -> String {
     name.split_whitespace()
-        .map(|w| {
-            let (letters, _) = letters_and_tone(w);
-            let tones: String = w.nfd().filter(|c| TONES.contains(c)).collect();
-            format!("{letters}{tones}")
-        })
+        .map(syllable_key)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -101,28 +95,10 @@ fn gazetteer() -> &'static Gazetteer {
     })
 }
 
-/// Whether two strings are at most one insertion, deletion or substitution
-/// apart (and not equal).
+/// Whether two strings are exactly one insertion, deletion or
+/// substitution apart.
 fn one_edit(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    if long.len() - short.len() > 1 || a == b {
-        return false;
-    }
-    let prefix = short
-        .iter()
-        .zip(long.iter())
-        .take_while(|(x, y)| x == y)
-        .count();
-    if short.len() == long.len() {
-        short[prefix + 1..] == long[prefix + 1..]
-    } else {
-        short[prefix..] == long[prefix + 1..]
-    }
+    levenshtein(a, b) == 1
 }
 
 /// What the check made of a place.

@@ -180,7 +180,7 @@ pub(crate) fn ends_with_province_part(text: &str) -> bool {
 
 /// A word's letters and its tone mark apart, so that `HÒA` and `HOÀ` (the
 /// two accepted placements of one tone) compare equal.
-pub(crate) fn letters_and_tone(word: &str) -> (String, Option<char>) {
+fn letters_and_tone(word: &str) -> (String, Option<char>) {
     let mut tone = None;
     let mut base = String::new();
     for c in word.to_uppercase().nfd() {
@@ -251,10 +251,12 @@ pub(crate) fn names_unknown_province(text: &str) -> bool {
 /// Two-syllable words (see the file's header).
 const WORDS2: &str = include_str!("words2.txt");
 
-/// A syllable as spelled, tone placement aside (`hòa`/`hoà`).
-fn syllable_key(w: &str) -> String {
-    let (letters, tone) = letters_and_tone(w);
-    format!("{letters}{}", tone.unwrap_or(' '))
+/// A syllable as spelled, tone placement aside (`hòa`/`hoà`). A word
+/// misread with two tone marks (`húyện`) keeps both.
+pub(crate) fn syllable_key(w: &str) -> String {
+    let (letters, _) = letters_and_tone(w);
+    let tones: String = w.nfd().filter(|c| TONES.contains(c)).collect();
+    format!("{letters}{tones}")
 }
 
 /// A pair of syllables as spelled, tone placement aside.
@@ -398,7 +400,7 @@ fn name_syllables() -> &'static HashSet<String> {
     })
 }
 
-pub(crate) const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Whether a word (any case) is a well-formed Vietnamese syllable: one of the
 /// initial consonants, a rhyme, at most one tone mark, and only the sharp or
