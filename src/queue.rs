@@ -410,8 +410,26 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 "#;
 
+/// How long a statement waits for another connection's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether SQLite refused because another connection held a lock
+/// (`SQLITE_BUSY` or one of its extended codes).
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
+}
+
 impl SqliteQueue {
     /// Opens (creating if needed) the database file.
+    ///
+    /// Workers started together may all find a new file. Switching it to
+    /// write-ahead logging takes a write lock while a read lock is held, and
+    /// SQLite answers `SQLITE_BUSY` to all but one of them at once instead of
+    /// waiting, so opening is retried while the database is busy, for as long
+    /// as any statement would wait.
     pub async fn open(path: &std::path::Path) -> Result<SqliteQueue, QueueError> {
         let opts = SqliteConnectOptions::new()
             .filename(path)
@@ -419,7 +437,21 @@ impl SqliteQueue {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let give_up = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match Self::open_with(opts.clone()).await {
+                Err(QueueError::Db(e)) if is_busy(&e) && std::time::Instant::now() < give_up => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    async fn open_with(opts: SqliteConnectOptions) -> Result<SqliteQueue, QueueError> {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
