@@ -7,7 +7,8 @@
 #   benches/throughput.sh [COUNT] [SEED] [--degrade]
 #
 # COUNT documents are generated (PNG and JPEG pages, which both sides read);
-# docseal goes all the way to signed, stored result documents.
+# docseal goes all the way to signed, stored result documents. ROUNDS (default
+# 2) sets how many times each side runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-24}
@@ -38,16 +39,25 @@ measure() { # label, command...
   echo "$label $user $sys $rss $wall"
 }
 
-base=$(measure tesseract bash -c "find '$work/pages' -type f -print0 | xargs -0 -P $cores -I{} tesseract {} - -l vie")
-ours=$(measure docseal "$bin" --data "$work/data" run --workers "$cores" "$work/pages")
+# CPU time on a shared machine drifts from minute to minute, so the two sides
+# run in rounds ordered A B B A (tesseract, docseal, docseal, tesseract, ...):
+# a drift that is steady over the run weighs on both alike. Each docseal round
+# starts from an empty data directory, so every page is processed again.
+rounds=${ROUNDS:-2}
+tess_run() { measure tesseract bash -c "find '$work/pages' -type f -print0 | xargs -0 -P $cores -I{} tesseract {} - -l vie"; }
+ours_run() { rm -rf "$work/data"; measure docseal "$bin" --data "$work/data" run --workers "$cores" "$work/pages"; }
+results=()
+for ((r = 0; r < rounds; r++)); do
+  if ((r % 2 == 0)); then results+=("$(tess_run)" "$(ours_run)"); else results+=("$(ours_run)" "$(tess_run)"); fi
+done
 
-read -r _ bu bs brss bwall <<<"$base"
-read -r _ ou os orss owall <<<"$ours"
-awk -v p="$pages" -v bu="$bu" -v bs="$bs" -v ou="$ou" -v os="$os" -v brss="$brss" -v orss="$orss" \
-    -v bw="$bwall" -v ow="$owall" -v c="$cores" 'BEGIN {
-  b = (bu + bs) / p; o = (ou + os) / p;
-  printf "pages: %d (%d workers each)\n", p, c;
-  printf "tesseract  CPU %.3f s/page  wall %s  peak RSS %.0f MB\n", b, bw, brss / 1024;
-  printf "docseal    CPU %.3f s/page  wall %s  peak RSS %.0f MB\n", o, ow, orss / 1024;
+printf '%s\n' "${results[@]}" | awk -v p="$pages" -v c="$cores" -v r="$rounds" '
+{ cpu[$1] += $2 + $3; if ($4 > rss[$1]) rss[$1] = $4; n[$1]++;
+  printf "  round: %-9s CPU %.3f s/page  wall %s\n", $1, ($2 + $3) / p, $5 }
+END {
+  b = cpu["tesseract"] / n["tesseract"] / p; o = cpu["docseal"] / n["docseal"] / p;
+  printf "pages: %d (%d workers each), %d rounds each side\n", p, c, r;
+  printf "tesseract  CPU %.3f s/page  peak RSS %.0f MB\n", b, rss["tesseract"] / 1024;
+  printf "docseal    CPU %.3f s/page  peak RSS %.0f MB\n", o, rss["docseal"] / 1024;
   printf "ratio (docseal / tesseract CPU): %.2f\n", o / b;
 }'

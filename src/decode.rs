@@ -76,9 +76,10 @@ pub struct Page {
     pub image: DynamicImage,
     /// The resolution the file states, if it states one.
     pub dpi: Option<u32>,
-    /// The page's original JPEG bytes when the page is a JPEG as is, so the
-    /// result PDF can embed it without re-encoding.
-    pub jpeg: Option<Vec<u8>>,
+    /// The page's original JPEG or PNG file when the page is that file as
+    /// is, so that the result PDF can embed its compressed data without
+    /// compressing the pixels again.
+    pub original: Option<Vec<u8>>,
 }
 
 /// Why a scan could not be decoded. Every message names the cause and what to do;

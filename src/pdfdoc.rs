@@ -22,7 +22,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 
 pub use font::{FontFile, UnicodeFont};
-pub use image::{jpeg_info, JpegInfo};
+pub use image::{jpeg_info, png_idat, png_info, JpegInfo, PngInfo};
 pub use read::{page_text, parse_to_unicode, read_attachment, to_unicode_map, MAX_STREAM_BYTES};
 
 /// Why a font cannot be used.
@@ -396,6 +396,18 @@ impl<'f> PdfBuilder<'f> {
     pub fn add_jpeg(&mut self, jpeg: &[u8]) -> Option<ImageRef> {
         let info = jpeg_info(jpeg)?;
         let id = self.doc.add_object(image::jpeg_xobject(jpeg, info));
+        Some(ImageRef {
+            id,
+            width: info.width,
+            height: info.height,
+        })
+    }
+
+    /// Adds a PNG's compressed data as is (gray or RGB without transparency,
+    /// not interlaced); `None` for any other PNG.
+    pub fn add_png(&mut self, png: &[u8]) -> Option<ImageRef> {
+        let info = png_info(png)?;
+        let id = self.doc.add_object(image::png_xobject(png, info)?);
         Some(ImageRef {
             id,
             width: info.width,

@@ -246,21 +246,24 @@ impl Prepared {
 impl Page {
     /// Turns the page clockwise by `quarters` quarter turns. A page kept as
     /// its original JPEG is re-encoded (quality 90) so it can still be
-    /// embedded as a JPEG.
+    /// embedded as a JPEG; an original PNG is dropped (its pixels are
+    /// compressed anew when the result is made).
     pub fn turn(&mut self, quarters: u8) {
         if quarters.is_multiple_of(4) {
             return;
         }
         let image = std::mem::take(&mut self.image);
         self.image = turn_image(image, quarters);
-        if self.jpeg.is_some() {
+        if crate::pdfdoc::jpeg_info(self.original.as_deref().unwrap_or_default()).is_none() {
+            self.original = None;
+        } else {
             let mut out = Vec::new();
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
             let ok = match &self.image {
                 DynamicImage::ImageLuma8(g) => g.write_with_encoder(enc).is_ok(),
                 img => img.to_rgb8().write_with_encoder(enc).is_ok(),
             };
-            self.jpeg = ok.then_some(out);
+            self.original = ok.then_some(out);
         }
     }
 }
@@ -521,55 +524,72 @@ fn stroke_width(gray: &GrayImage, threshold: u8) -> usize {
 /// Finds the 4-connected ink components; the pixels of those at most
 /// `max_side` across are kept in the returned list.
 fn components(gray: &GrayImage, threshold: u8, max_side: usize) -> (Vec<Component>, Vec<usize>) {
+    const PAPER: u8 = 0;
+    const INK: u8 = 1;
+    const SEEN: u8 = 2;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
-    let ink: Vec<bool> = gray.as_raw().iter().map(|&v| v <= threshold).collect();
-    let mut seen = vec![false; w * h];
-    let mut stack: Vec<usize> = Vec::new();
+    let mut state: Vec<u8> = gray
+        .as_raw()
+        .iter()
+        .map(|&v| if v <= threshold { INK } else { PAPER })
+        .collect();
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     let mut components = Vec::new();
     let mut pixels: Vec<usize> = Vec::new();
     let max_area = max_side * max_side;
-    for start in 0..w * h {
-        if !ink[start] || seen[start] {
-            continue;
-        }
-        seen[start] = true;
-        stack.push(start);
-        let first = pixels.len();
-        let mut area = 0usize;
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % w, i / w);
-            area += 1;
-            if area <= max_area {
-                pixels.push(i);
+    for y in 0..h {
+        let row = y * w;
+        let mut x = 0;
+        while x < w {
+            // Skip paper and ink already taken in whole runs.
+            match state[row + x..row + w].iter().position(|&v| v == INK) {
+                Some(d) => x += d,
+                None => break,
             }
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for n in neighbours.into_iter().flatten() {
-                if ink[n] && !seen[n] {
-                    seen[n] = true;
-                    stack.push(n);
+            state[row + x] = SEEN;
+            stack.push((x, y));
+            let first = pixels.len();
+            let mut area = 0usize;
+            let (mut x0, mut y0, mut x1, mut y1) = (x, y, x, y);
+            while let Some((px, py)) = stack.pop() {
+                let i = py * w + px;
+                area += 1;
+                if area <= max_area {
+                    pixels.push(i);
+                }
+                x0 = x0.min(px);
+                x1 = x1.max(px);
+                y0 = y0.min(py);
+                y1 = y1.max(py);
+                if px > 0 && state[i - 1] == INK {
+                    state[i - 1] = SEEN;
+                    stack.push((px - 1, py));
+                }
+                if px + 1 < w && state[i + 1] == INK {
+                    state[i + 1] = SEEN;
+                    stack.push((px + 1, py));
+                }
+                if py > 0 && state[i - w] == INK {
+                    state[i - w] = SEEN;
+                    stack.push((px, py - 1));
+                }
+                if py + 1 < h && state[i + w] == INK {
+                    state[i + w] = SEEN;
+                    stack.push((px, py + 1));
                 }
             }
+            if area > max_area || x1 - x0 >= max_side || y1 - y0 >= max_side {
+                pixels.truncate(first);
+            }
+            components.push(Component {
+                x0,
+                y0,
+                x1,
+                y1,
+                pixels: first..pixels.len(),
+            });
+            x += 1;
         }
-        if area > max_area || x1 - x0 >= max_side || y1 - y0 >= max_side {
-            pixels.truncate(first);
-        }
-        components.push(Component {
-            x0,
-            y0,
-            x1,
-            y1,
-            pixels: first..pixels.len(),
-        });
     }
     (components, pixels)
 }
@@ -803,31 +823,54 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
     }
     let data = src.as_raw();
     let mut out = vec![0u8; owu * ohu * ch];
+    const ONE: f32 = 65536.0;
     let (s, c) = degrees.to_radians().sin_cos();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    // Fixed point, 8 fractional bits, for the inner loop.
-    let step_x = (c / scale * 256.0).round() as i64;
-    let step_y = (-s / scale * 256.0).round() as i64;
-    let max_x = (wu as i64 - 1) << 8;
-    let max_y = (hu as i64 - 1) << 8;
+    // Fixed point, 16 fractional bits for positions (so that stepping along
+    // a row drifts by under a pixel in 30,000), 8 for the weights.
+    let step_x = (c / scale * ONE).round() as i64;
+    let step_y = (-s / scale * ONE).round() as i64;
+    let max_x = (wu as i64 - 1) << 16;
+    let max_y = (hu as i64 - 1) << 16;
+    let half = 1i64 << 15;
     for y in 0..ohu {
         let dy = (y as f32 + 0.5) / scale - cy;
         let dx = 0.5 / scale - cx;
         // Inverse mapping: source = R(-θ)·(dest / scale − centre) + centre.
         let sx0 = c * dx + s * dy + cx - 0.5;
         let sy0 = -s * dx + c * dy + cy - 0.5;
-        let mut fx = (sx0 * 256.0).round() as i64;
-        let mut fy = (sy0 * 256.0).round() as i64;
+        let fx0 = (sx0 * ONE).round() as i64;
+        let fy0 = (sy0 * ONE).round() as i64;
         let row = &mut out[y * owu * ch..(y + 1) * owu * ch];
-        for px in row.chunks_exact_mut(ch) {
-            let (cfx, cfy) = (fx.clamp(-128, max_x + 128), fy.clamp(-128, max_y + 128));
+        // Where both source neighbours lie inside the image, the plain
+        // interpolation needs no clamping; only the pixels near the edges
+        // and the uncovered corners take the careful path.
+        let (a, b) = linear_span(fx0, step_x, 0, max_x - 1, owu);
+        let (c0, c1) = linear_span(fy0, step_y, 0, max_y - 1, owu);
+        let (inner_from, inner_to) = (a.max(c0), b.min(c1).max(a.max(c0)));
+        for (x, px) in row.chunks_exact_mut(ch).enumerate() {
+            let (fx, fy) = (fx0 + x as i64 * step_x, fy0 + x as i64 * step_y);
+            if (inner_from..inner_to).contains(&x) {
+                let (ix, iy) = ((fx >> 16) as usize, (fy >> 16) as usize);
+                let (ax, ay) = (((fx >> 8) & 255) as u32, ((fy >> 8) & 255) as u32);
+                let i00 = (iy * wu + ix) * ch;
+                let i10 = i00 + wu * ch;
+                let (top, bot) = (&data[i00..i00 + 2 * ch], &data[i10..i10 + 2 * ch]);
+                for (k, v) in px.iter_mut().enumerate() {
+                    let t = u32::from(top[k]) * (256 - ax) + u32::from(top[k + ch]) * ax;
+                    let u = u32::from(bot[k]) * (256 - ax) + u32::from(bot[k + ch]) * ax;
+                    *v = ((t * (256 - ay) + u * ay) >> 16) as u8;
+                }
+                continue;
+            }
+            let (cfx, cfy) = (fx.clamp(-half, max_x + half), fy.clamp(-half, max_y + half));
             if cfx != fx || cfy != fy {
                 px.copy_from_slice(&fill[..ch]);
             } else {
                 // Within half a pixel of the edge: sample the edge.
                 let (fx, fy) = (fx.clamp(0, max_x), fy.clamp(0, max_y));
-                let (ix, iy) = ((fx >> 8) as usize, (fy >> 8) as usize);
-                let (ax, ay) = (fx & 255, fy & 255);
+                let (ix, iy) = ((fx >> 16) as usize, (fy >> 16) as usize);
+                let (ax, ay) = ((fx >> 8) & 255, (fy >> 8) & 255);
                 let ix1 = (ix + 1).min(wu - 1);
                 let iy1 = (iy + 1).min(hu - 1);
                 let i00 = (iy * wu + ix) * ch;
@@ -840,11 +883,42 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
                     *v = ((top * (256 - ay) + bot * ay) >> 16) as u8;
                 }
             }
-            fx += step_x;
-            fy += step_y;
         }
     }
     image::ImageBuffer::from_raw(ow, oh, out).unwrap_or_else(|| src.clone())
+}
+
+/// The indices `x` in `0..n` for which `start + x * step` lies in `lo..=hi`,
+/// as a half-open range (empty when there are none).
+fn linear_span(start: i64, step: i64, lo: i64, hi: i64, n: usize) -> (usize, usize) {
+    let n = n as i64;
+    if hi < lo {
+        return (0, 0);
+    }
+    let (first, last) = if step == 0 {
+        if (lo..=hi).contains(&start) {
+            (0, n - 1)
+        } else {
+            return (0, 0);
+        }
+    } else if step > 0 {
+        (
+            (lo - start).div_euclid(step) + i64::from((lo - start).rem_euclid(step) != 0),
+            (hi - start).div_euclid(step),
+        )
+    } else {
+        let step = -step;
+        (
+            (start - hi).div_euclid(step) + i64::from((start - hi).rem_euclid(step) != 0),
+            (start - lo).div_euclid(step),
+        )
+    };
+    let (first, last) = (first.max(0), last.min(n - 1));
+    if last < first {
+        (0, 0)
+    } else {
+        (first as usize, last as usize + 1)
+    }
 }
 
 #[cfg(test)]
@@ -934,7 +1008,7 @@ mod tests {
         Page {
             image: DynamicImage::ImageLuma8(g),
             dpi: page.dpi,
-            jpeg: None,
+            original: None,
         }
     }
 
@@ -989,7 +1063,7 @@ mod tests {
         let mut p = Page {
             image: DynamicImage::ImageRgb8(rgb),
             dpi: page.dpi,
-            jpeg: None,
+            original: None,
         };
         let prepared = prepare(&mut p, &PrepareOptions::default());
         assert!(prepared.steps.color_ink_removed);
@@ -1024,7 +1098,7 @@ mod tests {
         let mut p = Page {
             image: DynamicImage::ImageLuma8(gray),
             dpi,
-            jpeg: None,
+            original: None,
         };
         let options = PrepareOptions {
             orient: false,
@@ -1102,6 +1176,62 @@ mod tests {
         let removed = prepared.steps.specks_removed as usize;
         assert!(removed * 10 >= placed * 9, "{removed} of {placed}");
         assert_eq!(dark_pixels_lost(&clean, &prepared), 0);
+    }
+
+    #[test]
+    fn linear_span_matches_counting() {
+        for (start, step) in [
+            (-700, 300),
+            (5000, -260),
+            (100, 0),
+            (-5, 0),
+            (0, 1),
+            (999, -1),
+        ] {
+            for (lo, hi) in [(0, 2000), (0, -1), (300, 300)] {
+                let n = 20;
+                let want: Vec<usize> = (0..n)
+                    .filter(|&x| (lo..=hi).contains(&(start + x as i64 * step)))
+                    .collect();
+                let (a, b) = linear_span(start, step, lo, hi, n);
+                assert_eq!((a..b).collect::<Vec<_>>(), want, "{start} {step} {lo} {hi}");
+            }
+        }
+    }
+
+    #[test]
+    fn rotation_agrees_with_plain_bilinear_sampling() {
+        let (w, h) = (61u32, 47u32);
+        let src = GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 37 + y * 91) % 251) as u8]));
+        for (deg, scale) in [(0.0f32, 1.0f32), (3.7, 1.0), (-4.9, 1.0), (2.0, 1.5)] {
+            let out = rotate_scale(&src, deg, scale, &[255]);
+            let (s, c) = f64::from(deg).to_radians().sin_cos();
+            let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+            let at = |x: i64, y: i64| {
+                let x = x.clamp(0, i64::from(w) - 1) as u32;
+                let y = y.clamp(0, i64::from(h) - 1) as u32;
+                f64::from(src.get_pixel(x, y)[0])
+            };
+            for (x, y, p) in out.enumerate_pixels() {
+                let (dx, dy) = (
+                    (f64::from(x) + 0.5) / f64::from(scale) - cx,
+                    (f64::from(y) + 0.5) / f64::from(scale) - cy,
+                );
+                let (sx, sy) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
+                if sx < -0.4 || sy < -0.4 || sx > f64::from(w) - 0.6 || sy > f64::from(h) - 0.6 {
+                    continue; // the fill, or the edge band
+                }
+                let (ix, iy) = (sx.floor() as i64, sy.floor() as i64);
+                let (ax, ay) = (sx - sx.floor(), sy - sy.floor());
+                let want = (at(ix, iy) * (1.0 - ax) + at(ix + 1, iy) * ax) * (1.0 - ay)
+                    + (at(ix, iy + 1) * (1.0 - ax) + at(ix + 1, iy + 1) * ax) * ay;
+                assert!(
+                    (f64::from(p[0]) - want).abs() <= 3.0,
+                    "{deg}° ×{scale} at ({x},{y}): {} vs {want:.1}",
+                    p[0]
+                );
+            }
+        }
     }
 
     #[test]

@@ -285,7 +285,8 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
 
     for (page, ocr) in input.pages.iter().zip(input.ocr) {
         let size = page_size(page, ocr);
-        let image = match page.jpeg.as_deref().and_then(|j| b.add_jpeg(j)) {
+        let original = page.original.as_deref();
+        let image = match original.and_then(|o| b.add_jpeg(o).or_else(|| b.add_png(o))) {
             Some(img) => img,
             None => b.add_pixels(&page.image),
         };

@@ -122,7 +122,7 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
                 270 => decoded.image.rotate270(),
                 _ => decoded.image,
             };
-            decoded.jpeg = None;
+            decoded.original = None;
         }
         pages.push((decoded, text));
     }
@@ -145,7 +145,7 @@ fn stand_in(text: &OcrPage, number: usize, limits: &Limits) -> Result<Page, Deco
     Ok(Page {
         image: DynamicImage::ImageLuma8(GrayImage::from_pixel(w, h, Luma([255]))),
         dpi: Some(72),
-        jpeg: None,
+        original: None,
     })
 }
 
@@ -274,7 +274,7 @@ fn decode_image(
     let plain = |image: DynamicImage| Page {
         image,
         dpi: None,
-        jpeg: None,
+        original: None,
     };
     match filter {
         None => Ok(plain(samples(&data)?)),
@@ -330,7 +330,7 @@ fn decode_image(
                 (ColorModel::Gray, Some(1)) | (ColorModel::Rgb, Some(3))
             );
             if inverted || !plain_color {
-                decoded.jpeg = None;
+                decoded.original = None;
             }
             decoded.dpi = None;
             Ok(decoded)

@@ -53,10 +53,17 @@ pub(super) fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeEr
     let decoder = PngDecoder::with_limits(Cursor::new(bytes), image_limits(limits))
         .map_err(|e| image_error("PNG", 1, e))?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error("PNG", 1, e))?;
+    // Gray and RGB without transparency come out of decoding unchanged, so
+    // their compressed data stands for the page.
+    let keep = crate::pdfdoc::png_info(bytes).is_some()
+        && matches!(
+            image,
+            DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_)
+        );
     Ok(Page {
         image: normalize(image),
         dpi: header.dpi,
-        jpeg: None,
+        original: keep.then(|| bytes.to_vec()),
     })
 }
 
@@ -279,6 +286,6 @@ pub(super) fn decode_jpeg(
     Ok(Page {
         image: normalize(image),
         dpi: info.dpi,
-        jpeg: keep.then(|| bytes.to_vec()),
+        original: keep.then(|| bytes.to_vec()),
     })
 }

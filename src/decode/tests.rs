@@ -989,7 +989,7 @@ fn jpeg_bytes_kept_only_when_they_show_the_page() {
     let g = DynamicImage::ImageLuma8(gray(40, 30));
     let bytes = jpeg(&g, None);
     let page = &decode(&bytes, &Limits::default()).expect("jpeg")[0];
-    assert_eq!(page.jpeg.as_deref(), Some(&bytes[..]));
+    assert_eq!(page.original.as_deref(), Some(&bytes[..]));
 
     let pdf = build_pdf(
         &[pdf_page(
@@ -1000,7 +1000,7 @@ fn jpeg_bytes_kept_only_when_they_show_the_page() {
         None,
     );
     let page = &decode(&pdf, &Limits::default()).expect("pdf dct")[0];
-    assert_eq!(page.jpeg.as_deref(), Some(&bytes[..]));
+    assert_eq!(page.original.as_deref(), Some(&bytes[..]));
 
     // Declared gray but three components: drawn differently, so not kept.
     let pdf = build_pdf(
@@ -1012,7 +1012,7 @@ fn jpeg_bytes_kept_only_when_they_show_the_page() {
         None,
     );
     assert_eq!(
-        decode(&pdf, &Limits::default()).expect("pdf dct")[0].jpeg,
+        decode(&pdf, &Limits::default()).expect("pdf dct")[0].original,
         None
     );
 
@@ -1024,12 +1024,18 @@ fn jpeg_bytes_kept_only_when_they_show_the_page() {
     );
     let pdf = build_pdf(&[pdf_page(dict, bytes.clone(), (40.0, 30.0))], None);
     let page = &decode(&pdf, &Limits::default()).expect("pdf dct inverted")[0];
-    assert_eq!(page.jpeg, None);
+    assert_eq!(page.original, None);
     assert!(page.image.as_bytes()[0] > 200, "inverted dark corner");
 
-    // Progressive JPEG decodes, but is not handed on as is.
-    let png = decode(&encode(&g, ImageFormat::Png), &Limits::default()).expect("png");
-    assert_eq!(png[0].jpeg, None);
+    // A gray PNG is handed on as is too: its compressed rows embed unchanged.
+    let png_bytes = encode(&g, ImageFormat::Png);
+    let png = decode(&png_bytes, &Limits::default()).expect("png");
+    assert_eq!(png[0].original.as_deref(), Some(&png_bytes[..]));
+    // With transparency it is not (its pixels were laid over white).
+    let la = image::GrayAlphaImage::from_fn(40, 30, |x, _| image::LumaA([0, (x * 6) as u8]));
+    let la = DynamicImage::ImageLumaA8(la);
+    let png = decode(&encode(&la, ImageFormat::Png), &Limits::default()).expect("png");
+    assert_eq!(png[0].original, None);
 }
 
 // ---------------------------------------------------------------- bad input
@@ -1446,9 +1452,9 @@ fn files_from_other_tools() {
     let jpeg_bytes = fixture("gray.jpg");
     let page = &decode(&jpeg_bytes, &limits).expect("gray.jpg")[0];
     assert_eq!(page.dpi, Some(200));
-    assert_eq!(page.jpeg.as_deref(), Some(&jpeg_bytes[..]));
+    assert_eq!(page.original.as_deref(), Some(&jpeg_bytes[..]));
     let page = &decode(&fixture("img2pdf-gray-jpeg.pdf"), &limits).expect("pdf")[0];
-    assert_eq!(page.jpeg.as_deref(), Some(&jpeg_bytes[..]));
+    assert_eq!(page.original.as_deref(), Some(&jpeg_bytes[..]));
 
     let g3 = decode(&fixture("libtiff-g3.tif"), &limits).expect_err("g3 tiff");
     assert!(

@@ -240,7 +240,7 @@ fn decode_page(
     Ok(Page {
         image,
         dpi,
-        jpeg: None,
+        original: None,
     })
 }
 

@@ -199,6 +199,27 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
                 first = n;
             }
         }
+        // `phố` before a street's name, read with another tone (`phổ Huế`);
+        // `thành phố` is the level word's business.
+        for (i, w) in ws.iter().enumerate() {
+            let street = w.folded == "PHO"
+                && (i == 0 || ws[i - 1].folded != "THANH")
+                && ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.text.chars().next().is_some_and(char::is_uppercase));
+            if street && !same_marks(&ws[i..=i], "phố") {
+                edits.push((w.start, w.end, in_case_of("phố", w.text)));
+            }
+            // `Số` before a house number, read with another mark (`Sổ 149`).
+            let number = i == 0
+                && w.folded == "SO"
+                && ws
+                    .get(1)
+                    .is_some_and(|n| n.text.chars().next().is_some_and(|c| c.is_ascii_digit()));
+            if number && !same_marks(&ws[..1], "số") {
+                edits.push((w.start, w.end, in_case_of("số", w.text)));
+            }
+        }
         if first == 0 && ws.first().is_some_and(|w| w.folded == "UBND") {
             first = 1;
         }
@@ -245,6 +266,24 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
         let folded = fold(&name);
         let known = levels.iter().any(|l| g.exact.contains(&(*l, key.clone())));
         let mut right = known;
+        // A listed name whose words are capitalised unlike each other
+        // (`Nghi LỘC`, `cầu Giấy`) was misread in case, and case is kept as
+        // printed, so a person reads it. A name printed all in one style
+        // (`cầu giấy`) is taken as printed.
+        let style = |t: &str| {
+            let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+            match letters.as_slice() {
+                [first, ..] if first.is_lowercase() => 0,
+                [_, rest @ ..] if !rest.is_empty() && rest.iter().all(|c| c.is_uppercase()) => 2,
+                _ => 1,
+            }
+        };
+        let styles: HashSet<u8> = name_words
+            .iter()
+            .filter(|w| w.text.chars().filter(|c| c.is_alphabetic()).count() > 1)
+            .map(|w| style(w.text))
+            .collect();
+        doubtful |= known && styles.len() > 1;
         if !known {
             let mut spellings: Vec<&str> = levels
                 .iter()
@@ -391,6 +430,10 @@ mod tests {
             fixed("Thị xã Thái Hoà, tỉnh Nghệ An"),
             "Thị xã Thái Hoà, tỉnh Nghệ An"
         );
+        assert_eq!(
+            fixed("Sổ 14, ngõ 60, phổ Ba Tháng Hai, Phô Huế, phường 10, quận 1"),
+            "Số 14, ngõ 60, phố Ba Tháng Hai, Phố Huế, phường 10, quận 1"
+        );
         // Streets and units not in the list are left alone.
         assert_eq!(
             fixed("Số 14, ngõ 60, phố Ba Tháng Hai, phường 10, quận 1"),
@@ -405,6 +448,19 @@ mod tests {
         // `An Hòa` and `Ân Hòa` are both communes.
         assert!(check_place("xã Añ Hòa, huyện Krông Pắc, tỉnh Đắk Lắk").doubtful);
         assert!(check_place("huyện Krông Đắc, tỉnh Đắk Lắk").doubtful);
+        // Words of one name capitalised unlike each other: misread case.
+        assert!(check_place("xã Nghi Phong, huyện Nghi LỘC, tỉnh Nghệ An").doubtful);
+        assert!(check_place("Phường Quan Hoa, quận cầu Giấy, Hà Nội").doubtful);
+        // One style throughout is taken as printed.
+        for printed in [
+            "Quận cầu giấy, tỉnh Đồng Nai",
+            "XÃ HOÀ AN, HUYỆN KRÔNG PẮC",
+            "Phường Quan Hoa, quận Cầu Giấy, Hà Nội",
+        ] {
+            let c = check_place(printed);
+            assert!(!c.doubtful, "{printed}");
+            assert_eq!(c.text, printed);
+        }
     }
 
     #[test]

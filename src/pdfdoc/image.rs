@@ -99,6 +99,110 @@ pub fn jpeg_xobject(data: &[u8], info: JpegInfo) -> Stream {
     Stream::new(dict, data.to_vec()).with_compression(false)
 }
 
+/// What a PNG's header says, for a PNG whose compressed data a PDF reader
+/// can use as is: gray (1, 2, 4 or 8 bits) or 8-bit RGB, not interlaced,
+/// without transparency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PngInfo {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Colour components: 1 gray, 3 RGB.
+    pub colors: u8,
+    /// Bits per component.
+    pub bits: u8,
+}
+
+/// The chunks of a PNG after its signature: (type, data). Stops at the
+/// first chunk cut short.
+fn png_chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let body = data
+        .strip_prefix(b"\x89PNG\r\n\x1a\n".as_slice())
+        .unwrap_or_default();
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let head = body.get(pos..pos + 8)?;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let chunk = body.get(pos + 8..(pos + 8).checked_add(len)?)?;
+        pos = pos + 12 + len; // length, type, data, CRC
+        Some((&head[4..8], chunk))
+    })
+}
+
+/// A PNG's image data: its IDAT chunks joined, one zlib stream.
+pub fn png_idat(data: &[u8]) -> Vec<u8> {
+    png_chunks(data)
+        .filter(|(kind, _)| *kind == b"IDAT")
+        .flat_map(|(_, chunk)| chunk.iter().copied())
+        .collect()
+}
+
+/// Reads a PNG's header; `None` unless its data can be embedded as is (see
+/// [`PngInfo`]) and its image data is complete.
+pub fn png_info(data: &[u8]) -> Option<PngInfo> {
+    let mut info = None;
+    let mut ended = false;
+    for (kind, chunk) in png_chunks(data) {
+        match kind {
+            b"IHDR" if chunk.len() == 13 && info.is_none() => {
+                let width = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                let height = u32::from_be_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
+                let (bits, color) = (chunk[8], chunk[9]);
+                let (compression, filter, interlace) = (chunk[10], chunk[11], chunk[12]);
+                let colors = match (color, bits) {
+                    (0, 1 | 2 | 4 | 8) => 1,
+                    (2, 8) => 3,
+                    _ => return None,
+                };
+                if width == 0 || height == 0 || (compression, filter, interlace) != (0, 0, 0) {
+                    return None;
+                }
+                info = Some(PngInfo {
+                    width,
+                    height,
+                    colors,
+                    bits,
+                });
+            }
+            b"IHDR" | b"tRNS" => return None,
+            b"IEND" => {
+                ended = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    info.filter(|_| ended)
+}
+
+/// An image XObject holding a PNG's compressed rows as is: Flate with the
+/// PNG row predictors. `None` when the PNG has no image data.
+pub fn png_xobject(data: &[u8], info: PngInfo) -> Option<Stream> {
+    let idat = png_idat(data);
+    if idat.is_empty() {
+        return None;
+    }
+    let mut dict = image_dict(info.width, info.height);
+    dict.set(
+        "ColorSpace",
+        if info.colors == 1 {
+            "DeviceGray"
+        } else {
+            "DeviceRGB"
+        },
+    );
+    dict.set("BitsPerComponent", i64::from(info.bits));
+    dict.set("Filter", "FlateDecode");
+    let mut params = Dictionary::new();
+    params.set("Predictor", 15);
+    params.set("Colors", i64::from(info.colors));
+    params.set("BitsPerComponent", i64::from(info.bits));
+    params.set("Columns", i64::from(info.width));
+    dict.set("DecodeParms", params);
+    Some(Stream::new(dict, idat).with_compression(false))
+}
+
 /// An image XObject holding pixels: 1-bit when every pixel is black or white,
 /// else 8-bit gray or RGB (alpha dropped), Flate-compressed.
 pub fn pixel_xobject(img: &DynamicImage) -> Stream {
@@ -168,6 +272,36 @@ mod tests {
             pack_bits(&gray, 9),
             vec![0b0110_0000, 0b1000_0000, 0b1000_0000, 0b1000_0000]
         );
+    }
+
+    #[test]
+    fn only_pngs_a_pdf_can_draw_as_they_are_pass() {
+        let gray = image::GrayImage::from_fn(9, 5, |x, y| image::Luma([(x * 20 + y) as u8]));
+        let mut png = Vec::new();
+        gray.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let info = png_info(&png).expect("an 8-bit gray PNG");
+        assert_eq!(
+            (info.width, info.height, info.colors, info.bits),
+            (9, 5, 1, 8)
+        );
+        assert!(!png_idat(&png).is_empty());
+        // IHDR's data starts at byte 16: colour type at 25, interlace at 28.
+        let with = |at: usize, v: u8| {
+            let mut p = png.clone();
+            p[at] = v;
+            p
+        };
+        assert_eq!(png_info(&with(25, 3)), None, "palette");
+        assert_eq!(png_info(&with(25, 4)), None, "gray with alpha");
+        assert_eq!(png_info(&with(24, 16)), None, "16 bits");
+        assert_eq!(png_info(&with(28, 1)), None, "interlaced");
+        assert_eq!(png_info(&png[..png.len() - 12]), None, "no IEND");
+        let mut trns = png[..33].to_vec();
+        trns.extend_from_slice(&[0, 0, 0, 2, b't', b'R', b'N', b'S', 0, 0, 0, 0, 0, 0]);
+        trns.extend_from_slice(&png[33..]);
+        assert_eq!(png_info(&trns), None, "transparency");
+        assert_eq!(png_info(b"not a png"), None);
     }
 
     #[test]

@@ -141,26 +141,28 @@ fn scan(jpeg: bool) -> (Page, OcrPage) {
     let page = Page {
         image: DynamicImage::ImageLuma8(img),
         dpi: Some(150),
-        jpeg: jpeg_bytes,
+        original: jpeg_bytes,
     };
     (page, ocr)
 }
 
 fn render_one(m: &Manifest, jpeg: bool) -> (Vec<u8>, Page, OcrPage) {
     let (page, ocr) = scan(jpeg);
-    let attachment = serde_json::to_vec(m).unwrap();
-    let pdf = render(
-        &RenderInput {
-            pages: std::slice::from_ref(&page),
-            ocr: std::slice::from_ref(&ocr),
-            manifest: m,
-            attachment: &attachment,
-            qr: None,
-        },
-        &fonts(),
-    )
-    .unwrap();
+    let pdf = render_page(m, &page, &ocr, &fonts());
     (pdf, page, ocr)
+}
+
+/// The result PDF of one scanned page, without a QR seal.
+fn render_page(m: &Manifest, page: &Page, ocr: &OcrPage, fonts: &FontSet) -> Vec<u8> {
+    let attachment = serde_json::to_vec(m).unwrap();
+    let input = RenderInput {
+        pages: std::slice::from_ref(page),
+        ocr: std::slice::from_ref(ocr),
+        manifest: m,
+        attachment: &attachment,
+        qr: None,
+    };
+    render(&input, fonts).unwrap()
 }
 
 #[test]
@@ -229,8 +231,51 @@ fn manifest_is_attached() {
 #[test]
 fn jpeg_page_is_embedded_byte_for_byte() {
     let (pdf, page, _) = render_one(&birth(), true);
-    let jpeg = page.jpeg.unwrap();
+    let jpeg = page.original.unwrap();
     assert!(pdf.windows(jpeg.len()).any(|w| w == jpeg.as_slice()));
+}
+
+/// A gray or RGB PNG page goes into the result with its compressed data as
+/// is, and poppler's `pdfimages` takes exactly the scan's pixels out of it.
+#[test]
+fn png_page_is_embedded_as_is_and_reads_back_the_same() {
+    let (gray_page, ocr) = scan(false);
+    let gray = gray_page.image.to_luma8();
+    let rgb = image::RgbImage::from_fn(gray.width(), gray.height(), |x, y| {
+        let g = gray.get_pixel(x, y)[0];
+        image::Rgb([g, g.saturating_add((x % 7) as u8), 255 - g / 2])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for (name, img) in [
+        ("gray", DynamicImage::ImageLuma8(gray.clone())),
+        ("rgb", DynamicImage::ImageRgb8(rgb)),
+    ] {
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let page = crate::decode::decode(&png, &crate::decode::Limits::default())
+            .unwrap()
+            .remove(0);
+        assert_eq!(page.original.as_deref(), Some(png.as_slice()), "{name}");
+        let pdf = render_page(&birth(), &page, &ocr, &fonts());
+        let idat = crate::pdfdoc::png_idat(&png);
+        assert!(
+            pdf.windows(idat.len()).any(|w| w == idat.as_slice()),
+            "{name}: the PNG's data is not in the PDF"
+        );
+        let path = dir.path().join(format!("{name}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        let prefix = dir.path().join(name);
+        let status = Command::new("pdfimages")
+            .args(["-f", "1", "-l", "1", "-png"])
+            .arg(&path)
+            .arg(&prefix)
+            .status()
+            .expect("pdfimages (poppler-utils) runs");
+        assert!(status.success());
+        let out = image::open(dir.path().join(format!("{name}-000.png"))).unwrap();
+        assert_eq!(out.to_rgb8(), img.to_rgb8(), "{name}: pixels differ");
+    }
 }
 
 #[test]
@@ -423,7 +468,6 @@ fn render_time() {
     ocr.height = h;
     ocr.dpi = 300;
     let m = birth();
-    let attachment = serde_json::to_vec(&m).unwrap();
     let f = fonts();
     for (name, page) in [
         (
@@ -431,7 +475,7 @@ fn render_time() {
             Page {
                 image: DynamicImage::ImageLuma8(img.clone()),
                 dpi: Some(300),
-                jpeg: Some(jpeg.clone()),
+                original: Some(jpeg.clone()),
             },
         ),
         (
@@ -439,7 +483,7 @@ fn render_time() {
             Page {
                 image: DynamicImage::ImageLuma8(img.clone()),
                 dpi: Some(300),
-                jpeg: None,
+                original: None,
             },
         ),
         (
@@ -447,19 +491,12 @@ fn render_time() {
             Page {
                 image: DynamicImage::ImageLuma8(bw.clone()),
                 dpi: Some(300),
-                jpeg: None,
+                original: None,
             },
         ),
     ] {
-        let input = RenderInput {
-            pages: std::slice::from_ref(&page),
-            ocr: std::slice::from_ref(&ocr),
-            manifest: &m,
-            attachment: &attachment,
-            qr: None,
-        };
         let start = std::time::Instant::now();
-        let pdf = render(&input, &f).unwrap();
+        let pdf = render_page(&m, &page, &ocr, &f);
         let took = start.elapsed();
         println!(
             "{name}: {} bytes in {:.1} ms (scan JPEG {} bytes)",
