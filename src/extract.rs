@@ -725,6 +725,29 @@ const ADDRESSES: &[&str] = &[
 /// Fields holding a place, which may end with a province.
 const PLACES: &[&str] = &["place_of_birth", "place_of_death"];
 
+/// Whether a capitalised word follows a lower-case word or a number with
+/// nothing between them.
+fn runs_into_next_label(t: &str) -> bool {
+    let capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let plain = |w: &str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
+            && w.chars().last().is_some_and(char::is_alphanumeric)
+    };
+    let words: Vec<&str> = t.split_whitespace().collect();
+    words.windows(2).any(|p| plain(p[0]) && capital(p[1]))
+}
+
+/// A nationality is a country's name of a few words; one that begins as
+/// Việt Nam is that and nothing more (`Việt Nami`, `Việt Nam Lào Cai, …`).
+fn nationality_doubtful(t: &str) -> bool {
+    let folded = normalize::fold(t);
+    t.split_whitespace().count() > 3
+        || t.contains(',')
+        || (folded.starts_with("VIET NAM") && folded != "VIET NAM")
+}
+
 /// Whether a place has a full stop other than after an upper-case
 /// abbreviation (`TP.`): places are not sentences, so it is a speck.
 fn stray_full_stop(t: &str) -> bool {
@@ -776,6 +799,11 @@ fn looks_doubtful(
                 // An address runs down to its province; one that stops
                 // short of it was cut.
                 || (ADDRESSES.contains(&field) && !lexicon::ends_with_province(t))
+                // Outside places, a capitalised word straight after a
+                // lower-case word or a number starts the next label or line
+                // (`Đất trồng lúa Nguồn gốc sử dụng`).
+                || (!place && !ADDRESSES.contains(&field) && runs_into_next_label(t))
+                || (field == "nationality" && nationality_doubtful(t))
                 || ((place || ADDRESSES.contains(&field))
                     && (lexicon::names_unknown_province(t)
                         || lexicon::province_misspelled(t)
@@ -1010,6 +1038,22 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         }
         assert!(!r.fields.contains_key("personal_id"));
         assert!(r.needs_review.contains(&"place_of_death".to_string()));
+    }
+
+    #[test]
+    fn values_running_into_the_next_label_are_doubtful() {
+        assert!(runs_into_next_label("Đất trồng lúa Nguồn gốc sử dụng"));
+        assert!(runs_into_next_label("Đến năm 2069 Nguồn gốc sử dụng"));
+        for fine in ["Đất ở tại đô thị", "Nhồi máu cơ tim", "Việt Nam", "Lâu dài"]
+        {
+            assert!(!runs_into_next_label(fine), "{fine}");
+        }
+        for bad in ["Việt Nami", "Việt Nam Lào Cai, ngày 02 tháng 6 năm 2024"] {
+            assert!(nationality_doubtful(bad), "{bad}");
+        }
+        for fine in ["Việt Nam", "Lào", "Hàn Quốc"] {
+            assert!(!nationality_doubtful(fine), "{fine}");
+        }
     }
 
     #[test]
