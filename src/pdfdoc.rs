@@ -22,7 +22,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 
 pub use font::{FontFile, UnicodeFont};
-pub use image::{jpeg_info, png_idat, png_info, JpegInfo, PngInfo};
+pub use image::{jpeg_info, png_chunks, png_idat, png_info, JpegInfo, PngInfo};
 pub use read::{page_text, parse_to_unicode, read_attachment, to_unicode_map, MAX_STREAM_BYTES};
 
 /// Why a font cannot be used.

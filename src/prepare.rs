@@ -857,9 +857,7 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
                 let i10 = i00 + wu * ch;
                 let (top, bot) = (&data[i00..i00 + 2 * ch], &data[i10..i10 + 2 * ch]);
                 for (k, v) in px.iter_mut().enumerate() {
-                    let t = u32::from(top[k]) * (256 - ax) + u32::from(top[k + ch]) * ax;
-                    let u = u32::from(bot[k]) * (256 - ax) + u32::from(bot[k + ch]) * ax;
-                    *v = ((t * (256 - ay) + u * ay) >> 16) as u8;
+                    *v = blend([top[k], top[k + ch], bot[k], bot[k + ch]], ax, ay);
                 }
                 continue;
             }
@@ -870,7 +868,7 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
                 // Within half a pixel of the edge: sample the edge.
                 let (fx, fy) = (fx.clamp(0, max_x), fy.clamp(0, max_y));
                 let (ix, iy) = ((fx >> 16) as usize, (fy >> 16) as usize);
-                let (ax, ay) = ((fx >> 8) & 255, (fy >> 8) & 255);
+                let (ax, ay) = (((fx >> 8) & 255) as u32, ((fy >> 8) & 255) as u32);
                 let ix1 = (ix + 1).min(wu - 1);
                 let iy1 = (iy + 1).min(hu - 1);
                 let i00 = (iy * wu + ix) * ch;
@@ -878,14 +876,21 @@ pub(crate) fn rotate_scale<P: image::Pixel<Subpixel = u8>>(
                 let i10 = (iy1 * wu + ix) * ch;
                 let i11 = (iy1 * wu + ix1) * ch;
                 for (k, v) in px.iter_mut().enumerate() {
-                    let top = i64::from(data[i00 + k]) * (256 - ax) + i64::from(data[i01 + k]) * ax;
-                    let bot = i64::from(data[i10 + k]) * (256 - ax) + i64::from(data[i11 + k]) * ax;
-                    *v = ((top * (256 - ay) + bot * ay) >> 16) as u8;
+                    let p = [data[i00 + k], data[i01 + k], data[i10 + k], data[i11 + k]];
+                    *v = blend(p, ax, ay);
                 }
             }
         }
     }
     image::ImageBuffer::from_raw(ow, oh, out).unwrap_or_else(|| src.clone())
+}
+
+/// Bilinear blend of four neighbours (top left, top right, bottom left,
+/// bottom right) at weights `ax`, `ay` in 256ths.
+fn blend([p00, p01, p10, p11]: [u8; 4], ax: u32, ay: u32) -> u8 {
+    let top = u32::from(p00) * (256 - ax) + u32::from(p01) * ax;
+    let bot = u32::from(p10) * (256 - ax) + u32::from(p11) * ax;
+    ((top * (256 - ay) + bot * ay) >> 16) as u8
 }
 
 /// The indices `x` in `0..n` for which `start + x * step` lies in `lo..=hi`,

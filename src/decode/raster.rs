@@ -75,21 +75,17 @@ struct PngHeader {
 
 /// Reads IHDR and, if it comes before the image data, pHYs.
 fn png_header(bytes: &[u8]) -> Option<PngHeader> {
-    let mut pos = 8;
     let mut header: Option<PngHeader> = None;
-    while let Some(chunk) = bytes.get(pos..pos + 8) {
-        let len = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
-        let kind = &chunk[4..8];
-        let data = bytes.get(pos + 8..(pos + 8).checked_add(len)?);
-        match (kind, data) {
-            (b"IHDR", Some(d)) if d.len() >= 8 => {
+    for (kind, d) in crate::pdfdoc::png_chunks(bytes) {
+        match kind {
+            b"IHDR" if d.len() >= 8 => {
                 header = Some(PngHeader {
                     width: u32::from_be_bytes([d[0], d[1], d[2], d[3]]),
                     height: u32::from_be_bytes([d[4], d[5], d[6], d[7]]),
                     dpi: None,
                 });
             }
-            (b"pHYs", Some(d)) if d.len() >= 9 => {
+            b"pHYs" if d.len() >= 9 => {
                 let x = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
                 if let Some(h) = header.as_mut() {
                     // Unit 1 is the metre; 0 states only an aspect ratio.
@@ -98,12 +94,11 @@ fn png_header(bytes: &[u8]) -> Option<PngHeader> {
                     }
                 }
             }
-            (b"IDAT", _) | (b"IEND", _) | (_, None) => break,
+            b"IDAT" | b"IEND" => break,
             _ => {}
         }
         // IHDR must be the first chunk.
         header.as_ref()?;
-        pos = pos.checked_add(12)?.checked_add(len)?;
     }
     header
 }

@@ -116,7 +116,7 @@ pub struct PngInfo {
 
 /// The chunks of a PNG after its signature: (type, data). Stops at the
 /// first chunk cut short.
-fn png_chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+pub fn png_chunks(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let body = data
         .strip_prefix(b"\x89PNG\r\n\x1a\n".as_slice())
         .unwrap_or_default();
