@@ -5,8 +5,9 @@
 //! `benches/throughput.sh`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use docseal::extract::Record;
-use docseal::seal::{self, Issuer, Manifest, Signer, SourceInfo, TrustList, TrustedKey};
+use docseal::model::{IssuedAt, Issuer, Manifest, Record, SourceInfo, MANIFEST_FORMAT};
+use docseal::office::{Signer, TrustList, TrustedKey, TRUST_FORMAT};
+use docseal::seal;
 
 fn manifest(signer: &Signer) -> Manifest {
     let mut record = Record::unknown(0.97);
@@ -19,7 +20,7 @@ fn manifest(signer: &Signer) -> Manifest {
         record.confidence.fields.insert(f.name.clone(), 0.97);
     }
     Manifest {
-        format: seal::MANIFEST_FORMAT.into(),
+        format: MANIFEST_FORMAT.into(),
         document_id: "DS-0000-0000-0000-0000".into(),
         doc_type: "birth_certificate".into(),
         schema_id: "urn:docseal:schema:birth_certificate:1".into(),
@@ -34,7 +35,7 @@ fn manifest(signer: &Signer) -> Manifest {
             office: "UBND phường Bến Nghé".into(),
             operator: "Trần Thị Thu".into(),
         },
-        issued_at: "2026-01-02T03:04:05Z".into(),
+        issued_at: IssuedAt::parse("2026-01-02T03:04:05Z").expect("a time"),
         key_id: signer.key_id().into(),
     }
 }
@@ -52,7 +53,7 @@ fn bench_seal(c: &mut Criterion) {
     let (_, bytes) = seal::seal(m, &signer).expect("seal");
     use base64::Engine as _;
     let trust = TrustList {
-        format: seal::TRUST_FORMAT.into(),
+        format: TRUST_FORMAT.into(),
         keys: vec![TrustedKey {
             key_id: signer.key_id().into(),
             office: "x".into(),
@@ -79,7 +80,7 @@ fn bench_issue_and_verify(c: &mut Criterion) {
     let bytes = std::fs::read(scan).expect("the committed sample");
     let analysis = pipeline::analyze(&bytes, &PipelineOptions::default()).expect("analysis");
     let keys = tempfile::tempdir().expect("a temp dir");
-    let creds = docseal::seal::Credentials::load_or_create(keys.path(), "UBND phường Bến Nghé")
+    let creds = docseal::office::Credentials::load_or_create(keys.path(), "UBND phường Bến Nghé")
         .expect("keys");
     let fonts = docseal::render::FontSet::find().expect("fonts");
     let issuer = Issuer {
@@ -88,7 +89,7 @@ fn bench_issue_and_verify(c: &mut Criterion) {
     };
     let ctx = IssueContext {
         issuer: &issuer,
-        issued_at: 1_780_000_000,
+        issued_at: IssuedAt::from_unix_seconds(1_780_000_000),
         credentials: &creds,
         fonts: &fonts,
         pipeline_version: docseal::PIPELINE_VERSION,
@@ -97,7 +98,7 @@ fn bench_issue_and_verify(c: &mut Criterion) {
         b.iter(|| pipeline::issue(&analysis, &ctx).expect("issued"))
     });
     let pdf = pipeline::issue(&analysis, &ctx).expect("issued").pdf;
-    let trust = TrustList::load(&keys.path().join(docseal::seal::TRUST_FILE)).expect("trust");
+    let trust = TrustList::load(&keys.path().join(docseal::office::TRUST_FILE)).expect("trust");
     c.bench_function("verify a result PDF (all checks)", |b| {
         b.iter(|| docseal::verify::verify_bytes("result.pdf", &pdf, &trust))
     });

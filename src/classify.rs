@@ -12,9 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::extract::layout::{self, LabelPattern, Row};
+use crate::layout::{self, LabelPattern, Row};
+use crate::model::OcrPage;
 use crate::normalize::fold;
-use crate::ocr::OcrPage;
 use crate::schema::{DocType, TypeSchema};
 
 /// The outcome of classification.
@@ -281,7 +281,7 @@ mod tests {
     use super::*;
 
     fn page(text: &str) -> Vec<OcrPage> {
-        vec![crate::ocr::synthetic_page(text)]
+        vec![crate::model::synthetic_page(text)]
     }
 
     const HEADER: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n";

@@ -12,9 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use crate::config::{expand_inputs, Config};
+use crate::office::{Credentials, Signer};
 use crate::queue::{AnyQueue, JobQueue, JobState, NewSubmission};
 use crate::render::FontSet;
-use crate::seal::{Credentials, Signer};
 use crate::store::{sha256_hex, AnyStore, ObjectKind, ObjectStore};
 use crate::worker::{self, Services, WorkerOptions};
 use crate::{eval, pipeline, samples, verify, PIPELINE_VERSION};
@@ -201,7 +201,8 @@ pub enum KeysCommand {
 }
 
 fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
-    use crate::seal::{now_rfc3339, TrustList};
+    use crate::model::now_rfc3339;
+    use crate::office::TrustList;
     let dir = config.keys_dir();
     let trust_path = config.trust_path();
     match action {
@@ -211,13 +212,13 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
             println!("Trust list (signed by the root): {}", trust_path.display());
             println!(
                 "Root certificate for PDF validators: {}",
-                dir.join(crate::seal::ROOT_CERT_FILE).display()
+                dir.join(crate::office::ROOT_CERT_FILE).display()
             );
             println!("Root SHA-256 fingerprint: {}", root_fingerprint(&c.root)?);
         }
         KeysCommand::List => {
             let c = Credentials::load_or_create(&dir, &config.office)?;
-            println!("Root {}", crate::pki::subject(&c.root));
+            println!("Root {}", crate::office::pki::subject(&c.root));
             println!("  SHA-256 {}", root_fingerprint(&c.root)?);
             let trust = TrustList::load(&trust_path)?;
             for k in &trust.keys {
@@ -254,7 +255,7 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
                 signer == c.root,
                 "{} is signed by another root than {}; run `docseal keys init` to sign it again",
                 trust_path.display(),
-                dir.join(crate::seal::ROOT_CERT_FILE).display()
+                dir.join(crate::office::ROOT_CERT_FILE).display()
             );
             eprintln!(
                 "The list is signed by the root with SHA-256 fingerprint {}",
@@ -274,9 +275,9 @@ fn cmd_keys(config: &Config, action: KeysCommand) -> Result<u8> {
     Ok(0)
 }
 
-fn root_fingerprint(root: &crate::pki::Certificate) -> Result<String> {
-    Ok(crate::pki::fingerprint_for_people(
-        &crate::pki::fingerprint(root)?,
+fn root_fingerprint(root: &crate::office::pki::Certificate) -> Result<String> {
+    Ok(crate::office::pki::fingerprint_for_people(
+        &crate::office::pki::fingerprint(root)?,
     ))
 }
 
@@ -389,8 +390,8 @@ pub fn main() -> Result<u8> {
             if text {
                 for (i, p) in a.ocr.iter().enumerate() {
                     let source = match p.source {
-                        crate::ocr::TextSource::Ocr => "OCR",
-                        crate::ocr::TextSource::TextLayer => "the PDF's text layer",
+                        crate::model::TextSource::Ocr => "OCR",
+                        crate::model::TextSource::TextLayer => "the PDF's text layer",
                     };
                     println!(
                         "--- page {} ({}×{} px, {} dpi, text from {source})",
@@ -594,7 +595,7 @@ async fn cmd_revoke(config: &Config, document_id: &str, reason: &str) -> Result<
     };
     let at = d
         .status_at
-        .map_or_else(|| "-".to_string(), crate::seal::format_rfc3339);
+        .map_or_else(|| "-".to_string(), crate::model::format_rfc3339);
     let reason = d.status_reason.as_deref().unwrap_or_default();
     println!("Revoked {} at {at}: {reason}", d.document_id);
     Ok(0)
@@ -602,7 +603,7 @@ async fn cmd_revoke(config: &Config, document_id: &str, reason: &str) -> Result<
 
 async fn cmd_serve(config: &Config, listen: &str) -> Result<u8> {
     let (queue, _store) = open_backends(config).await?;
-    let key_path = config.keys_dir().join(crate::seal::SIGNING_KEY_FILE);
+    let key_path = config.keys_dir().join(crate::office::SIGNING_KEY_FILE);
     let signer = Signer::load(&key_path)
         .context("cannot load the office's signing key; run `docseal keys init` first")?;
     let listener = tokio::net::TcpListener::bind(listen)

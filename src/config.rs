@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use crate::decode::Limits;
 use crate::extract::ExtractOptions;
+use crate::model::Issuer;
 use crate::ocr::OcrOptions;
 use crate::pipeline::PipelineOptions;
 use crate::prepare::PrepareOptions;
-use crate::seal::Issuer;
 use crate::store::{S3Credentials, S3Options};
 
 /// The default data directory when none is given.
@@ -94,7 +94,7 @@ impl Config {
 
     /// The trust file verifiers use by default.
     pub fn trust_path(&self) -> PathBuf {
-        self.keys_dir().join(crate::seal::TRUST_FILE)
+        self.keys_dir().join(crate::office::TRUST_FILE)
     }
 
     /// Who issues documents.

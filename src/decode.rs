@@ -25,7 +25,7 @@
 
 use image::DynamicImage;
 
-use crate::ocr::OcrPage;
+use crate::model::{Format, OcrPage, Page};
 
 mod pdf_pages;
 mod pdf_text;
@@ -54,32 +54,6 @@ impl Default for Limits {
             max_pixels: 60_000_000,
         }
     }
-}
-
-/// The container format of a scan, from its leading bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// PNG.
-    Png,
-    /// JPEG / JFIF.
-    Jpeg,
-    /// TIFF (little or big endian).
-    Tiff,
-    /// PDF.
-    Pdf,
-}
-
-/// One decoded page.
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// The page image (gray, RGB or bilevel expanded to gray).
-    pub image: DynamicImage,
-    /// The resolution the file states, if it states one.
-    pub dpi: Option<u32>,
-    /// The page's original JPEG or PNG file when the page is that file as
-    /// is, so that the result PDF can embed its compressed data without
-    /// compressing the pixels again.
-    pub original: Option<Vec<u8>>,
 }
 
 /// Why a scan could not be decoded. Every message names the cause and what to do;
@@ -183,7 +157,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 pub struct Decoded {
     /// The pages, in order.
     pub pages: Vec<Page>,
-    /// For each page, its text layer (source [`crate::ocr::TextSource::TextLayer`],
+    /// For each page, its text layer (source [`crate::model::TextSource::TextLayer`],
     /// boxes in its own coordinate space), or `None` to OCR the page.
     pub text: Vec<Option<OcrPage>>,
 }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::extract::Record;
+use crate::model::Record;
 use crate::pipeline::{self, PipelineOptions};
 
 /// Errors of an evaluation run (not of single documents).

@@ -11,99 +11,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::layout::{self, LabelMatch, LabelPattern, Row};
+use crate::model::{Confidence, OcrPage, Record, ReviewReason};
 use crate::normalize::{self, NormalizeError};
-use crate::ocr::OcrPage;
 use crate::schema::{DocType, Form, TypeSchema};
 
 mod gazetteer;
-pub(crate) mod layout;
 mod lexicon;
-
-use layout::{LabelMatch, LabelPattern, Row};
-
-/// Per-record confidences.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Confidence {
-    /// Confidence in the document type.
-    pub doc_type: f32,
-    /// Confidence of each field found.
-    pub fields: BTreeMap<String, f32>,
-}
-
-/// A typed record, shaped as `../shared/doc-types.md` says.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// The document type, `None` for `unknown`.
-    #[serde(with = "doc_type_or_unknown")]
-    pub doc_type: Option<DocType>,
-    /// Normalized values of the fields that were found.
-    pub fields: BTreeMap<String, Value>,
-    /// Confidences.
-    pub confidence: Confidence,
-    /// Fields a person must check: missing required ones, failed formats, low confidence.
-    pub needs_review: Vec<String>,
-    /// Where the text of each page came from (`ocr` or `pdf_text`), in page
-    /// order, set by the pipeline when some page's text came from the input
-    /// PDF's text layer; empty, and not written, when every page was OCRed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub text_sources: Vec<crate::ocr::TextSource>,
-}
-
-impl Record {
-    /// A record for a page that is none of the known types.
-    pub fn unknown(confidence: f32) -> Record {
-        Record {
-            doc_type: None,
-            fields: BTreeMap::new(),
-            confidence: Confidence {
-                doc_type: confidence,
-                fields: BTreeMap::new(),
-            },
-            needs_review: Vec::new(),
-            text_sources: Vec::new(),
-        }
-    }
-
-    /// Rounds every confidence to three decimals (more digits carry no
-    /// information and make records harder to read).
-    pub fn round_confidences(&mut self) {
-        let r = |v: f32| (v * 1000.0).round() / 1000.0;
-        self.confidence.doc_type = r(self.confidence.doc_type);
-        for v in self.confidence.fields.values_mut() {
-            *v = r(*v);
-        }
-    }
-
-    /// Whether the record may be issued without a person looking at it.
-    pub fn is_issuable(&self) -> bool {
-        self.doc_type.is_some() && self.needs_review.is_empty()
-    }
-
-    /// The document type's id, or `unknown`.
-    pub fn doc_type_str(&self) -> &'static str {
-        self.doc_type.map_or("unknown", DocType::as_str)
-    }
-}
-
-mod doc_type_or_unknown {
-    use super::DocType;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Option<DocType>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(t.map_or("unknown", DocType::as_str))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DocType>, D::Error> {
-        let s = String::deserialize(d)?;
-        if s == "unknown" {
-            return Ok(None);
-        }
-        s.parse().map(Some).map_err(serde::de::Error::custom)
-    }
-}
 
 /// Tuning of extraction.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -239,30 +155,33 @@ pub fn extract(
 
     let mut fields: BTreeMap<String, Value> = BTreeMap::new();
     let mut conf: BTreeMap<String, f32> = BTreeMap::new();
-    let mut review: Vec<String> = Vec::new();
+    // Fields for review, each with the first reason found.
+    let mut review: Vec<(String, ReviewReason)> = Vec::new();
+    // Why a value's confidence was capped at `DOUBTFUL`.
+    let mut doubts: BTreeMap<String, ReviewReason> = BTreeMap::new();
     for (fi, spec) in schema.fields.iter().enumerate() {
         let cands = &candidates[fi];
         if cands.is_empty() {
             if spec.required {
-                review.push(spec.name.clone());
+                review.push((spec.name.clone(), ReviewReason::Missing));
             }
             continue;
         }
         let Some((best, conflict)) = choose(cands) else {
             // Every reading failed its form.
-            review.push(spec.name.clone());
+            review.push((spec.name.clone(), ReviewReason::Format));
             continue;
         };
         let Ok(mut value) = best.value.clone() else {
-            review.push(spec.name.clone());
+            review.push((spec.name.clone(), ReviewReason::Format));
             continue;
         };
-        let mut unsure_place = false;
+        let mut unsure_place = None;
         let mut unlisted = None;
         if Place::of(&spec.name) != Place::Other {
             if let Value::String(place) = &value {
                 let checked = gazetteer::check_place(place);
-                unsure_place = checked.doubtful;
+                unsure_place = checked.doubt;
                 unlisted = Some(checked.unlisted);
                 value = Value::String(checked.text);
             }
@@ -293,18 +212,26 @@ pub fn extract(
         let mut c = (ocr * best.label_quality)
             .clamp(0.0, 1.0)
             .min(doc_type_confidence);
-        if conflict
-            || best.doubt
-            || unsure_place
-            || looks_doubtful(
-                &spec.name,
-                spec.form,
-                &best.raw,
-                &value,
-                unlisted.as_deref(),
-            )
-        {
+        let doubt = if conflict {
+            Some(ReviewReason::Conflict)
+        } else if best.doubt {
+            Some(ReviewReason::Noise)
+        } else if unsure_place.is_some() {
+            unsure_place
+        } else if looks_doubtful(
+            &spec.name,
+            spec.form,
+            &best.raw,
+            &value,
+            unlisted.as_deref(),
+        ) {
+            Some(ReviewReason::Doubtful)
+        } else {
+            None
+        };
+        if let Some(reason) = doubt {
             c = c.min(DOUBTFUL);
+            doubts.insert(spec.name.clone(), reason);
         }
         fields.insert(spec.name.clone(), value);
         conf.insert(spec.name.clone(), c);
@@ -315,30 +242,38 @@ pub fn extract(
         if fields.remove(&bad).is_some() {
             conf.remove(&bad);
         }
-        review.push(bad);
+        review.push((bad, ReviewReason::Format));
     }
     for name in implausible_dates(schema, &fields) {
         if let Some(c) = conf.get_mut(&name) {
             *c = c.min(DOUBTFUL);
+            doubts.entry(name).or_insert(ReviewReason::DateOrder);
         }
     }
     for (name, c) in &conf {
         if *c < options.min_field_confidence {
-            review.push(name.clone());
+            let reason = doubts
+                .get(name)
+                .copied()
+                .unwrap_or(ReviewReason::LowConfidence);
+            review.push((name.clone(), reason));
         }
     }
-    review.sort();
-    review.dedup();
-    Record {
+    let mut record = Record {
         doc_type: Some(doc_type),
         fields,
         confidence: Confidence {
             doc_type: doc_type_confidence,
             fields: conf,
         },
-        needs_review: review,
+        needs_review: Vec::new(),
         text_sources: Vec::new(),
+        review_reasons: BTreeMap::new(),
+    };
+    for (name, reason) in review {
+        record.flag(&name, reason);
     }
+    record
 }
 
 /// The text after a label and the lowest confidence of its words.
@@ -886,7 +821,7 @@ mod tests {
     use serde_json::json;
 
     fn page(text: &str) -> OcrPage {
-        crate::ocr::synthetic_page(text)
+        crate::model::synthetic_page(text)
     }
 
     fn run(t: DocType, text: &str) -> Record {
@@ -1094,5 +1029,56 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
             "Số định danh cá nhân: 001090012345\nSố định danh cá nhân: 001090012346",
         );
         assert!(r.needs_review.contains(&"holder_id".to_string()));
+        assert_eq!(r.review_reason("holder_id"), Some(ReviewReason::Conflict));
+    }
+
+    #[test]
+    fn every_field_for_review_says_why() {
+        let r = run(
+            DocType::DeathExtract,
+            "Ngày, tháng, năm sinh: 12/03/1990\nNgày chết: 01/01/1980\nSố định danh cá nhân: 0010900123\n\
+Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
+        );
+        let reasons: Vec<&String> = r.review_reasons.keys().collect();
+        let fields: Vec<&String> = r.needs_review.iter().collect();
+        assert_eq!(reasons, fields);
+        assert_eq!(
+            r.review_reason("date_of_birth"),
+            Some(ReviewReason::DateOrder)
+        );
+        assert_eq!(
+            r.review_reason("date_of_death"),
+            Some(ReviewReason::DateOrder)
+        );
+        assert_eq!(r.review_reason("personal_id"), Some(ReviewReason::Format));
+        assert_eq!(
+            r.review_reason("place_of_death"),
+            Some(ReviewReason::Missing)
+        );
+        assert!(r.review_reason("full_name").is_some());
+        // A stray mark in a value.
+        let r = run(
+            DocType::BirthCertificate,
+            &BIRTH.replace("Dân tộc: Kinh", "Dân tộc: K~inh"),
+        );
+        assert_eq!(r.review_reason("ethnicity"), Some(ReviewReason::Noise));
+        // A clean value read with low confidence.
+        let mut p = page(BIRTH);
+        for w in p.lines.iter_mut().flat_map(|l| &mut l.words) {
+            if w.text == "Kinh" {
+                w.conf = 0.5;
+            }
+        }
+        let r = extract(
+            DocType::BirthCertificate,
+            0.99,
+            &[p],
+            &ExtractOptions::default(),
+        );
+        assert_eq!(r.needs_review, ["ethnicity"]);
+        assert_eq!(
+            r.review_reason("ethnicity"),
+            Some(ReviewReason::LowConfidence)
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use crate::ocr::{BBox, OcrPage, TextSource};
+use crate::model::{BBox, OcrPage, TextSource};
 
 /// Why an hOCR document cannot be read back.
 #[derive(Debug, thiserror::Error)]
@@ -179,7 +179,7 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::synthetic_page;
+    use crate::model::synthetic_page;
 
     #[test]
     fn pages_lines_and_words_with_boxes_and_confidences() {

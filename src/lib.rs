@@ -11,18 +11,24 @@
 //!   ─classify→ Classified ─extract→ Record ─seal→ SealedRecord ─render→ ResultDocument
 //! ```
 //!
+//! - [`model`]: the nouns the stages share, as plain data: pages, the text
+//!   of a page with its geometry, the record (with why a field goes to
+//!   review), the manifest and its issue time.
 //! - [`schema`]: the typed-record contract, read from `schemas/*.schema.json`:
 //!   document types, field labels, normalized forms, validation.
 //! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits,
 //!   with the trusted visible text layers of PDF pages.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
+//! - `layout`: rows of words rebuilt from a page's lines, and fuzzy label
+//!   matching, for `classify` and `extract`.
 //! - [`hocr`]: the words with their geometry as hOCR, stored beside the result.
 //! - [`normalize`]: the normalized forms (name, date, id12, ...) of field values.
 //! - [`classify`]: which document type a page is, or `unknown`, and why.
 //! - [`extract`]: fields of a classified document, normalized and validated.
-//! - [`seal`]: the manifest, its canonical bytes and its Ed25519 signature; keys.
-//! - [`pki`]: X.509 certificates of the issuing office (Ed25519 root and signing certificate).
+//! - [`seal`]: a manifest sealed with the office's key, and the check of a sealed manifest.
+//! - [`office`]: the office's keys and key files, its X.509 certificates
+//!   ([`office::pki`]), the trust list and its root signature, signed JSON.
 //! - [`pdfsign`]: the PDF signature (PAdES B-B, Ed25519 per ISO 32002): sign and verify.
 //! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
 //! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
@@ -38,6 +44,7 @@
 //! - [`samples`]: the synthetic scan generator with ground truth.
 //! - [`eval`]: accuracy of the pipeline against ground truth.
 //! - [`config`]: where data lives and how the pipeline is tuned.
+//! - [`fsutil`]: durable file writes (temporary file, fsync, rename).
 //! - [`cli`]: the command-line front end.
 
 pub mod classify;
@@ -46,13 +53,16 @@ pub mod config;
 pub mod decode;
 pub mod eval;
 pub mod extract;
+pub mod fsutil;
 pub mod hocr;
+mod layout;
+pub mod model;
 pub mod normalize;
 pub mod ocr;
+pub mod office;
 pub mod pdfdoc;
 pub mod pdfsign;
 pub mod pipeline;
-pub mod pki;
 pub mod prepare;
 pub mod qrseal;
 pub mod queue;

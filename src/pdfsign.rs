@@ -26,8 +26,9 @@ use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use crate::pki::{self, Certificate, PkiError, ID_ED25519};
-use crate::seal::{self, Signer};
+use crate::model::format_rfc3339;
+use crate::office::pki::{self, Certificate, PkiError, ID_ED25519};
+use crate::office::{self, Signer};
 
 /// Hex digits reserved for the CMS in `/Contents` (8 KiB of DER).
 pub const CONTENTS_HEX_LEN: usize = 16 * 1024;
@@ -185,7 +186,7 @@ pub struct PdfSignature {
     pub signer: Certificate,
     /// Its subject, RFC 4514 form.
     pub signer_subject: String,
-    /// The id of the signing key (`seal::key_id`).
+    /// The id of the signing key (`office::key_id`).
     pub key_id: String,
     /// The trusted root the signing certificate chains to, by subject.
     pub root_subject: String,
@@ -642,9 +643,9 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
             let (nb, na) = pki::validity(cert);
             return Err(PdfSignError::NotValidAtSigningTime {
                 subject: pki::subject(cert),
-                signed_at: seal::format_rfc3339(signing_time),
-                not_before: seal::format_rfc3339(nb),
-                not_after: seal::format_rfc3339(na),
+                signed_at: format_rfc3339(signing_time),
+                not_before: format_rfc3339(nb),
+                not_after: format_rfc3339(na),
             });
         }
     }
@@ -662,7 +663,7 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
     Ok(PdfSignature {
         signer: signer.clone(),
         signer_subject: subject,
-        key_id: seal::key_id(&public),
+        key_id: office::key_id(&public),
         root_subject: pki::subject(root),
         signing_time,
         reason: found.reason,

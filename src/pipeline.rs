@@ -5,14 +5,19 @@
 use sha2::{Digest, Sha256};
 
 use crate::classify::{classify, Classified};
-use crate::decode::{self, DecodeError, Format, Limits, Page};
-use crate::extract::{extract, ExtractOptions, Record};
-use crate::ocr::{self, OcrError, OcrOptions, OcrPage, TextSource};
+use crate::decode::{self, DecodeError, Limits};
+use crate::extract::{extract, ExtractOptions};
+use crate::model::{
+    Format, IssuedAt, Issuer, Manifest, OcrPage, Page, Record, SourceInfo, TextSource,
+    MANIFEST_FORMAT,
+};
+use crate::ocr::{self, OcrError, OcrOptions};
+use crate::office::{Credentials, Signer};
 use crate::pdfsign::{self, PdfSignError};
 use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
-use crate::seal::{self, Credentials, Issuer, Manifest, SealError, SignedManifest, SourceInfo};
+use crate::seal::{self, SealError, SignedManifest};
 
 /// How to run the pipeline.
 #[derive(Debug, Clone, Default)]
@@ -143,8 +148,8 @@ pub fn document_id(submission_id: &str, pipeline_version: &str) -> String {
 pub struct IssueContext<'a> {
     /// The issuing office and operator.
     pub issuer: &'a Issuer,
-    /// Issue time, Unix seconds (the job's first start, so retries agree).
-    pub issued_at: i64,
+    /// Issue time (the job's first start, so retries agree).
+    pub issued_at: IssuedAt,
     /// The office's signing key and certificates.
     pub credentials: &'a Credentials,
     /// Fonts for the result PDF.
@@ -173,7 +178,7 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
         .map(|t| t.schema().id.clone())
         .unwrap_or_default();
     Manifest {
-        format: seal::MANIFEST_FORMAT.to_string(),
+        format: MANIFEST_FORMAT.to_string(),
         document_id: document_id(&analysis.source_sha256, ctx.pipeline_version),
         doc_type,
         schema_id,
@@ -185,7 +190,7 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
         },
         pipeline_version: ctx.pipeline_version.to_string(),
         issuer: ctx.issuer.clone(),
-        issued_at: seal::format_rfc3339(ctx.issued_at),
+        issued_at: ctx.issued_at,
         key_id: ctx.credentials.signer.key_id().to_string(),
     }
 }
@@ -193,7 +198,7 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
 /// The QR seal of a manifest: the signed record in compact form, or `None`
 /// when the record is too large for a printable QR code (the PDF signature and
 /// the attached manifest still cover it).
-pub fn qr_seal(m: &Manifest, signer: &seal::Signer) -> Option<String> {
+pub fn qr_seal(m: &Manifest, signer: &Signer) -> Option<String> {
     let mut sha = [0u8; 32];
     hex::decode_to_slice(&m.source.sha256, &mut sha).ok()?;
     let payload = QrPayload {
@@ -202,7 +207,7 @@ pub fn qr_seal(m: &Manifest, signer: &seal::Signer) -> Option<String> {
         fields: m.record.fields.clone(),
         source_sha256: sha,
         key_id: m.key_id.clone(),
-        issued_at: seal::parse_rfc3339(&m.issued_at)?,
+        issued_at: m.issued_at,
     };
     let text = qrseal::encode(&payload, signer).ok()?;
     qrseal::qr_modules(&text).ok().map(|_| text)
@@ -232,7 +237,7 @@ pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, Pipeline
         &creds.signer,
         &creds.cert,
         &creds.root,
-        ctx.issued_at,
+        ctx.issued_at.unix_seconds(),
         "Bản điện tử chuyển đổi từ bản giấy / Electronic copy converted from a paper original",
         &signed.manifest.issuer.office,
     )?;

@@ -30,8 +30,7 @@
 use image::{DynamicImage, GrayImage};
 use serde::Serialize;
 
-use crate::decode::Page;
-use crate::ocr::{BBox, OcrPage};
+use crate::model::{turn_image, BBox, OcrPage, Page};
 
 /// Resolution assumed when a scan does not state one.
 pub const DEFAULT_DPI: u32 = 300;
@@ -240,41 +239,6 @@ impl Prepared {
                 };
             }
         }
-    }
-}
-
-impl Page {
-    /// Turns the page clockwise by `quarters` quarter turns. A page kept as
-    /// its original JPEG is re-encoded (quality 90) so it can still be
-    /// embedded as a JPEG; an original PNG is dropped (its pixels are
-    /// compressed anew when the result is made).
-    pub fn turn(&mut self, quarters: u8) {
-        if quarters.is_multiple_of(4) {
-            return;
-        }
-        let image = std::mem::take(&mut self.image);
-        self.image = turn_image(image, quarters);
-        if crate::pdfdoc::jpeg_info(self.original.as_deref().unwrap_or_default()).is_none() {
-            self.original = None;
-        } else {
-            let mut out = Vec::new();
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-            let ok = match &self.image {
-                DynamicImage::ImageLuma8(g) => g.write_with_encoder(enc).is_ok(),
-                img => img.to_rgb8().write_with_encoder(enc).is_ok(),
-            };
-            self.original = ok.then_some(out);
-        }
-    }
-}
-
-/// An image turned clockwise by `quarters` quarter turns.
-pub(crate) fn turn_image(image: DynamicImage, quarters: u8) -> DynamicImage {
-    match quarters % 4 {
-        1 => image.rotate90(),
-        2 => image.rotate180(),
-        3 => image.rotate270(),
-        _ => image,
     }
 }
 
@@ -951,9 +915,10 @@ mod tests {
             .iter()
             .filter(|f| !f.to_string_lossy().ends_with(".json"))
         {
-            let truth: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(crate::eval::truth_path(f)).expect("truth"))
-                    .expect("truth json");
+            let truth: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(f.with_extension("truth.json")).expect("truth"),
+            )
+            .expect("truth json");
             let scan = &truth["scan"];
             let turns = scan["quarter_turns"].as_u64().unwrap_or(0) as u8;
             let skew = scan["skew_degrees"].as_f64().unwrap_or(0.0) as f32;

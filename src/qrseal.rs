@@ -16,7 +16,8 @@ use coset::{CborSerializable as _, TaggedCborSerializable as _};
 use ed25519_dalek::{Signature, Verifier as _};
 use serde_json::Value as Json;
 
-use crate::seal::{self, Signer, TrustList};
+use crate::model::{parse_rfc3339, IssuedAt};
+use crate::office::{Signer, TrustList};
 
 /// The prefix of every seal text.
 pub const PREFIX: &str = "DS1:";
@@ -47,8 +48,8 @@ pub struct QrPayload {
     pub source_sha256: [u8; 32],
     /// The id of the signing key.
     pub key_id: String,
-    /// Issue time, Unix seconds.
-    pub issued_at: i64,
+    /// Issue time.
+    pub issued_at: IssuedAt,
 }
 
 /// A seal taken apart, before any trust decision.
@@ -186,27 +187,26 @@ pub fn verify(text: &str, trust: &TrustList) -> Result<QrPayload, QrError> {
         });
     }
     let issued = payload.issued_at;
+    let at = issued.unix_seconds();
     let not_valid = |detail: String| QrError::KeyNotValid {
         kid: kid.clone(),
         detail,
     };
-    if seal::parse_rfc3339(&entry.not_before).is_some_and(|nb| issued < nb) {
+    if parse_rfc3339(&entry.not_before).is_some_and(|nb| at < nb) {
         return Err(not_valid(format!(
-            "issued {}, before the key's validity began at {}",
-            seal::format_rfc3339(issued),
+            "issued {issued}, before the key's validity began at {}",
             entry.not_before
         )));
     }
     if let Some(na) = &entry.not_after {
-        if seal::parse_rfc3339(na).is_some_and(|na| issued > na) {
+        if parse_rfc3339(na).is_some_and(|na| at > na) {
             return Err(not_valid(format!(
-                "issued {}, after the key expired at {na}",
-                seal::format_rfc3339(issued)
+                "issued {issued}, after the key expired at {na}"
             )));
         }
     }
     if let Some(rv) = &entry.revoked_at {
-        if seal::parse_rfc3339(rv).is_some_and(|rv| rv <= issued) {
+        if parse_rfc3339(rv).is_some_and(|rv| rv <= at) {
             let reason = entry
                 .revocation_reason
                 .as_deref()
@@ -385,7 +385,7 @@ fn payload_to_cbor(p: &QrPayload) -> Result<Cbor, QrError> {
             Cbor::Bytes(p.source_sha256.to_vec()),
         ),
         (KEY_KEY_ID.into(), Cbor::Text(p.key_id.clone())),
-        (KEY_ISSUED_AT.into(), p.issued_at.into()),
+        (KEY_ISSUED_AT.into(), p.issued_at.unix_seconds().into()),
     ]))
 }
 
@@ -426,8 +426,9 @@ fn payload_from_cbor(value: Cbor) -> Result<QrPayload, QrError> {
             }
             (KEY_KEY_ID, Cbor::Text(s)) => key_id = Some(s),
             (KEY_ISSUED_AT, Cbor::Integer(i)) => {
-                issued_at =
-                    Some(i64::try_from(i).map_err(|_| bad("the issue time is out of range"))?)
+                issued_at = Some(IssuedAt::from_unix_seconds(
+                    i64::try_from(i).map_err(|_| bad("the issue time is out of range"))?,
+                ))
             }
             _ => return Err(QrError::Payload(format!("unexpected entry {key}"))),
         }
@@ -503,7 +504,7 @@ fn cbor_to_json(v: Cbor) -> Result<Json, QrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::{TrustedKey, TRUST_FORMAT};
+    use crate::office::{TrustedKey, TRUST_FORMAT};
     use base64::Engine as _;
 
     /// A birth certificate record as extraction normalizes it.
@@ -537,7 +538,7 @@ mod tests {
                 .collect(),
             source_sha256: [0xa5; 32],
             key_id: key_id.into(),
-            issued_at: 1_720_171_800,
+            issued_at: IssuedAt::from_unix_seconds(1_720_171_800),
         }
     }
 

@@ -18,10 +18,8 @@ mod certificate;
 
 use std::path::{Path, PathBuf};
 
-use crate::decode::Page;
-use crate::ocr::{OcrPage, TextSource};
+use crate::model::{Manifest, OcrPage, Page, TextSource};
 use crate::pdfdoc::{Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError};
-use crate::seal::Manifest;
 
 pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
 
@@ -335,7 +333,7 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
                 .into(),
         ),
         producer: Some(m.pipeline_version.clone()),
-        creation_date: certificate::pdf_date(&m.issued_at),
+        creation_date: Some(certificate::pdf_date(m.issued_at)),
         lang: Some("vi-VN".into()),
     });
     Ok(b.finish()?)

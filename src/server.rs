@@ -17,8 +17,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::office::Signer;
 use crate::queue::JobQueue;
-use crate::seal::Signer;
 use crate::status::{self, MAX_NONCE_LEN};
 
 /// The most bytes of request line and headers the server reads.

@@ -11,8 +11,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::model::{format_rfc3339, parse_rfc3339};
+use crate::office::{
+    json_signature_matches, sign_json, KeyUnusable, OfficeError, SignatureInfo, Signer, TrustList,
+};
 use crate::queue::{DocumentRow, DocumentStatus};
-use crate::seal::{self, KeyUnusable, SealError, SignatureInfo, Signer, TrustList};
 
 /// The statement format this version writes and reads.
 pub const STATUS_FORMAT: &str = "docseal-status/1";
@@ -125,21 +128,21 @@ pub fn answer(
     nonce: &str,
     now: i64,
     signer: &Signer,
-) -> Result<SignedStatus, SealError> {
+) -> Result<SignedStatus, OfficeError> {
     let statement = StatusStatement {
         format: STATUS_FORMAT.to_string(),
         document_id: document_id.to_string(),
         status: row.map_or(RegistryStatus::Unknown, |r| r.status.into()),
         reason: row.and_then(|r| r.status_reason.clone()),
-        changed_at: row.and_then(|r| r.status_at).map(seal::format_rfc3339),
-        issued_at: row.map(|r| seal::format_rfc3339(r.issued_at)),
-        answered_at: seal::format_rfc3339(now),
+        changed_at: row.and_then(|r| r.status_at).map(format_rfc3339),
+        issued_at: row.map(|r| format_rfc3339(r.issued_at)),
+        answered_at: format_rfc3339(now),
         nonce: nonce.to_string(),
         key_id: signer.key_id().to_string(),
     };
     let value =
-        serde_json::to_value(&statement).map_err(|e| SealError::Serialize(e.to_string()))?;
-    let signature = seal::sign_json(&value, signer)?;
+        serde_json::to_value(&statement).map_err(|e| OfficeError::Serialize(e.to_string()))?;
+    let signature = sign_json(&value, signer)?;
     Ok(SignedStatus {
         statement,
         signature,
@@ -184,7 +187,7 @@ pub fn check_answer(
     let public = key
         .verifying_key()
         .ok_or_else(|| StatusProblem::UnknownKey(signature.key_id.clone()))?;
-    if !seal::json_signature_matches(statement_value, &signature, &public) {
+    if !json_signature_matches(statement_value, &signature, &public) {
         return Err(StatusProblem::BadSignature);
     }
     let not_valid = |detail: String| StatusProblem::KeyNotValid {
@@ -192,7 +195,7 @@ pub fn check_answer(
         answered_at: statement.answered_at.clone(),
         detail,
     };
-    let answered = seal::parse_rfc3339(&statement.answered_at)
+    let answered = parse_rfc3339(&statement.answered_at)
         .ok_or_else(|| not_valid("the answer's time is not a valid time".into()))?;
     match key.unusable_at(answered) {
         None => {}
@@ -220,16 +223,16 @@ pub fn check_answer(
 }
 
 /// A fresh random nonce for one question, 32 hex digits.
-pub fn new_nonce() -> Result<String, SealError> {
+pub fn new_nonce() -> Result<String, OfficeError> {
     let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b).map_err(|e| SealError::Random(e.to_string()))?;
+    getrandom::getrandom(&mut b).map_err(|e| OfficeError::Random(e.to_string()))?;
     Ok(hex::encode(b))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::TrustedKey;
+    use crate::office::TrustedKey;
 
     fn trust_for(signer: &Signer, revoked_at: Option<&str>) -> TrustList {
         let mut key = TrustedKey::for_signer(signer, "x", "2020-01-01T00:00:00Z");

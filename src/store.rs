@@ -7,8 +7,7 @@
 //! the same keys.
 
 use std::future::Future;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
@@ -221,44 +220,6 @@ pub fn check_key(key: &str) -> Result<(), StoreError> {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Writes a file durably: a temporary file in the same directory, fsync, rename,
-/// fsync of the directory. A crash leaves either the old state or the new file.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let mut tmp = tempfile_in(dir)?;
-    tmp.1.write_all(bytes).map_err(io_err(&tmp.0))?;
-    tmp.1.sync_all().map_err(io_err(&tmp.0))?;
-    drop(tmp.1);
-    std::fs::rename(&tmp.0, path).map_err(io_err(path))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        d.sync_all().map_err(io_err(dir))?;
-    }
-    Ok(())
-}
-
-fn tempfile_in(dir: &Path) -> Result<(PathBuf, std::fs::File), StoreError> {
-    let mut nonce = [0u8; 8];
-    getrandom::getrandom(&mut nonce).map_err(|e| StoreError::Io {
-        path: dir.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let path = dir.join(format!(".tmp-{}", hex::encode(nonce)));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(io_err(&path))?;
-    Ok((path, file))
-}
-
 impl ObjectStore for DirStore {
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
@@ -269,7 +230,10 @@ impl ObjectStore for DirStore {
                     return Ok(());
                 }
             }
-            write_durably(&path, &bytes)
+            crate::fsutil::write_durably(&path, &bytes).map_err(|e| StoreError::Io {
+                path: e.path,
+                source: e.source,
+            })
         })
         .await
         .map_err(|e| StoreError::Io {

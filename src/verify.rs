@@ -7,9 +7,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::model::{IssuedAt, Manifest};
+use crate::office::pki;
+use crate::office::{KeyUnusable, TrustList, TrustedKey};
 use crate::pdfdoc;
 use crate::render::certificate_lines;
-use crate::seal::{self, check_signed_manifest, Manifest, ManifestProblem, TrustList};
+use crate::seal::{check_signed_manifest, ManifestProblem};
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,7 +89,7 @@ pub struct DocumentSummary {
     /// Operator.
     pub operator: String,
     /// Issue time.
-    pub issued_at: String,
+    pub issued_at: IssuedAt,
     /// Signing key.
     pub key_id: String,
     /// SHA-256 of the original scan.
@@ -235,7 +238,7 @@ fn open_trust(r: &mut Report, opts: &Options) -> Option<TrustList> {
         None => None,
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
-            .and_then(|t| crate::pki::from_pem(&t).map_err(|e| e.to_string()))
+            .and_then(|t| pki::from_pem(&t).map_err(|e| e.to_string()))
         {
             Ok(c) => Some(c),
             Err(e) => {
@@ -259,12 +262,12 @@ fn open_trust(r: &mut Report, opts: &Options) -> Option<TrustList> {
             return None;
         }
     };
-    let describe = |c: &crate::pki::Certificate| {
-        let fp = crate::pki::fingerprint(c).unwrap_or_default();
+    let describe = |c: &pki::Certificate| {
+        let fp = pki::fingerprint(c).unwrap_or_default();
         format!(
             "{} (SHA-256 {})",
-            crate::pki::subject(c),
-            crate::pki::fingerprint_for_people(&fp)
+            pki::subject(c),
+            pki::fingerprint_for_people(&fp)
         )
     };
     match pinned {
@@ -556,7 +559,7 @@ fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
         })
         && hex::encode(payload.source_sha256) == m.source.sha256
         && payload.key_id == m.key_id
-        && Some(payload.issued_at) == seal::parse_rfc3339(&m.issued_at);
+        && payload.issued_at == m.issued_at;
     if !agrees {
         r.push(
             "qr_seal",
@@ -609,7 +612,7 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
                     .map(|k| k.office.clone())
                     .unwrap_or_default(),
                 operator: String::new(),
-                issued_at: seal::format_rfc3339(p.issued_at),
+                issued_at: p.issued_at,
                 key_id: p.key_id.clone(),
                 source_sha256: hex::encode(p.source_sha256),
                 fields: p.fields.clone().into_iter().collect(),
@@ -629,18 +632,10 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
     }
 }
 
-fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
-    let Some(issued) = seal::parse_rfc3339(&m.issued_at) else {
-        r.push(
-            "key_validity",
-            CheckStatus::Fail,
-            format!("the issue time `{}` is not a valid time", m.issued_at),
-        );
-        return;
-    };
+fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey) {
     let fail = |r: &mut Report, detail: String| r.push("key_validity", CheckStatus::Fail, detail);
-    match key.unusable_at(issued) {
-        Some(seal::KeyUnusable::NotYet) => {
+    match key.unusable_at(m.issued_at.unix_seconds()) {
+        Some(KeyUnusable::NotYet) => {
             return fail(
                 r,
                 format!(
@@ -649,10 +644,10 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &seal::TrustedKey) {
                 ),
             )
         }
-        Some(seal::KeyUnusable::Retired) => {
+        Some(KeyUnusable::Retired) => {
             return fail(r, format!("issued {} after the key expired", m.issued_at))
         }
-        Some(seal::KeyUnusable::Revoked { at, reason }) => {
+        Some(KeyUnusable::Revoked { at, reason }) => {
             return fail(
                 r,
                 format!("the key was revoked at {at} ({reason}), before this document was issued"),
@@ -692,7 +687,7 @@ fn summary(m: &Manifest) -> DocumentSummary {
         doc_type: m.doc_type.clone(),
         office: m.issuer.office.clone(),
         operator: m.issuer.operator.clone(),
-        issued_at: m.issued_at.clone(),
+        issued_at: m.issued_at,
         key_id: m.key_id.clone(),
         source_sha256: m.source.sha256.clone(),
         fields: m.record.fields.clone().into_iter().collect(),

@@ -11,10 +11,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{info, info_span, warn, Instrument};
 
+use crate::model::{IssuedAt, Issuer};
+use crate::office::Credentials;
 use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
 use crate::queue::{Completion, DocumentRow, JobQueue, JobState, Lease, QueueError};
 use crate::render::FontSet;
-use crate::seal::{Credentials, Issuer};
 use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
 
 /// How the pool works.
@@ -306,7 +307,7 @@ async fn run_job<Q: JobQueue, S: ObjectStore>(
         })?;
     let name = lease.name.clone();
     let svc = services.clone();
-    let issued_at = lease.first_started_at;
+    let issued_at = IssuedAt::from_unix_seconds(lease.first_started_at);
     let version = lease.pipeline_version.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     pool.spawn(move || {
@@ -336,7 +337,7 @@ async fn run_job<Q: JobQueue, S: ObjectStore>(
 fn compute<Q, S>(
     bytes: &[u8],
     services: &Services<Q, S>,
-    issued_at: i64,
+    issued_at: IssuedAt,
     version: &str,
 ) -> Result<Computed, PipelineError> {
     let analysis = pipeline::analyze(bytes, &services.pipeline)?;
@@ -405,7 +406,7 @@ async fn store_outputs<Q: JobQueue, S: ObjectStore>(
                 document_id: m.document_id.clone(),
                 submission_id: a.source_sha256.clone(),
                 doc_type: m.doc_type.clone(),
-                issued_at: crate::seal::parse_rfc3339(&m.issued_at).unwrap_or(0),
+                issued_at: m.issued_at.unix_seconds(),
                 key_id: m.key_id.clone(),
                 pdf_key,
                 pdf_sha256: pdf_sha,

@@ -283,8 +283,9 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
 
 #[test]
 fn a_document_signed_after_its_certificate_expired_is_invalid() {
+    use docseal::model::{IssuedAt, Issuer};
+    use docseal::office::{Credentials, Signer, ROOT_KEY_FILE, TRUST_FILE};
     use docseal::pipeline::{self, IssueContext, PipelineOptions};
-    use docseal::seal::{Credentials, Issuer, Signer, ROOT_KEY_FILE, TRUST_FILE};
 
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
@@ -295,7 +296,7 @@ fn a_document_signed_after_its_certificate_expired_is_invalid() {
     let root_key = Signer::load(&keys.join(ROOT_KEY_FILE)).expect("the root key");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     const YEAR: i64 = 365 * 24 * 3600;
-    let expired = docseal::pki::issue_signing_cert(
+    let expired = docseal::office::pki::issue_signing_cert(
         OFFICE,
         &root_key,
         &creds.root,
@@ -316,7 +317,7 @@ fn a_document_signed_after_its_certificate_expired_is_invalid() {
                 office: OFFICE.into(),
                 operator: "Trần Thị Thu".into(),
             },
-            issued_at: now,
+            issued_at: IssuedAt::from_unix_seconds(now),
             credentials: &creds,
             fonts: &fonts,
             pipeline_version: docseal::PIPELINE_VERSION,

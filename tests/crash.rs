@@ -21,9 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use docseal::config::{load_with, Config, Overrides};
+use docseal::model::Issuer;
+use docseal::office::{Credentials, TrustList};
 use docseal::queue::{AnyQueue, JobQueue, JobState, NewSubmission, PgQueue, StatusReport};
 use docseal::render::FontSet;
-use docseal::seal::{Credentials, Issuer, TrustList};
 use docseal::store::{sha256_hex, AnyStore, ObjectKind, ObjectStore, S3Store};
 use docseal::verify::{self, Verdict};
 use docseal::worker::{self, Services, WorkerOptions};
@@ -752,7 +753,7 @@ async fn an_s3_outage_mid_run_fails_nothing() {
         results: list_bucket(&env, &bucket, "results/").await,
         records: list_bucket(&env, &bucket, "records/").await,
     };
-    let trust = TrustList::load(&keys.join(docseal::seal::TRUST_FILE)).expect("the trust list");
+    let trust = TrustList::load(&keys.join(docseal::office::TRUST_FILE)).expect("the trust list");
     check_outcomes(&queue, &store, &ids, &listing, &trust).await;
     assert!(
         after

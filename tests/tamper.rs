@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use docseal::model::{IssuedAt, Issuer};
+use docseal::office::{Credentials, TrustList, TRUST_FILE};
 use docseal::pipeline::{self, IssueContext, PipelineOptions};
 use docseal::render::FontSet;
-use docseal::seal::{Credentials, Issuer, TrustList, TRUST_FILE};
 use docseal::verify::{verify_bytes, Verdict};
 
 /// Issues one document from a committed sample scan, with keys in `dir`.
@@ -21,7 +22,7 @@ fn issue_one(dir: &Path) -> Vec<u8> {
     let creds =
         Credentials::load_or_create(&dir.join("keys"), "UBND phường Bến Nghé").expect("keys");
     let fonts = FontSet::find().expect("fonts");
-    let issued_at = time::OffsetDateTime::now_utc().unix_timestamp();
+    let issued_at = IssuedAt::from_unix_seconds(time::OffsetDateTime::now_utc().unix_timestamp());
     pipeline::issue(
         &analysis,
         &IssueContext {

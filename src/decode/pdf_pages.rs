@@ -23,8 +23,8 @@ use super::raster::{decode_jpeg, jpeg_info};
 use super::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
-use super::{check_pages, check_pixels, DecodeError, Limits, Page};
-use crate::ocr::OcrPage;
+use super::{check_pages, check_pixels, DecodeError, Limits};
+use crate::model::{OcrPage, Page};
 
 /// A decoded PDF page and its usable text layer, if it has one.
 type PdfPage = (Page, Option<OcrPage>);

@@ -33,7 +33,7 @@ use lopdf::content::Content;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::ocr::{BBox, Line, OcrPage, TextSource, Word};
+use crate::model::{BBox, Line, OcrPage, TextSource, Word};
 use crate::pdfdoc::{to_unicode_map, MAX_STREAM_BYTES};
 
 /// Fewest visible non-blank glyphs for a page's text to be used.

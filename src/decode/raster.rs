@@ -8,7 +8,8 @@ use image::codecs::png::PngDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError};
 
-use super::{check_pixels, dpi_from_density, normalize, DecodeError, Limits, Page};
+use super::{check_pixels, dpi_from_density, normalize, DecodeError, Limits};
+use crate::model::Page;
 
 /// Decoder limits for the `image` crate: a generous bound on its buffers
 /// (16-bit RGBA at the pixel limit, plus the 8-bit copy) so that a lying

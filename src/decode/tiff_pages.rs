@@ -17,7 +17,8 @@ use ::tiff::{ColorType, TiffError, TiffUnsupportedError};
 use image::{DynamicImage, GrayImage, RgbImage};
 
 use super::samples::{cmyk_to_rgb, unpack_row};
-use super::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits, Page};
+use super::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits};
+use crate::model::Page;
 
 /// One directory of the main chain, as the walk saw it.
 #[derive(Debug, Clone, Copy)]

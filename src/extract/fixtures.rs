@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::classify::classify;
-use crate::extract::{extract, ExtractOptions, Record};
-use crate::ocr::{parse_tsv, OcrPage};
+use crate::extract::{extract, ExtractOptions};
+use crate::model::{OcrPage, Record};
+use crate::ocr::parse_tsv;
 
 #[derive(Debug, Deserialize)]
 struct Truth {
@@ -328,9 +329,9 @@ fn show_fixture() {
     let c = classify(&pages);
     println!("{c:?}");
     if let Some(t) = c.doc_type {
-        let pats = crate::extract::layout::LabelPattern::for_schema(t.schema());
-        for r in crate::extract::layout::rows(&pages) {
-            let labels: Vec<String> = crate::extract::layout::find_labels(&r, &pats)
+        let pats = crate::layout::LabelPattern::for_schema(t.schema());
+        for r in crate::layout::rows(&pages) {
+            let labels: Vec<String> = crate::layout::find_labels(&r, &pats)
                 .iter()
                 .map(|m| format!("{}@{}", t.schema().fields[m.field].name, m.start))
                 .collect();

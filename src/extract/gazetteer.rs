@@ -12,8 +12,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use super::layout::levenshtein;
 use super::lexicon::syllable_key;
+use crate::layout::levenshtein;
+use crate::model::ReviewReason;
 use crate::normalize::fold;
 
 /// The list: `P`/`D`/`C`, a tab, the name (see the file's header).
@@ -106,8 +107,9 @@ fn one_edit(a: &str, b: &str) -> bool {
 pub(crate) struct PlaceCheck {
     /// The place, with unit names whose marks were misread put right.
     pub text: String,
-    /// Whether a unit name could not be told for sure.
-    pub doubtful: bool,
+    /// Why a unit name could not be told for sure, if one could not (the
+    /// first such name's reason).
+    pub doubt: Option<ReviewReason>,
     /// The place without the unit names found in the list, for the checks
     /// that known names need not pass (`Krông Pắc` is no Kinh syllable).
     pub unlisted: String,
@@ -172,7 +174,7 @@ fn same_marks(ws: &[Word<'_>], canonical: &str) -> bool {
 /// can tell for sure.
 pub(crate) fn check_place(text: &str) -> PlaceCheck {
     let g = gazetteer();
-    let mut doubtful = false;
+    let mut doubt: Option<ReviewReason> = None;
     // A semicolon between the parts of a place is a misread comma, and a
     // hyphen stuck to the end of a word (`UBND- phường`) a speck.
     let text = unglue_hyphens(&text.replace(';', ","));
@@ -283,7 +285,9 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
             .filter(|w| w.text.chars().filter(|c| c.is_alphabetic()).count() > 1)
             .map(|w| style(w.text))
             .collect();
-        doubtful |= known && styles.len() > 1;
+        if known && styles.len() > 1 {
+            doubt.get_or_insert(ReviewReason::MixedCase);
+        }
         if !known {
             let mut spellings: Vec<&str> = levels
                 .iter()
@@ -313,9 +317,13 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
                                 .get(l)
                                 .is_some_and(|names| names.iter().any(|n| one_edit(n, &folded)))
                         });
-                    doubtful |= near;
+                    if near {
+                        doubt.get_or_insert(ReviewReason::UnknownUnit);
+                    }
                 }
-                _ => doubtful = true,
+                _ => {
+                    doubt.get_or_insert(ReviewReason::AmbiguousMarks);
+                }
             }
         }
         if right {
@@ -337,7 +345,7 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
     }
     PlaceCheck {
         text: out.join(","),
-        doubtful,
+        doubt,
         unlisted: unlisted.join(","),
     }
 }
@@ -383,7 +391,7 @@ mod tests {
 
     fn fixed(s: &str) -> String {
         let c = check_place(s);
-        assert!(!c.doubtful, "{s}");
+        assert_eq!(c.doubt, None, "{s}");
         c.text
     }
 
@@ -443,14 +451,30 @@ mod tests {
 
     #[test]
     fn names_that_cannot_be_told_are_doubtful() {
+        let doubt = |s: &str| check_place(s).doubt;
         // `Tong Xuyên` is one letter from the city of Long Xuyên.
-        assert!(check_place("phường Mỹ Long, thành phố Tong Xuyên, tỉnh An Giang").doubtful);
+        assert_eq!(
+            doubt("phường Mỹ Long, thành phố Tong Xuyên, tỉnh An Giang"),
+            Some(ReviewReason::UnknownUnit)
+        );
         // `An Hòa` and `Ân Hòa` are both communes.
-        assert!(check_place("xã Añ Hòa, huyện Krông Pắc, tỉnh Đắk Lắk").doubtful);
-        assert!(check_place("huyện Krông Đắc, tỉnh Đắk Lắk").doubtful);
+        assert_eq!(
+            doubt("xã Añ Hòa, huyện Krông Pắc, tỉnh Đắk Lắk"),
+            Some(ReviewReason::AmbiguousMarks)
+        );
+        assert_eq!(
+            doubt("huyện Krông Đắc, tỉnh Đắk Lắk"),
+            Some(ReviewReason::UnknownUnit)
+        );
         // Words of one name capitalised unlike each other: misread case.
-        assert!(check_place("xã Nghi Phong, huyện Nghi LỘC, tỉnh Nghệ An").doubtful);
-        assert!(check_place("Phường Quan Hoa, quận cầu Giấy, Hà Nội").doubtful);
+        assert_eq!(
+            doubt("xã Nghi Phong, huyện Nghi LỘC, tỉnh Nghệ An"),
+            Some(ReviewReason::MixedCase)
+        );
+        assert_eq!(
+            doubt("Phường Quan Hoa, quận cầu Giấy, Hà Nội"),
+            Some(ReviewReason::MixedCase)
+        );
         // One style throughout is taken as printed.
         for printed in [
             "Quận cầu giấy, tỉnh Đồng Nai",
@@ -458,7 +482,7 @@ mod tests {
             "Phường Quan Hoa, quận Cầu Giấy, Hà Nội",
         ] {
             let c = check_place(printed);
-            assert!(!c.doubtful, "{printed}");
+            assert_eq!(c.doubt, None, "{printed}");
             assert_eq!(c.text, printed);
         }
     }

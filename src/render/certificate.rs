@@ -2,13 +2,12 @@
 //! manifest) and where it says it ([`layout`]).
 
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::model::{IssuedAt, Manifest};
 use crate::pdfdoc::{Content, UnicodeFont};
 use crate::schema::{DocType, Form};
-use crate::seal::Manifest;
 
 /// A4 width in points.
 pub const PAGE_WIDTH: f32 = 595.276;
@@ -198,10 +197,10 @@ pub(crate) fn display_value(form: Option<Form>, name: &str, value: &Value) -> St
     }
 }
 
-/// The issue time in Vietnam (UTC+07:00) as `(dd/mm/yyyy, HH:MM:SS)`; the raw
-/// string and nothing when it is not RFC 3339.
-fn issue_time(issued_at: &str) -> (String, String) {
-    let Ok(t) = OffsetDateTime::parse(issued_at, &Rfc3339) else {
+/// The issue time in Vietnam (UTC+07:00) as `(dd/mm/yyyy, HH:MM:SS)`; the
+/// RFC 3339 text and nothing when it is out of the calendar's range.
+fn issue_time(issued_at: IssuedAt) -> (String, String) {
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(issued_at.unix_seconds()) else {
         return (issued_at.to_string(), String::new());
     };
     let offset = UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC);
@@ -213,8 +212,8 @@ fn issue_time(issued_at: &str) -> (String, String) {
 }
 
 /// `D:YYYYMMDDHHmmSSZ` for the document information, from the issue time.
-pub(crate) fn pdf_date(issued_at: &str) -> Option<String> {
-    crate::seal::parse_rfc3339(issued_at).map(crate::pdfsign::pdf_date)
+pub(crate) fn pdf_date(issued_at: IssuedAt) -> String {
+    crate::pdfsign::pdf_date(issued_at.unix_seconds())
 }
 
 /// The document type of a manifest, from its record or its `doc_type`.
@@ -263,7 +262,7 @@ pub(crate) fn blocks(m: &Manifest) -> Vec<Block> {
         }
     }
 
-    let (date, clock) = issue_time(&m.issued_at);
+    let (date, clock) = issue_time(m.issued_at);
     let when = if clock.is_empty() {
         date.clone()
     } else {
@@ -682,15 +681,18 @@ mod tests {
 
     #[test]
     fn issue_time_is_shown_in_vietnam_time() {
+        let at = |s: &str| IssuedAt::parse(s).unwrap();
         assert_eq!(
-            issue_time("2024-07-05T20:30:00Z"),
+            issue_time(at("2024-07-05T20:30:00Z")),
             ("06/07/2024".to_string(), "03:30:00".to_string())
         );
         assert_eq!(
-            pdf_date("2024-07-05T20:30:00+07:00").as_deref(),
-            Some("D:20240705133000Z")
+            pdf_date(at("2024-07-05T20:30:00+07:00")),
+            "D:20240705133000Z"
         );
-        assert_eq!(issue_time("yesterday").0, "yesterday");
+        // A time that is not RFC 3339 never reaches the page: the manifest
+        // holding it does not read.
+        assert_eq!(IssuedAt::parse("yesterday"), None);
     }
 
     #[test]

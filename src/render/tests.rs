@@ -5,11 +5,9 @@ use image::{DynamicImage, GrayImage, Luma};
 use serde_json::json;
 
 use super::*;
-use crate::extract::{Confidence, Record};
-use crate::ocr::{BBox, Line, Word};
+use crate::model::{BBox, Confidence, IssuedAt, Issuer, Line, Record, SourceInfo, Word};
 use crate::pdfdoc::{page_text, read_attachment};
 use crate::schema::DocType;
-use crate::seal::{Issuer, SourceInfo};
 
 fn fonts() -> FontSet {
     match FontSet::find() {
@@ -31,6 +29,7 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
             confidence: Confidence::default(),
             needs_review: vec![],
             text_sources: vec![],
+            review_reasons: BTreeMap::new(),
         },
         source: SourceInfo {
             sha256: "9f2c4a1b7e3d5f60812a9c0b4d6e8f1a2b3c4d5e6f708192a3b4c5d6e7f80912".into(),
@@ -42,7 +41,7 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
             office: "UBND phường Bến Nghé, TP. Hồ Chí Minh".into(),
             operator: "Trần Thị Hường".into(),
         },
-        issued_at: "2024-07-05T09:30:00Z".into(),
+        issued_at: IssuedAt::parse("2024-07-05T09:30:00Z").unwrap(),
         key_id: "ubnd-ben-nghe-2024".into(),
     }
 }

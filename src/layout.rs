@@ -6,8 +6,8 @@
 //! folded tokens with an edit-distance allowance that grows with the label's
 //! length, so `Ho, chu đem, tén` still finds `Họ, chữ đệm, tên:`.
 
+use crate::model::{BBox, Line, OcrPage, Word};
 use crate::normalize::fold;
-use crate::ocr::{BBox, OcrPage, Word};
 use crate::schema::{FieldSpec, TypeSchema};
 
 /// One printed line: words left to right, possibly from several OCR lines.
@@ -128,8 +128,7 @@ fn is_mark(c: char) -> bool {
 pub(crate) fn rows(pages: &[OcrPage]) -> Vec<Row> {
     let mut out = Vec::new();
     for (pi, page) in pages.iter().enumerate() {
-        let lines: Vec<&crate::ocr::Line> =
-            page.lines.iter().filter(|l| !l.words.is_empty()).collect();
+        let lines: Vec<&Line> = page.lines.iter().filter(|l| !l.words.is_empty()).collect();
         let mut used = vec![false; lines.len()];
         for i in 0..lines.len() {
             if used[i] {

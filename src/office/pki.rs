@@ -25,7 +25,7 @@ use x509_cert::time::{Time, Validity};
 
 pub use x509_cert::Certificate;
 
-use crate::seal::Signer;
+use super::Signer;
 
 /// The Ed25519 algorithm (RFC 8410).
 pub const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");

@@ -1,0 +1,55 @@
+//! The manifest of an issued document: what its signature asserts (the
+//! record, the original scan, the pipeline version, the issuer, the issue
+//! time and the signing key).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{IssuedAt, Record};
+
+/// Who issued a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issuer {
+    /// The issuing office, e.g. `UBND phường Bến Nghé, TP. Hồ Chí Minh`.
+    pub office: String,
+    /// The operator who ran the conversion.
+    pub operator: String,
+}
+
+/// The original scan a document was converted from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// SHA-256 of the scan bytes, lower-case hex.
+    pub sha256: String,
+    /// Pages in the scan.
+    pub pages: u32,
+    /// The scan's media type, e.g. `image/tiff`.
+    pub media_type: String,
+}
+
+/// What an issued document asserts; signed as its RFC 8785 canonical bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Manifest format, `docseal-manifest/1`.
+    pub format: String,
+    /// The document id.
+    pub document_id: String,
+    /// The document type id.
+    pub doc_type: String,
+    /// The `$id` of the schema the record was validated against.
+    pub schema_id: String,
+    /// The record.
+    pub record: Record,
+    /// The original scan.
+    pub source: SourceInfo,
+    /// The pipeline version that produced the record.
+    pub pipeline_version: String,
+    /// Who issued it.
+    pub issuer: Issuer,
+    /// When, written as RFC 3339 in UTC (`2024-07-05T09:30:00Z`).
+    pub issued_at: IssuedAt,
+    /// The id of the signing key.
+    pub key_id: String,
+}
+
+/// The manifest format this version writes.
+pub const MANIFEST_FORMAT: &str = "docseal-manifest/1";
