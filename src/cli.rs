@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::config::{expand_inputs, Config};
 use crate::office::{Credentials, Signer};
-use crate::queue::{AnyQueue, JobQueue, JobState, NewSubmission};
+use crate::queue::{AnyQueue, JobState, Jobs, NewSubmission, Registry, Stats};
 use crate::render::FontSet;
 use crate::store::{sha256_hex, AnyStore, ObjectKind, ObjectStore};
 use crate::worker::{self, Services, WorkerOptions};
@@ -443,7 +443,7 @@ struct Input {
 }
 
 /// Stores the raw bytes first, then queues the job.
-async fn submit_one<Q: JobQueue, S: ObjectStore>(
+async fn submit_one<Q: Jobs, S: ObjectStore>(
     queue: &Q,
     store: &S,
     config: &Config,
@@ -457,24 +457,20 @@ async fn submit_one<Q: JobQueue, S: ObjectStore>(
         error: Some(error),
     };
     let limit = config.pipeline.limits.max_bytes;
-    match std::fs::metadata(path) {
-        Err(e) => return fail(format!("{source}: cannot read the file: {e}")),
-        Ok(m) if !m.is_file() => return fail(format!("{source}: not a regular file")),
-        Ok(m) if m.len() > limit => {
-            return fail(format!(
-            "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
-            m.len()
-        ))
-        }
-        Ok(_) => {}
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    // Reading and hashing up to `max_bytes` is work for a blocking thread.
+    let read = {
+        let (path, source) = (path.to_path_buf(), source.clone());
+        tokio::task::spawn_blocking(move || read_scan(&path, &source, limit)).await
+    };
+    let scan = match read {
+        Ok(Ok(scan)) => scan,
+        Ok(Err(error)) => return fail(error),
         Err(e) => return fail(format!("{source}: cannot read the file: {e}")),
     };
-    let id = sha256_hex(&bytes);
+    let id = scan.id;
     let scan_key = ObjectKind::Scan.key_for_sha256(&id);
-    if let Err(e) = store.put(&scan_key, &bytes).await {
+    let size = scan.bytes.len() as u64;
+    if let Err(e) = store.put(&scan_key, scan.bytes).await {
         return fail(format!("{source}: cannot store the scan: {e}"));
     }
     let sub = NewSubmission {
@@ -483,8 +479,8 @@ async fn submit_one<Q: JobQueue, S: ObjectStore>(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| source.clone()),
-        size: bytes.len() as u64,
-        media_type: pipeline::media_type(crate::decode::sniff(&bytes)).to_string(),
+        size,
+        media_type: scan.media_type.to_string(),
         scan_key,
     };
     match queue.submit(&sub, PIPELINE_VERSION, force).await {
@@ -495,6 +491,37 @@ async fn submit_one<Q: JobQueue, S: ObjectStore>(
         },
         Err(e) => fail(format!("{source}: cannot queue the submission: {e}")),
     }
+}
+
+/// A scan read from a file, with its submission id.
+struct Scan {
+    bytes: Vec<u8>,
+    id: String,
+    media_type: &'static str,
+}
+
+/// Reads a scan within the size limit and hashes it (blocking).
+fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Scan, String> {
+    match std::fs::metadata(path) {
+        Err(e) => return Err(format!("{source}: cannot read the file: {e}")),
+        Ok(m) if !m.is_file() => return Err(format!("{source}: not a regular file")),
+        Ok(m) if m.len() > limit => {
+            return Err(format!(
+            "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
+            m.len()
+        ))
+        }
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Err(format!("{source}: cannot read the file: {e}")),
+    };
+    Ok(Scan {
+        id: sha256_hex(&bytes),
+        media_type: pipeline::media_type(crate::decode::sniff(&bytes)),
+        bytes,
+    })
 }
 
 fn services<Q, S>(config: &Config, queue: Arc<Q>, store: Arc<S>) -> Result<Services<Q, S>> {

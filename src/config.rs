@@ -16,7 +16,8 @@ use crate::model::Issuer;
 use crate::ocr::OcrOptions;
 use crate::pipeline::PipelineOptions;
 use crate::prepare::PrepareOptions;
-use crate::store::{S3Credentials, S3Options};
+use crate::queue::{QueueUrl, QueueUrlError};
+use crate::store::{S3Credentials, S3Options, StoreUrl, StoreUrlError};
 
 /// The default data directory when none is given.
 pub const DEFAULT_DATA_DIR: &str = "docseal-data";
@@ -199,151 +200,22 @@ pub enum ConfigError {
     },
 }
 
-/// A PostgreSQL connection URL. `Display` and `Debug` hide its password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DbUrl(String);
-
-impl DbUrl {
-    /// The URL with its password, to connect with.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DbUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact_password(&self.0))
-    }
-}
-
-impl fmt::Debug for DbUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DbUrl({self})")
-    }
-}
-
-/// `scheme://user:secret@host/...` becomes `scheme://user:***@host/...`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
-/// Where the job queue and registry live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueueUrl {
-    /// `sqlite://PATH` (`sqlite:///abs/path` or `sqlite://relative/path`).
-    Sqlite(PathBuf),
-    /// `postgres://…` or `postgresql://…`, as libpq and sqlx read it.
-    Postgres(DbUrl),
-}
-
-impl QueueUrl {
-    /// Parses a queue URL.
-    pub fn parse(url: &str) -> Result<QueueUrl, ConfigError> {
-        let bad = |reason: &str| ConfigError::Url {
+impl From<QueueUrlError> for ConfigError {
+    fn from(e: QueueUrlError) -> ConfigError {
+        ConfigError::Url {
             what: "queue",
-            url: redact_password(url),
-            reason: reason.to_string(),
-        };
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(bad("the SQLite file path is missing"));
-            }
-            Ok(QueueUrl::Sqlite(PathBuf::from(path)))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(QueueUrl::Postgres(DbUrl(url.to_string())))
-        } else {
-            Err(bad(
-                "expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
-            ))
+            url: e.url,
+            reason: e.reason,
         }
     }
 }
 
-impl std::str::FromStr for QueueUrl {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        QueueUrl::parse(s)
-    }
-}
-
-impl fmt::Display for QueueUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QueueUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            QueueUrl::Postgres(url) => url.fmt(f),
-        }
-    }
-}
-
-/// Where objects live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreUrl {
-    /// `file:///PATH` (or `file://relative/path`): a local directory.
-    Dir(PathBuf),
-    /// `s3://BUCKET/PREFIX`: an S3-compatible bucket; the endpoint, region,
-    /// addressing style and credentials come from [`S3Settings`].
-    S3(S3Options),
-}
-
-impl StoreUrl {
-    /// Parses a store URL; `s3` supplies what an `s3://` URL does not carry.
-    pub fn parse(url: &str, s3: &S3Settings) -> Result<StoreUrl, ConfigError> {
-        let bad = |reason: String| ConfigError::Url {
+impl From<StoreUrlError> for ConfigError {
+    fn from(e: StoreUrlError) -> ConfigError {
+        ConfigError::Url {
             what: "store",
-            url: url.to_string(),
-            reason,
-        };
-        if let Some(path) = url.strip_prefix("file://") {
-            if path.is_empty() {
-                return Err(bad("the directory path is missing".into()));
-            }
-            return Ok(StoreUrl::Dir(PathBuf::from(path)));
-        }
-        let Some(rest) = url.strip_prefix("s3://") else {
-            return Err(bad("expected file:///PATH or s3://BUCKET/PREFIX".into()));
-        };
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
-            && !bucket.starts_with(['-', '.'])
-            && !bucket.ends_with(['-', '.']);
-        if !bucket_ok {
-            return Err(bad(format!(
-                "`{bucket}` is not a bucket name (3 to 63 lower-case letters, digits, `-` and `.`)"
-            )));
-        }
-        let prefix = prefix.trim_matches('/');
-        if !prefix.is_empty() && crate::store::check_key(prefix).is_err() {
-            return Err(bad(format!(
-                "the prefix `{prefix}` may only hold letters, digits, `.`, `-`, `_` and single `/`"
-            )));
-        }
-        let mut options = S3Options::new(bucket);
-        options.prefix = prefix.to_string();
-        s3.apply(&mut options)?;
-        Ok(StoreUrl::S3(options))
-    }
-}
-
-impl fmt::Display for StoreUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreUrl::Dir(path) => write!(f, "file://{}", path.display()),
-            StoreUrl::S3(options) => f.write_str(&options.url()),
+            url: e.url,
+            reason: e.reason,
         }
     }
 }
@@ -418,6 +290,15 @@ impl S3Settings {
             _ => None,
         };
         Ok(())
+    }
+
+    /// Parses a store URL; an `s3://` URL gets these settings.
+    pub fn store_url(&self, url: &str) -> Result<StoreUrl, ConfigError> {
+        let mut parsed = StoreUrl::parse(url)?;
+        if let StoreUrl::S3(options) = &mut parsed {
+            self.apply(options)?;
+        }
+        Ok(parsed)
     }
 
     /// Takes each setting that `other` has.
@@ -670,7 +551,7 @@ impl Settings {
         config.store = self
             .store
             .as_deref()
-            .map(|url| StoreUrl::parse(url, &self.s3))
+            .map(|url| self.s3.store_url(url))
             .transpose()?;
         Ok(config)
     }
@@ -777,31 +658,11 @@ mod backend_tests {
     }
 
     #[test]
-    fn queue_urls_parse_and_hide_passwords() {
-        assert_eq!(
-            QueueUrl::parse("sqlite:///var/lib/docseal/db.sqlite").unwrap(),
-            QueueUrl::Sqlite(PathBuf::from("/var/lib/docseal/db.sqlite"))
-        );
-        assert_eq!(
-            QueueUrl::parse("sqlite://data/db.sqlite").unwrap(),
-            QueueUrl::Sqlite(PathBuf::from("data/db.sqlite"))
-        );
-        let pg = QueueUrl::parse("postgres://docseal:hunter2@db:5432/docseal").unwrap();
-        assert_eq!(pg.to_string(), "postgres://docseal:***@db:5432/docseal");
-        assert!(!format!("{pg:?}").contains("hunter2"));
-        match &pg {
-            QueueUrl::Postgres(url) => assert!(url.expose().contains("hunter2")),
-            other => panic!("parsed as {other:?}"),
-        }
-        let err = QueueUrl::parse("mysql://u:hunter2@db/x").unwrap_err();
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-        assert!(QueueUrl::parse("sqlite://").is_err());
-    }
-
-    #[test]
     fn store_urls_parse_with_s3_settings() {
         assert_eq!(
-            StoreUrl::parse("file:///srv/objects", &S3Settings::default()).unwrap(),
+            S3Settings::default()
+                .store_url("file:///srv/objects")
+                .unwrap(),
             StoreUrl::Dir(PathBuf::from("/srv/objects"))
         );
         let s3 = S3Settings {
@@ -810,7 +671,7 @@ mod backend_tests {
             secret_access_key: Some(Secret("SK".into())),
             ..S3Settings::default()
         };
-        let StoreUrl::S3(o) = StoreUrl::parse("s3://docseal-test/prod/2024/", &s3).unwrap() else {
+        let StoreUrl::S3(o) = s3.store_url("s3://docseal-test/prod/2024/").unwrap() else {
             panic!("not S3");
         };
         assert_eq!(
@@ -829,8 +690,10 @@ mod backend_tests {
             "s3://ok-bucket/../x",
             "ftp://x",
         ] {
-            assert!(StoreUrl::parse(bad, &s3).is_err(), "{bad}");
+            assert!(s3.store_url(bad).is_err(), "{bad}");
         }
+        let err = QueueUrl::parse("mysql://u:hunter2@db/x").map_err(ConfigError::from);
+        assert!(matches!(err, Err(ConfigError::Url { what: "queue", .. })));
     }
 
     #[test]

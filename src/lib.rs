@@ -38,7 +38,9 @@
 //! - [`status`]: the registry's signed statement of a document's status.
 //! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
-//! - [`queue`]: the [`queue::JobQueue`] trait (jobs + registry) and its implementations.
+//! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
+//!   [`queue::Registry`] and [`queue::Stats`], and their SQLite and PostgreSQL
+//!   implementations over one shared state machine.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
 //! - [`samples`]: the synthetic scan generator with ground truth.
@@ -51,6 +53,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod decode;
+mod dispatch;
 pub mod eval;
 pub mod extract;
 pub mod fsutil;

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::office::Signer;
-use crate::queue::JobQueue;
+use crate::queue::Registry;
 use crate::status::{self, MAX_NONCE_LEN};
 
 /// The most bytes of request line and headers the server reads.
@@ -200,7 +200,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Answers one route from the registry.
-async fn respond<Q: JobQueue>(route: Route, queue: &Q, signer: &Signer) -> Response {
+async fn respond<Q: Registry>(route: Route, queue: &Q, signer: &Signer) -> Response {
     let Route::Status { document_id, nonce } = route;
     let row = match queue.document(&document_id).await {
         Ok(row) => row,
@@ -228,7 +228,7 @@ async fn respond<Q: JobQueue>(route: Route, queue: &Q, signer: &Signer) -> Respo
     }
 }
 
-async fn handle<Q: JobQueue>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<Signer>) {
+async fn handle<Q: Registry>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<Signer>) {
     let response = match read_head(&mut stream).await {
         Ok(head) => match parse_request(&head) {
             Ok(route) => respond(route, queue.as_ref(), &signer).await,
@@ -254,7 +254,7 @@ async fn handle<Q: JobQueue>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<S
 }
 
 /// Serves document status on `listener` until `shutdown` resolves.
-pub async fn run<Q: JobQueue>(
+pub async fn run<Q: Registry>(
     listener: TcpListener,
     queue: Arc<Q>,
     signer: Arc<Signer>,

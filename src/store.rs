@@ -9,12 +9,13 @@
 use std::future::Future;
 use std::path::PathBuf;
 
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 mod open;
 mod s3;
 
-pub use open::AnyStore;
+pub use open::{AnyStore, StoreUrl, StoreUrlError};
 pub use s3::{S3Credentials, S3Options, S3Store};
 
 /// Errors of an object store.
@@ -169,11 +170,73 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The bytes of an object to store, owned and cheap to share, so that a store
+/// can hand them to a blocking thread or to the network without copying them.
+/// Owned bytes (`Vec<u8>`, `String`, `Bytes`) become a body as they are;
+/// borrowed ones are copied once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body(Bytes);
+
+impl Body {
+    /// The bytes, shared.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        Body(bytes)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Body(Bytes::from(bytes))
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Body {
+        Body(Bytes::from(text))
+    }
+}
+
+impl From<&[u8]> for Body {
+    fn from(bytes: &[u8]) -> Body {
+        Body(Bytes::copy_from_slice(bytes))
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Body {
+    fn from(bytes: &[u8; N]) -> Body {
+        Body(Bytes::copy_from_slice(bytes))
+    }
+}
+
+impl From<&Vec<u8>> for Body {
+    fn from(bytes: &Vec<u8>) -> Body {
+        Body(Bytes::copy_from_slice(bytes))
+    }
+}
+
 /// An immutable object store.
 pub trait ObjectStore: Send + Sync + 'static {
     /// Stores `bytes` under `key`; returns once they are durable. Writing a key
     /// that already holds the same bytes succeeds without rewriting.
-    fn put(&self, key: &str, bytes: &[u8]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put(
+        &self,
+        key: &str,
+        bytes: impl Into<Body> + Send,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The bytes under `key`, or `None` when there is no such object.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
@@ -221,9 +284,9 @@ pub fn check_key(key: &str) -> Result<(), StoreError> {
 }
 
 impl ObjectStore for DirStore {
-    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
-        let bytes = bytes.to_vec();
+        let bytes = bytes.into();
         tokio::task::spawn_blocking(move || {
             if let Ok(meta) = std::fs::metadata(&path) {
                 if meta.len() == bytes.len() as u64 {

@@ -14,9 +14,9 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::model::{IssuedAt, Issuer};
 use crate::office::Credentials;
 use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
-use crate::queue::{Completion, DocumentRow, JobQueue, JobState, Lease, QueueError};
+use crate::queue::{Completion, DocumentRow, JobState, Jobs, Lease, QueueError};
 use crate::render::FontSet;
-use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
+use crate::store::{sha256_hex, Body, ObjectKind, ObjectStore, StoreError};
 
 /// How the pool works.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl Default for WorkerOptions {
 
 /// What the pool shares between its workers.
 pub struct Services<Q, S> {
-    /// The job queue and registry.
+    /// The job queue.
     pub queue: Arc<Q>,
     /// The object store.
     pub store: Arc<S>,
@@ -120,7 +120,7 @@ impl From<QueueError> for JobError {
 
 /// Runs the pool until `shutdown` resolves (then in-flight jobs finish first),
 /// or, with `until_idle`, until nothing is left to do.
-pub async fn run<Q: JobQueue, S: ObjectStore>(
+pub async fn run<Q: Jobs, S: ObjectStore>(
     services: Services<Q, S>,
     options: WorkerOptions,
     shutdown: impl Future<Output = ()> + Send,
@@ -170,9 +170,8 @@ pub async fn run<Q: JobQueue, S: ObjectStore>(
                     }
                     Ok(None) => {
                         if options.until_idle {
-                            match services.queue.status().await {
-                                Ok(s) if s.queued == 0 && s.processing == 0 => break,
-                                _ => {}
+                            if let Ok(0) = services.queue.unfinished().await {
+                                break;
                             }
                         }
                     }
@@ -215,7 +214,7 @@ fn short(id: &str) -> &str {
 
 /// Processes one leased job to a final state, or releases it. Returns the
 /// final state when the job reached one.
-async fn process<Q: JobQueue, S: ObjectStore>(
+async fn process<Q: Jobs, S: ObjectStore>(
     services: &Services<Q, S>,
     options: &WorkerOptions,
     pool: &Arc<rayon::ThreadPool>,
@@ -288,15 +287,16 @@ async fn process<Q: JobQueue, S: ObjectStore>(
     }
 }
 
-/// The CPU part of a job: analysis and, when issuable, the result document.
+/// The CPU part of a job: analysis and, when issuable, the result document,
+/// as the objects to store with their keys (hashed on the CPU pool too).
 struct Computed {
-    analysis: Analysis,
-    issued: Option<Issued>,
-    /// The words with their geometry as hOCR.
-    hocr: String,
+    /// Every object to store, in order, with its key.
+    objects: Vec<(String, Body)>,
+    /// What the registry records once the objects are stored.
+    completion: Completion,
 }
 
-async fn run_job<Q: JobQueue, S: ObjectStore>(
+async fn run_job<Q: Jobs, S: ObjectStore>(
     services: &Services<Q, S>,
     pool: &Arc<rayon::ThreadPool>,
     lease: &Lease,
@@ -328,10 +328,19 @@ async fn run_job<Q: JobQueue, S: ObjectStore>(
                 "{name}: internal error while processing ({what}); the job was stopped, other submissions go on"
             )));
         }
-        Ok(Ok(Err(e))) => return Err(JobError::Input(format!("{name}: {e}"))),
+        Ok(Ok(Err(Failed::Pipeline(e)))) => return Err(JobError::Input(format!("{name}: {e}"))),
+        Ok(Ok(Err(Failed::Output(msg)))) => return Err(JobError::Input(msg)),
         Ok(Ok(Ok(c))) => c,
     };
-    store_outputs(services, &computed, &lease.pipeline_version).await
+    store_outputs(services, computed).await
+}
+
+/// Why the CPU part of a job failed.
+enum Failed {
+    /// A pipeline stage refused the input.
+    Pipeline(PipelineError),
+    /// An output could not be serialized.
+    Output(String),
 }
 
 fn compute<Q, S>(
@@ -339,43 +348,40 @@ fn compute<Q, S>(
     services: &Services<Q, S>,
     issued_at: IssuedAt,
     version: &str,
-) -> Result<Computed, PipelineError> {
-    let analysis = pipeline::analyze(bytes, &services.pipeline)?;
+) -> Result<Computed, Failed> {
+    let analysis = pipeline::analyze(bytes, &services.pipeline).map_err(Failed::Pipeline)?;
     let issued = if analysis.record.is_issuable() {
-        Some(pipeline::issue(
-            &analysis,
-            &IssueContext {
-                issuer: &services.issuer,
-                issued_at,
-                credentials: &services.credentials,
-                fonts: &services.fonts,
-                pipeline_version: version,
-            },
-        )?)
+        Some(
+            pipeline::issue(
+                &analysis,
+                &IssueContext {
+                    issuer: &services.issuer,
+                    issued_at,
+                    credentials: &services.credentials,
+                    fonts: &services.fonts,
+                    pipeline_version: version,
+                },
+            )
+            .map_err(Failed::Pipeline)?,
+        )
     } else {
         None
     };
     let hocr = crate::hocr::hocr(&analysis.ocr);
-    Ok(Computed {
-        analysis,
-        issued,
-        hocr,
-    })
+    outputs(&analysis, issued, hocr, version).map_err(Failed::Output)
 }
 
-async fn store_outputs<Q: JobQueue, S: ObjectStore>(
-    services: &Services<Q, S>,
-    computed: &Computed,
+/// The objects a job stores, with their content-addressed keys, and the
+/// completion that records them.
+fn outputs(
+    a: &Analysis,
+    issued: Option<Issued>,
+    hocr: String,
     version: &str,
-) -> Result<Completion, JobError> {
-    let a = &computed.analysis;
+) -> Result<Computed, String> {
     let record_json = serde_json::to_string(&a.record)
-        .map_err(|e| JobError::Input(format!("record cannot be serialized: {e}")))?;
+        .map_err(|e| format!("record cannot be serialized: {e}"))?;
     let record_key = ObjectKind::Record.key_for(record_json.as_bytes());
-    services
-        .store
-        .put(&record_key, record_json.as_bytes())
-        .await?;
     let text: String = a
         .ocr
         .iter()
@@ -383,48 +389,61 @@ async fn store_outputs<Q: JobQueue, S: ObjectStore>(
         .collect::<Vec<_>>()
         .join("\u{c}\n");
     let text_key = ObjectKind::Text.key_for(text.as_bytes());
-    services.store.put(&text_key, text.as_bytes()).await?;
-    let words = serde_json::to_vec(&a.ocr)
-        .map_err(|e| JobError::Input(format!("OCR words cannot be serialized: {e}")))?;
-    services
-        .store
-        .put(&ObjectKind::Words.key_for(&words), &words)
-        .await?;
+    let words =
+        serde_json::to_vec(&a.ocr).map_err(|e| format!("OCR words cannot be serialized: {e}"))?;
+    let words_key = ObjectKind::Words.key_for(&words);
     let hocr_key = ObjectKind::Hocr.key_for_submission(&a.source_sha256, version);
-    services
-        .store
-        .put(&hocr_key, computed.hocr.as_bytes())
-        .await?;
-    let document = match &computed.issued {
+    let mut objects = vec![
+        (record_key.clone(), Body::from(record_json.clone())),
+        (text_key.clone(), Body::from(text)),
+        (words_key, Body::from(words)),
+        (hocr_key, Body::from(hocr)),
+    ];
+    let document = match issued {
         None => None,
         Some(issued) => {
             let pdf_sha = sha256_hex(&issued.pdf);
             let pdf_key = ObjectKind::Result.key_for_sha256(&pdf_sha);
-            services.store.put(&pdf_key, &issued.pdf).await?;
             let m = &issued.signed.manifest;
-            Some(DocumentRow {
+            let row = DocumentRow {
                 document_id: m.document_id.clone(),
                 submission_id: a.source_sha256.clone(),
                 doc_type: m.doc_type.clone(),
                 issued_at: m.issued_at.unix_seconds(),
                 key_id: m.key_id.clone(),
-                pdf_key,
+                pdf_key: pdf_key.clone(),
                 pdf_sha256: pdf_sha,
                 status: crate::queue::DocumentStatus::Valid,
                 status_reason: None,
                 status_at: None,
-            })
+            };
+            objects.push((pdf_key, Body::from(issued.pdf)));
+            Some(row)
         }
     };
-    Ok(Completion {
-        state: if document.is_some() {
-            JobState::Issued
-        } else {
-            JobState::NeedsReview
+    Ok(Computed {
+        objects,
+        completion: Completion {
+            state: if document.is_some() {
+                JobState::Issued
+            } else {
+                JobState::NeedsReview
+            },
+            record_json,
+            record_key,
+            text_key,
+            document,
         },
-        record_json,
-        record_key,
-        text_key,
-        document,
     })
+}
+
+/// Stores every output, in order; only then may the job be completed.
+async fn store_outputs<Q: Jobs, S: ObjectStore>(
+    services: &Services<Q, S>,
+    computed: Computed,
+) -> Result<Completion, JobError> {
+    for (key, body) in computed.objects {
+        services.store.put(&key, body).await?;
+    }
+    Ok(computed.completion)
 }

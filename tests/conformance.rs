@@ -1,8 +1,8 @@
-//! One conformance suite per backend trait, run against every implementation:
-//! `JobQueue` on SQLite (temp dir) and PostgreSQL, `ObjectStore` on a directory
-//! (temp dir) and an S3-compatible server. The PostgreSQL and S3 services are
-//! started by `tests/services.sh` (`make test` does it); each test gets a fresh
-//! database or bucket.
+//! One conformance suite per backend, run against every implementation: the
+//! queue's `Jobs`, `Registry` and `Stats` on SQLite (temp dir) and PostgreSQL,
+//! `ObjectStore` on a directory (temp dir) and an S3-compatible server. The
+//! PostgreSQL and S3 services are started by `tests/services.sh` (`make test`
+//! does it); each test gets a fresh database or bucket.
 
 mod common;
 
@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use docseal::queue::{
-    Completion, DocumentRow, DocumentStatus, JobQueue, JobState, NewSubmission, PgQueue,
-    SqliteQueue, Submitted,
+    Completion, DocumentRow, DocumentStatus, JobState, Jobs, NewSubmission, PgQueue, Registry,
+    SqliteQueue, Stats, Submitted,
 };
 use docseal::store::{DirStore, ObjectKind, ObjectStore, S3Options, S3Store, StoreError};
 
@@ -27,7 +27,7 @@ const CASE_LIMIT: Duration = Duration::from_secs(120);
 
 /// A fresh queue location that can be opened more than once.
 trait QueueLocation: Send + Sync + 'static {
-    type Q: JobQueue + Clone;
+    type Q: Jobs + Registry + Stats + Clone;
     fn open(&self) -> impl Future<Output = Self::Q> + Send;
 }
 
@@ -751,7 +751,7 @@ mod store_cases {
         for _ in 0..8 {
             let s = loc.open().await;
             let (bytes, key) = (bytes.clone(), key.clone());
-            tasks.spawn(async move { s.put(&key, &bytes).await });
+            tasks.spawn(async move { s.put(&key, &bytes[..]).await });
         }
         while let Some(r) = tasks.join_next().await {
             r.unwrap().unwrap();
@@ -819,7 +819,7 @@ async fn s3_wrong_credentials_are_refused_and_a_missing_bucket_is_caught_at_open
     let options = env.options(&unique_name("docseal-none"));
     let missing = S3Store::new(&options).unwrap();
     assert!(!missing.bucket_exists().await.unwrap());
-    let err = docseal::store::AnyStore::open(&docseal::config::StoreUrl::S3(options))
+    let err = docseal::store::AnyStore::open(&docseal::store::StoreUrl::S3(options))
         .await
         .expect_err("no bucket");
     assert!(err.to_string().contains("does not exist"), "{err}");
@@ -843,7 +843,7 @@ async fn s3_settings_without_credentials_are_an_error_that_says_what_to_set() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_urls_open_the_production_backends() {
-    use docseal::config::{S3Settings, Secret, StoreUrl};
+    use docseal::config::{S3Settings, Secret};
     use docseal::queue::AnyQueue;
     use docseal::store::AnyStore;
 
@@ -865,7 +865,9 @@ async fn config_urls_open_the_production_backends() {
         secret_access_key: Some(Secret(env.secret_key.clone())),
         ..S3Settings::default()
     };
-    let store_url = StoreUrl::parse(&format!("s3://{bucket}/objects"), &s3).expect("a store URL");
+    let store_url = s3
+        .store_url(&format!("s3://{bucket}/objects"))
+        .expect("a store URL");
     let store = AnyStore::open(&store_url).await.expect("the bucket opens");
     store.put("scans/ab/abc", b"scan").await.unwrap();
     assert_eq!(

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use docseal::config::{load_with, Config, Overrides};
 use docseal::model::Issuer;
 use docseal::office::{Credentials, TrustList};
-use docseal::queue::{AnyQueue, JobQueue, JobState, NewSubmission, PgQueue, StatusReport};
+use docseal::queue::{
+    AnyQueue, JobState, Jobs, NewSubmission, PgQueue, Registry, Stats, StatusReport,
+};
 use docseal::render::FontSet;
 use docseal::store::{sha256_hex, AnyStore, ObjectKind, ObjectStore, S3Store};
 use docseal::verify::{self, Verdict};
@@ -126,7 +128,7 @@ enum Kind {
 }
 
 /// Stores each scan, then queues it (in process); returns submission id → kind.
-async fn submit_all<Q: JobQueue, S: ObjectStore>(
+async fn submit_all<Q: Jobs, S: ObjectStore>(
     queue: &Q,
     store: &S,
     good: u64,
@@ -208,7 +210,7 @@ fn write_inputs(dir: &Path, scratch: &Path) -> BTreeMap<String, Kind> {
     ids
 }
 
-async fn wait_until_done<Q: JobQueue>(queue: &Q, limit: Duration) -> StatusReport {
+async fn wait_until_done<Q: Stats>(queue: &Q, limit: Duration) -> StatusReport {
     let start = Instant::now();
     loop {
         let s = queue.status().await.expect("status");
@@ -246,7 +248,7 @@ struct Outcomes {
 /// each issued one has one document, with the id its submission and pipeline
 /// version give, one valid result PDF stored under its content address, and the
 /// store holds no result or record that the registry does not name.
-async fn check_outcomes<Q: JobQueue, S: ObjectStore>(
+async fn check_outcomes<Q: Registry + Stats, S: ObjectStore>(
     queue: &Q,
     store: &S,
     ids: &BTreeMap<String, Kind>,

@@ -1,13 +1,112 @@
-//! Opening the queue a [`QueueUrl`] names, as one type the rest of the program
+//! The queue a [`QueueUrl`] names, opened as one type the rest of the program
 //! can be generic over.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    Completion, DocumentRow, JobQueue, JobView, Lease, NewSubmission, PgQueue, QueueError,
-    SqliteQueue, StatusReport, Submitted,
+    Completion, DocumentRow, JobView, Jobs, Lease, NewSubmission, PgQueue, QueueError, Registry,
+    SqliteQueue, Stats, StatusReport, Submitted,
 };
-use crate::config::QueueUrl;
+use crate::dispatch::dispatch;
+
+/// A queue URL that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("queue `{url}`: {reason}")]
+pub struct QueueUrlError {
+    /// The URL, with any password hidden.
+    pub url: String,
+    /// What is wrong and what is expected.
+    pub reason: String,
+}
+
+/// A PostgreSQL connection URL. `Display` and `Debug` hide its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl(String);
+
+impl DbUrl {
+    /// The URL with its password, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+/// `scheme://user:secret@host/...` becomes `scheme://user:***@host/...`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// Where the job queue and registry live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueUrl {
+    /// `sqlite://PATH` (`sqlite:///abs/path` or `sqlite://relative/path`).
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, as libpq and sqlx read it.
+    Postgres(DbUrl),
+}
+
+impl QueueUrl {
+    /// Parses a queue URL.
+    pub fn parse(url: &str) -> Result<QueueUrl, QueueUrlError> {
+        let bad = |reason: &str| QueueUrlError {
+            url: redact_password(url),
+            reason: reason.to_string(),
+        };
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(bad("the SQLite file path is missing"));
+            }
+            Ok(QueueUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(QueueUrl::Postgres(DbUrl(url.to_string())))
+        } else {
+            Err(bad(
+                "expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            ))
+        }
+    }
+}
+
+impl std::str::FromStr for QueueUrl {
+    type Err = QueueUrlError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        QueueUrl::parse(s)
+    }
+}
+
+impl fmt::Display for QueueUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueueUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            QueueUrl::Postgres(url) => url.fmt(f),
+        }
+    }
+}
 
 /// The queue chosen by configuration: a SQLite file or a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -29,88 +128,50 @@ impl AnyQueue {
     }
 }
 
-impl JobQueue for AnyQueue {
-    async fn submit(
-        &self,
-        sub: &NewSubmission,
-        version: &str,
-        force: bool,
-    ) -> Result<Submitted, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.submit(sub, version, force).await,
-            AnyQueue::Postgres(q) => q.submit(sub, version, force).await,
-        }
+dispatch! {
+    AnyQueue { Sqlite, Postgres }
+    impl Jobs {
+        async fn submit(&self, sub: &NewSubmission, version: &str, force: bool) -> Result<Submitted, QueueError>;
+        async fn lease(&self, worker: &str, lease_for: Duration, max_attempts: u32) -> Result<Option<Lease>, QueueError>;
+        async fn heartbeat(&self, lease: &Lease, lease_for: Duration) -> Result<bool, QueueError>;
+        async fn complete(&self, lease: &Lease, done: &Completion) -> Result<(), QueueError>;
+        async fn fail(&self, lease: &Lease, error: &str) -> Result<(), QueueError>;
+        async fn release(&self, lease: &Lease, error: &str, delay: Duration) -> Result<(), QueueError>;
+        async fn unfinished(&self) -> Result<u64, QueueError>;
     }
-
-    async fn lease(
-        &self,
-        worker: &str,
-        lease_for: Duration,
-        max_attempts: u32,
-    ) -> Result<Option<Lease>, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.lease(worker, lease_for, max_attempts).await,
-            AnyQueue::Postgres(q) => q.lease(worker, lease_for, max_attempts).await,
-        }
+    impl Registry {
+        async fn job(&self, submission_id: &str, version: &str) -> Result<Option<JobView>, QueueError>;
+        async fn document(&self, document_id: &str) -> Result<Option<DocumentRow>, QueueError>;
+        async fn revoke_document(&self, document_id: &str, reason: &str) -> Result<Option<DocumentRow>, QueueError>;
     }
-
-    async fn heartbeat(&self, lease: &Lease, lease_for: Duration) -> Result<bool, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.heartbeat(lease, lease_for).await,
-            AnyQueue::Postgres(q) => q.heartbeat(lease, lease_for).await,
-        }
+    impl Stats {
+        async fn status(&self) -> Result<StatusReport, QueueError>;
     }
+}
 
-    async fn complete(&self, lease: &Lease, done: &Completion) -> Result<(), QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.complete(lease, done).await,
-            AnyQueue::Postgres(q) => q.complete(lease, done).await,
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn fail(&self, lease: &Lease, error: &str) -> Result<(), QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.fail(lease, error).await,
-            AnyQueue::Postgres(q) => q.fail(lease, error).await,
+    #[test]
+    fn queue_urls_parse_and_hide_passwords() {
+        assert_eq!(
+            QueueUrl::parse("sqlite:///var/lib/docseal/db.sqlite").unwrap(),
+            QueueUrl::Sqlite(PathBuf::from("/var/lib/docseal/db.sqlite"))
+        );
+        assert_eq!(
+            QueueUrl::parse("sqlite://data/db.sqlite").unwrap(),
+            QueueUrl::Sqlite(PathBuf::from("data/db.sqlite"))
+        );
+        let pg = QueueUrl::parse("postgres://docseal:hunter2@db:5432/docseal").unwrap();
+        assert_eq!(pg.to_string(), "postgres://docseal:***@db:5432/docseal");
+        assert!(!format!("{pg:?}").contains("hunter2"));
+        match &pg {
+            QueueUrl::Postgres(url) => assert!(url.expose().contains("hunter2")),
+            other => panic!("parsed as {other:?}"),
         }
-    }
-
-    async fn release(&self, lease: &Lease, error: &str, delay: Duration) -> Result<(), QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.release(lease, error, delay).await,
-            AnyQueue::Postgres(q) => q.release(lease, error, delay).await,
-        }
-    }
-
-    async fn job(&self, submission_id: &str, version: &str) -> Result<Option<JobView>, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.job(submission_id, version).await,
-            AnyQueue::Postgres(q) => q.job(submission_id, version).await,
-        }
-    }
-
-    async fn document(&self, document_id: &str) -> Result<Option<DocumentRow>, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.document(document_id).await,
-            AnyQueue::Postgres(q) => q.document(document_id).await,
-        }
-    }
-
-    async fn revoke_document(
-        &self,
-        document_id: &str,
-        reason: &str,
-    ) -> Result<Option<DocumentRow>, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.revoke_document(document_id, reason).await,
-            AnyQueue::Postgres(q) => q.revoke_document(document_id, reason).await,
-        }
-    }
-
-    async fn status(&self) -> Result<StatusReport, QueueError> {
-        match self {
-            AnyQueue::Sqlite(q) => q.status().await,
-            AnyQueue::Postgres(q) => q.status().await,
-        }
+        let err = QueueUrl::parse("mysql://u:hunter2@db/x").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(QueueUrl::parse("sqlite://").is_err());
     }
 }

@@ -18,9 +18,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use base64::Engine as _;
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{check_key, ObjectStore, StoreError};
+use super::{check_key, Body, ObjectStore, StoreError};
 
 /// The smallest part S3 accepts in a multipart upload (except the last one).
 pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
@@ -222,7 +223,8 @@ impl S3Store {
         }
     }
 
-    async fn put_single(&self, key: &str, full: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn put_single(&self, key: &str, full: &str, bytes: Bytes) -> Result<(), StoreError> {
+        let checksum = self.checksum(key, bytes.clone()).await?;
         let mut request = self
             .client
             .put_object()
@@ -230,8 +232,8 @@ impl S3Store {
             .key(full)
             .content_length(bytes.len() as i64)
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(sha256_base64(bytes))
-            .body(ByteStream::from(bytes.to_vec()));
+            .checksum_sha256(checksum)
+            .body(ByteStream::from(bytes));
         if self.conditional_puts {
             request = request.if_none_match("*");
         }
@@ -262,7 +264,21 @@ impl S3Store {
         }
     }
 
-    async fn put_multipart(&self, key: &str, full: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    /// The base64 SHA-256 of `bytes`, computed on a blocking thread (a part
+    /// is megabytes: too much hashing for the async runtime's threads).
+    async fn checksum(&self, key: &str, bytes: Bytes) -> Result<String, StoreError> {
+        tokio::task::spawn_blocking(move || sha256_base64(&bytes))
+            .await
+            .map_err(|e| StoreError::Unavailable {
+                store: self.url.clone(),
+                op: "put",
+                key: key.to_string(),
+                reason: "the checksum could not be computed".into(),
+                source: Box::new(e),
+            })
+    }
+
+    async fn put_multipart(&self, key: &str, full: &str, bytes: Bytes) -> Result<(), StoreError> {
         if self.size_of(key, full).await? == Some(bytes.len() as i64) {
             return Ok(());
         }
@@ -305,16 +321,18 @@ impl S3Store {
         key: &str,
         full: &str,
         upload_id: &str,
-        bytes: &[u8],
+        bytes: Bytes,
     ) -> Result<(), StoreError> {
         let mut parts = Vec::new();
-        for (i, chunk) in bytes.chunks(self.part_size).enumerate() {
+        for (i, start) in (0..bytes.len()).step_by(self.part_size).enumerate() {
             let number = i32::try_from(i + 1).map_err(|_| {
                 StoreError::Settings(format!(
                     "`{key}` needs more parts than S3 allows; raise the part size"
                 ))
             })?;
-            let checksum = sha256_base64(chunk);
+            // A part shares the body's memory; nothing is copied.
+            let chunk = bytes.slice(start..bytes.len().min(start + self.part_size));
+            let checksum = self.checksum(key, chunk.clone()).await?;
             let uploaded = self
                 .client
                 .upload_part()
@@ -325,7 +343,7 @@ impl S3Store {
                 .content_length(chunk.len() as i64)
                 .checksum_algorithm(ChecksumAlgorithm::Sha256)
                 .checksum_sha256(&checksum)
-                .body(ByteStream::from(chunk.to_vec()))
+                .body(ByteStream::from(chunk))
                 .send()
                 .await
                 .map_err(|e| self.failure("put", key, e).into_error())?;
@@ -478,9 +496,10 @@ fn sha256_base64(bytes: &[u8]) -> String {
 }
 
 impl ObjectStore for S3Store {
-    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
         check_key(key)?;
         let full = self.object_key(key);
+        let bytes = bytes.into().into_bytes();
         if bytes.len() > self.part_size {
             self.put_multipart(key, &full, bytes).await
         } else {
@@ -518,7 +537,7 @@ impl ObjectStore for S3Store {
                 reason: "the transfer broke off".into(),
                 source: Box::new(e),
             })?;
-        Ok(Some(body.into_bytes().to_vec()))
+        Ok(Some(body.to_vec()))
     }
 
     fn locate(&self, key: &str) -> String {
