@@ -23,9 +23,12 @@
 //! - [`extract`]: fields of a classified document, normalized and validated.
 //! - [`seal`]: the manifest, its canonical bytes and its Ed25519 signature; keys.
 //! - [`pki`]: X.509 certificates of the issuing office (Ed25519 root and signing certificate).
-//! - [`pdfsign`]: the PDF signature (PAdES B-B, Ed25519 per ISO 32002): sign and verify.
 //! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
-//! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
+//! - [`pdf`]: every PDF byte: submitted PDFs read with the `pdf` crate
+//!   (`pdf::read`), our result documents written, read back and signed with
+//!   `lopdf` (`pdf::write`, `pdf::sign`: PAdES B-B, Ed25519 per ISO 32002).
+//! - [`headers`]: JPEG and PNG headers (size, components, resolution), for
+//!   `decode` and the PDF writer.
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
 //! - [`verify`]: verification of a result document or a QR seal, offline, and
 //!   online against the registry's status endpoint.
@@ -46,11 +49,11 @@ pub mod config;
 pub mod decode;
 pub mod eval;
 pub mod extract;
+pub mod headers;
 pub mod hocr;
 pub mod normalize;
 pub mod ocr;
-pub mod pdfdoc;
-pub mod pdfsign;
+pub mod pdf;
 pub mod pipeline;
 pub mod pki;
 pub mod prepare;

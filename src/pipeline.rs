@@ -8,7 +8,7 @@ use crate::classify::{classify, Classified};
 use crate::decode::{self, DecodeError, Format, Limits, Page};
 use crate::extract::{extract, ExtractOptions, Record};
 use crate::ocr::{self, OcrError, OcrOptions, OcrPage, TextSource};
-use crate::pdfsign::{self, PdfSignError};
+use crate::pdf::sign::{self, PdfSignError};
 use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
@@ -227,7 +227,7 @@ pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, Pipeline
         },
         ctx.fonts,
     )?;
-    let pdf = pdfsign::sign_pdf(
+    let pdf = sign::sign_pdf(
         &pdf,
         &creds.signer,
         &creds.cert,

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use crate::decode::Page;
 use crate::ocr::{OcrPage, TextSource};
-use crate::pdfdoc::{Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError};
+use crate::pdf::write::{
+    Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError,
+};
 use crate::seal::Manifest;
 
 pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
@@ -176,7 +178,7 @@ pub struct RenderInput<'a> {
 
 /// The text lines the certificate page prints, in order, derived only from the
 /// manifest; `docseal verify` compares these with
-/// [`crate::pdfdoc::page_text`] of the last page.
+/// [`crate::pdf::write::page_text`] of the last page.
 pub fn certificate_lines(m: &Manifest) -> Vec<String> {
     certificate::blocks(m).iter().map(|b| b.line()).collect()
 }
@@ -205,7 +207,7 @@ fn page_size(page: &Page, ocr: &OcrPage) -> (f32, f32) {
 /// visible for text that came from the input's own text layer.
 fn text_layer(
     c: &mut Content,
-    font: &mut crate::pdfdoc::UnicodeFont<'_>,
+    font: &mut crate::pdf::write::UnicodeFont<'_>,
     ocr: &OcrPage,
     size: (f32, f32),
     image: (u32, u32),
@@ -335,7 +337,7 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
                 .into(),
         ),
         producer: Some(m.pipeline_version.clone()),
-        creation_date: certificate::pdf_date(&m.issued_at),
+        creation_date: crate::seal::parse_rfc3339(&m.issued_at).map(crate::pdf::syntax::pdf_date),
         lang: Some("vi-VN".into()),
     });
     Ok(b.finish()?)

@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::pdfdoc::{Content, UnicodeFont};
+use crate::pdf::write::{Content, UnicodeFont};
 use crate::schema::{DocType, Form};
 use crate::seal::Manifest;
 
@@ -96,7 +96,7 @@ impl Block {
         }
     }
 
-    /// The line as [`crate::pdfdoc::page_text`] reads it back.
+    /// The line as [`crate::pdf::write::page_text`] reads it back.
     pub fn line(&self) -> String {
         match &self.label {
             Some(label) if self.text.is_empty() => label.clone(),
@@ -210,11 +210,6 @@ fn issue_time(issued_at: &str) -> (String, String) {
         format!("{:02}/{:02}/{:04}", t.day(), u8::from(t.month()), t.year()),
         format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
     )
-}
-
-/// `D:YYYYMMDDHHmmSSZ` for the document information, from the issue time.
-pub(crate) fn pdf_date(issued_at: &str) -> Option<String> {
-    crate::seal::parse_rfc3339(issued_at).map(crate::pdfsign::pdf_date)
 }
 
 /// The document type of a manifest, from its record or its `doc_type`.
@@ -685,10 +680,6 @@ mod tests {
         assert_eq!(
             issue_time("2024-07-05T20:30:00Z"),
             ("06/07/2024".to_string(), "03:30:00".to_string())
-        );
-        assert_eq!(
-            pdf_date("2024-07-05T20:30:00+07:00").as_deref(),
-            Some("D:20240705133000Z")
         );
         assert_eq!(issue_time("yesterday").0, "yesterday");
     }
