@@ -16,7 +16,7 @@
 //!   G3 1-D (honouring `BlackIs1`), unfiltered; 1–16 bits, gray, RGB, CMYK,
 //!   ICC, Indexed, Separation, image masks, `/Decode`, `/Rotate`. Resolution
 //!   from image and page size. A page whose visible text can be trusted
-//!   (`pdf_text`: Unicode-mapped, not invisible) comes with that text, so it
+//!   (Unicode-mapped, not invisible; see `crate::pdf::read`) comes with that text, so it
 //!   is not OCRed; such a page without an image gets a blank stand-in image
 //!   of its size. Pages with neither are skipped.
 //!
@@ -25,12 +25,11 @@
 
 use image::DynamicImage;
 
+pub(crate) use crate::headers::dpi_from_density;
 use crate::model::{Format, OcrPage, Page};
 
-mod pdf_pages;
-mod pdf_text;
-mod raster;
-mod samples;
+pub(crate) mod raster;
+pub(crate) mod samples;
 #[cfg(test)]
 mod tests;
 mod tiff_pages;
@@ -194,7 +193,9 @@ pub fn decode_with_text(bytes: &[u8], limits: &Limits) -> Result<Decoded, Decode
             let text = vec![None; pages.len()];
             (pages, text)
         }
-        Some(Format::Pdf) => pdf_pages::decode_pdf(bytes, limits)?.into_iter().unzip(),
+        Some(Format::Pdf) => crate::pdf::read::decode_pdf(bytes, limits)?
+            .into_iter()
+            .unzip(),
     };
     if pages.is_empty() {
         return Err(DecodeError::NoImages);
@@ -218,7 +219,12 @@ fn describe_unknown(bytes: &[u8]) -> String {
 
 /// Refuses a page whose stated size is zero or above the pixel limit; called
 /// before any pixel buffer of that page is allocated.
-fn check_pixels(page: usize, width: u64, height: u64, limits: &Limits) -> Result<(), DecodeError> {
+pub(crate) fn check_pixels(
+    page: usize,
+    width: u64,
+    height: u64,
+    limits: &Limits,
+) -> Result<(), DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::Corrupt {
             format: "image",
@@ -237,7 +243,7 @@ fn check_pixels(page: usize, width: u64, height: u64, limits: &Limits) -> Result
 }
 
 /// Refuses a document with more pages than the limit.
-fn check_pages(pages: usize, limits: &Limits) -> Result<(), DecodeError> {
+pub(crate) fn check_pages(pages: usize, limits: &Limits) -> Result<(), DecodeError> {
     if pages > limits.max_pages {
         return Err(DecodeError::TooManyPages {
             pages,
@@ -279,15 +285,4 @@ fn normalize(image: DynamicImage) -> DynamicImage {
 fn over_white(value: u8, alpha: u8) -> u8 {
     let v = u32::from(value) * u32::from(alpha) + 255 * (255 - u32::from(alpha));
     ((v + 127) / 255) as u8
-}
-
-/// Resolution from a stated density: `per_unit` pixels per inch (`inch`
-/// true) or per centimetre. Implausible values give `None`.
-fn dpi_from_density(per_unit: f64, inch: bool) -> Option<u32> {
-    let dpi = if inch { per_unit } else { per_unit * 2.54 };
-    if dpi.is_finite() && (1.0..=100_000.0).contains(&dpi) {
-        Some(dpi.round() as u32)
-    } else {
-        None
-    }
 }

@@ -29,9 +29,12 @@
 //! - [`seal`]: a manifest sealed with the office's key, and the check of a sealed manifest.
 //! - [`office`]: the office's keys and key files, its X.509 certificates
 //!   ([`office::pki`]), the trust list and its root signature, signed JSON.
-//! - [`pdfsign`]: the PDF signature (PAdES B-B, Ed25519 per ISO 32002): sign and verify.
 //! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
-//! - [`pdfdoc`]: low-level PDF building blocks (fonts, attachments, reading back).
+//! - [`pdf`]: every PDF byte: submitted PDFs read with the `pdf` crate
+//!   (`pdf::read`), our result documents written, read back and signed with
+//!   `lopdf` (`pdf::write`, `pdf::sign`: PAdES B-B, Ed25519 per ISO 32002).
+//! - [`headers`]: JPEG and PNG headers (size, components, resolution), for
+//!   `decode` and the PDF writer.
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
 //! - [`verify`]: verification of a result document or a QR seal, offline, and
 //!   online against the registry's status endpoint.
@@ -57,14 +60,14 @@ mod dispatch;
 pub mod eval;
 pub mod extract;
 pub mod fsutil;
+pub mod headers;
 pub mod hocr;
 mod layout;
 pub mod model;
 pub mod normalize;
 pub mod ocr;
 pub mod office;
-pub mod pdfdoc;
-pub mod pdfsign;
+pub mod pdf;
 pub mod pipeline;
 pub mod prepare;
 pub mod qrseal;

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::ocr::{self, OcrError, OcrOptions};
 use crate::office::{Credentials, Signer};
-use crate::pdfsign::{self, PdfSignError};
+use crate::pdf::sign::{self as pdfsign, PdfSignError};
 use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};

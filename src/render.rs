@@ -19,7 +19,9 @@ mod certificate;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Manifest, OcrPage, Page, TextSource};
-use crate::pdfdoc::{Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError};
+use crate::pdf::write::{
+    Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError,
+};
 
 pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
 
@@ -174,7 +176,7 @@ pub struct RenderInput<'a> {
 
 /// The text lines the certificate page prints, in order, derived only from the
 /// manifest; `docseal verify` compares these with
-/// [`crate::pdfdoc::page_text`] of the last page.
+/// [`crate::pdf::write::page_text`] of the last page.
 pub fn certificate_lines(m: &Manifest) -> Vec<String> {
     certificate::blocks(m).iter().map(|b| b.line()).collect()
 }
@@ -203,7 +205,7 @@ fn page_size(page: &Page, ocr: &OcrPage) -> (f32, f32) {
 /// visible for text that came from the input's own text layer.
 fn text_layer(
     c: &mut Content,
-    font: &mut crate::pdfdoc::UnicodeFont<'_>,
+    font: &mut crate::pdf::write::UnicodeFont<'_>,
     ocr: &OcrPage,
     size: (f32, f32),
     image: (u32, u32),
@@ -333,7 +335,7 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
                 .into(),
         ),
         producer: Some(m.pipeline_version.clone()),
-        creation_date: Some(certificate::pdf_date(m.issued_at)),
+        creation_date: Some(crate::pdf::syntax::pdf_date(m.issued_at.unix_seconds())),
         lang: Some("vi-VN".into()),
     });
     Ok(b.finish()?)

@@ -479,7 +479,7 @@ const BIRTH_CERTIFICATE: &[&str] = &[
 /// An A4 PDF with `lines` in an embedded Unicode TrueType font (Type0,
 /// Identity-H, ToUnicode) in render mode `mode`, over `jpeg` when given.
 fn text_pdf(lines: &[&str], mode: u8, jpeg: Option<&[u8]>) -> Vec<u8> {
-    use docseal::pdfdoc::{Content, PdfBuilder};
+    use docseal::pdf::write::{Content, PdfBuilder};
     let fonts = docseal::render::FontSet::find().expect("Noto or DejaVu fonts");
     let mut b = PdfBuilder::new();
     let font = b.add_font(&fonts.regular).unwrap();

@@ -13,7 +13,7 @@ use image::{DynamicImage, GrayImage, RgbImage};
 /// Appends `count` samples of `bits` bits each (1, 2, 4, 8 or 16, packed
 /// most significant bit first) from `src` to `out` as bytes: scaled to 0–255
 /// when `scale` is set, raw values otherwise (16-bit keeps its high byte).
-pub(super) fn unpack_row(src: &[u8], bits: u8, count: usize, scale: bool, out: &mut Vec<u8>) {
+pub(crate) fn unpack_row(src: &[u8], bits: u8, count: usize, scale: bool, out: &mut Vec<u8>) {
     match bits {
         8 => out.extend(src.iter().take(count)),
         16 => out.extend(src.chunks_exact(2).take(count).map(|s| s[0])),
@@ -42,7 +42,7 @@ pub(super) fn unpack_row(src: &[u8], bits: u8, count: usize, scale: bool, out: &
 }
 
 /// Naive CMYK to RGB, the conversion PDF viewers use without a profile.
-pub(super) fn cmyk_to_rgb(c: u8, m: u8, y: u8, k: u8) -> [u8; 3] {
+pub(crate) fn cmyk_to_rgb(c: u8, m: u8, y: u8, k: u8) -> [u8; 3] {
     let ink = |v: u8| ((255 - u32::from(v)) * (255 - u32::from(k)) / 255) as u8;
     [ink(c), ink(m), ink(y)]
 }
@@ -50,7 +50,7 @@ pub(super) fn cmyk_to_rgb(c: u8, m: u8, y: u8, k: u8) -> [u8; 3] {
 /// Inflates zlib (or, failing that, raw deflate) data, keeping at most `max`
 /// bytes. Data after a damaged point is dropped; whether what is left is
 /// enough is for the caller to judge.
-pub(super) fn inflate(data: &[u8], max: usize) -> Vec<u8> {
+pub(crate) fn inflate(data: &[u8], max: usize) -> Vec<u8> {
     let limit = u64::try_from(max).unwrap_or(u64::MAX);
     let mut out = Vec::new();
     let zlib = flate2::read::ZlibDecoder::new(data)
@@ -66,7 +66,7 @@ pub(super) fn inflate(data: &[u8], max: usize) -> Vec<u8> {
 
 /// Undoes a Flate/LZW predictor. `colors`, `bpc` and `columns` describe a
 /// row; `Err` says what is not supported.
-pub(super) fn unpredict(
+pub(crate) fn unpredict(
     data: Vec<u8>,
     predictor: i32,
     colors: usize,
@@ -140,7 +140,7 @@ pub(super) fn unpredict(
 }
 
 /// The PNG Paeth predictor.
-pub(super) fn paeth(a: u8, b: u8, c: u8) -> u8 {
+pub(crate) fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = i16::from(a) + i16::from(b) - i16::from(c);
     let (pa, pb, pc) = (
         (p - i16::from(a)).abs(),
@@ -158,7 +158,7 @@ pub(super) fn paeth(a: u8, b: u8, c: u8) -> u8 {
 
 /// How a CCITT fax stream is coded (the PDF `CCITTFaxDecode` parameters).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct FaxParams {
+pub(crate) struct FaxParams {
     /// `K`: negative for G4, zero for G3 one-dimensional, positive for G3
     /// two-dimensional.
     pub k: i32,
@@ -174,7 +174,7 @@ pub(super) struct FaxParams {
 
 /// Why a fax stream could not be decoded.
 #[derive(Debug)]
-pub(super) enum FaxError {
+pub(crate) enum FaxError {
     /// A coding variant this decoder does not read.
     Unsupported(String),
     /// The data is damaged.
@@ -184,7 +184,7 @@ pub(super) enum FaxError {
 /// Decodes a CCITT fax stream into packed 1-bit rows of `width` pixels, in
 /// PDF sample order: a sample is 1 for black when `black_is_1`, else 0 is
 /// black. Missing rows at the end are white.
-pub(super) fn decode_fax(data: &[u8], p: FaxParams, width: u32) -> Result<Vec<u8>, FaxError> {
+pub(crate) fn decode_fax(data: &[u8], p: FaxParams, width: u32) -> Result<Vec<u8>, FaxError> {
     let columns = u16::try_from(p.columns)
         .map_err(|_| FaxError::Unsupported(format!("CCITT rows of {} pixels", p.columns)))?;
     let out_width = u16::try_from(width)
@@ -307,7 +307,7 @@ fn read_mh_row<R: BitReader>(bits: &mut R, width: u16, transitions: &mut Vec<u16
 
 /// The colour space of PDF image samples, reduced to what a scan needs.
 #[derive(Debug, Clone)]
-pub(super) enum ColorModel {
+pub(crate) enum ColorModel {
     /// One component, 0 is black.
     Gray,
     /// One component of ink, 0 is white (a Separation).
@@ -347,7 +347,7 @@ impl ColorModel {
 }
 
 /// Packed image samples and how to read them.
-pub(super) struct Samples<'a> {
+pub(crate) struct Samples<'a> {
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -364,7 +364,7 @@ pub(super) struct Samples<'a> {
 
 /// Turns packed samples into an 8-bit gray or RGB image. `Err` says how much
 /// data was missing.
-pub(super) fn to_image(s: &Samples<'_>) -> Result<DynamicImage, String> {
+pub(crate) fn to_image(s: &Samples<'_>) -> Result<DynamicImage, String> {
     let (w, h) = (s.width as usize, s.height as usize);
     let comps = s.model.components();
     let stride = (w * comps * usize::from(s.bpc)).div_ceil(8);

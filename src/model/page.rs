@@ -41,7 +41,10 @@ impl Page {
         }
         let image = std::mem::take(&mut self.image);
         self.image = turn_image(image, quarters);
-        if crate::pdfdoc::jpeg_info(self.original.as_deref().unwrap_or_default()).is_none() {
+        let original = self.original.as_deref().unwrap_or_default();
+        let jpeg = crate::headers::JpegHeader::read(original)
+            .filter(crate::headers::JpegHeader::dct_decodable);
+        if jpeg.is_none() {
             self.original = None;
         } else {
             let mut out = Vec::new();

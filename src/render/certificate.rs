@@ -6,7 +6,7 @@ use time::{OffsetDateTime, UtcOffset};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{IssuedAt, Manifest};
-use crate::pdfdoc::{Content, UnicodeFont};
+use crate::pdf::write::{Content, UnicodeFont};
 use crate::schema::{DocType, Form};
 
 /// A4 width in points.
@@ -95,7 +95,7 @@ impl Block {
         }
     }
 
-    /// The line as [`crate::pdfdoc::page_text`] reads it back.
+    /// The line as [`crate::pdf::write::page_text`] reads it back.
     pub fn line(&self) -> String {
         match &self.label {
             Some(label) if self.text.is_empty() => label.clone(),
@@ -209,11 +209,6 @@ fn issue_time(issued_at: IssuedAt) -> (String, String) {
         format!("{:02}/{:02}/{:04}", t.day(), u8::from(t.month()), t.year()),
         format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
     )
-}
-
-/// `D:YYYYMMDDHHmmSSZ` for the document information, from the issue time.
-pub(crate) fn pdf_date(issued_at: IssuedAt) -> String {
-    crate::pdfsign::pdf_date(issued_at.unix_seconds())
 }
 
 /// The document type of a manifest, from its record or its `doc_type`.
@@ -687,7 +682,7 @@ mod tests {
             ("06/07/2024".to_string(), "03:30:00".to_string())
         );
         assert_eq!(
-            pdf_date(at("2024-07-05T20:30:00+07:00")),
+            crate::pdf::syntax::pdf_date(at("2024-07-05T20:30:00+07:00").unix_seconds()),
             "D:20240705133000Z"
         );
         // A time that is not RFC 3339 never reaches the page: the manifest

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{BBox, Confidence, IssuedAt, Issuer, Line, Record, SourceInfo, Word};
-use crate::pdfdoc::{page_text, read_attachment};
+use crate::pdf::write::{page_text, read_attachment};
 use crate::schema::DocType;
 
 fn fonts() -> FontSet {
@@ -257,7 +257,7 @@ fn png_page_is_embedded_as_is_and_reads_back_the_same() {
             .remove(0);
         assert_eq!(page.original.as_deref(), Some(png.as_slice()), "{name}");
         let pdf = render_page(&birth(), &page, &ocr, &fonts());
-        let idat = crate::pdfdoc::png_idat(&png);
+        let idat = crate::headers::png_idat(&png);
         assert!(
             pdf.windows(idat.len()).any(|w| w == idat.as_slice()),
             "{name}: the PNG's data is not in the PDF"

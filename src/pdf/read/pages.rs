@@ -7,23 +7,24 @@
 //! 1-bit Flate, `BlackIs1` and G3 work, which the crate's own decoding does
 //! not. Any panic inside the crate becomes [`DecodeError::Corrupt`].
 //!
-//! The text layer of each page is read separately (`pdf_text`); a page
+//! The text layer of each page is read separately (`text`); a page
 //! with usable text comes with it, and a page that has such text but no
 //! image gets a blank stand-in image of the page's size.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use ::pdf::enc::StreamFilter;
+use ::pdf::file::FileOptions;
+use ::pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
 use image::{DynamicImage, GrayImage, Luma};
-use pdf::enc::StreamFilter;
-use pdf::file::FileOptions;
-use pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
 
-use super::pdf_text::{self, PageText, TEXT_LAYER_DPI};
-use super::raster::{decode_jpeg, jpeg_info};
-use super::samples::{
+use super::text::{PageText, TEXT_LAYER_DPI};
+use crate::decode::raster::decode_jpeg;
+use crate::decode::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
-use super::{check_pages, check_pixels, DecodeError, Limits};
+use crate::decode::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits};
+use crate::headers::JpegHeader;
 use crate::model::{OcrPage, Page};
 
 /// A decoded PDF page and its usable text layer, if it has one.
@@ -37,7 +38,7 @@ fn corrupt(detail: impl Into<String>) -> DecodeError {
 }
 
 /// Decodes the scanned image of every page of a PDF.
-pub(super) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
+pub(crate) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
     match catch_unwind(AssertUnwindSafe(|| decode_document(bytes, limits))) {
         Ok(result) => result,
         Err(panic) => {
@@ -75,7 +76,7 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
     let count = file.num_pages() as usize;
     check_pages(count, limits)?;
     let resolver = file.resolver();
-    let mut texts = pdf_text::read_pages(bytes);
+    let mut texts = super::text::read_pages(bytes);
     if texts.len() != count {
         // The two readers disagree on the page tree: OCR every page.
         texts.clear();
@@ -158,14 +159,14 @@ fn page_dpi(px_w: u32, px_h: u32, pt_w: f32, pt_h: f32) -> Option<u32> {
     let x = f64::from(px_w) * 72.0 / f64::from(pt_w);
     let y = f64::from(px_h) * 72.0 / f64::from(pt_h);
     ((x - y).abs() <= 0.05 * x.max(y))
-        .then(|| super::dpi_from_density(x, true))
+        .then(|| dpi_from_density(x, true))
         .flatten()
 }
 
 /// The image XObjects of a page and of the Form XObjects it uses (one level
 /// deep), and the last error met reading one.
 fn page_images(
-    page: &pdf::object::Page,
+    page: &::pdf::object::Page,
     resolver: &impl Resolve,
 ) -> (Vec<RcRef<XObject>>, Option<String>) {
     let mut images = Vec::new();
@@ -317,7 +318,7 @@ fn decode_image(
         }
         Some(StreamFilter::DCTDecode(_)) => {
             let mut decoded = decode_jpeg(&data, limits, page, false)?;
-            let info = jpeg_info(&data);
+            let info = JpegHeader::read(&data);
             let components = info.map(|i| usize::from(i.components));
             let inverted = decode.is_some_and(|d| d.first().is_some_and(|&v| v > 0.5));
             if inverted {

@@ -1,5 +1,6 @@
-//! Low-level PDF building blocks on `lopdf`: embedded Unicode fonts (Type0,
-//! Identity-H, subset, ToUnicode), images, attachments, and reading them back.
+//! Our own result documents, written and read back with `lopdf`: embedded
+//! Unicode fonts (Type0, Identity-H, subset, ToUnicode), images, attachments,
+//! and reading the text and attachments back (`verify`).
 //!
 //! [`PdfBuilder`] assembles a document and [`PdfBuilder::finish`] writes it:
 //! PDF 1.7, a classic cross-reference table, no object streams, objects in id
@@ -10,7 +11,7 @@
 
 mod font;
 mod image;
-mod read;
+mod read_back;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,9 +22,11 @@ use lopdf::xref::XrefType;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 
+use super::syntax::text_string;
+use crate::headers::{JpegHeader, PngHeader};
+
 pub use font::{FontFile, UnicodeFont};
-pub use image::{jpeg_info, png_chunks, png_idat, png_info, JpegInfo, PngInfo};
-pub use read::{page_text, parse_to_unicode, read_attachment, to_unicode_map, MAX_STREAM_BYTES};
+pub use read_back::{page_text, read_attachment, to_unicode_map};
 
 /// Why a font cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -323,19 +326,6 @@ impl Default for PdfBuilder<'_> {
     }
 }
 
-/// A PDF text string: literal when ASCII, else UTF-16BE with a byte-order mark.
-pub fn text_string(s: &str) -> Object {
-    if s.is_ascii() {
-        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
-    } else {
-        let mut bytes = vec![0xFE, 0xFF];
-        for u in s.encode_utf16() {
-            bytes.extend_from_slice(&u.to_be_bytes());
-        }
-        Object::String(bytes, StringFormat::Hexadecimal)
-    }
-}
-
 impl<'f> PdfBuilder<'f> {
     /// An empty document.
     pub fn new() -> PdfBuilder<'f> {
@@ -391,10 +381,10 @@ impl<'f> PdfBuilder<'f> {
     }
 
     /// Adds a JPEG image as is (`/DCTDecode`); `None` when the JPEG is of a kind
-    /// PDF readers cannot decode (see [`jpeg_info`]), so the caller can embed
-    /// its pixels instead.
+    /// PDF readers cannot decode (see [`JpegHeader::dct_decodable`]), so the
+    /// caller can embed its pixels instead.
     pub fn add_jpeg(&mut self, jpeg: &[u8]) -> Option<ImageRef> {
-        let info = jpeg_info(jpeg)?;
+        let info = JpegHeader::read(jpeg).filter(JpegHeader::dct_decodable)?;
         let id = self.doc.add_object(image::jpeg_xobject(jpeg, info));
         Some(ImageRef {
             id,
@@ -406,8 +396,9 @@ impl<'f> PdfBuilder<'f> {
     /// Adds a PNG's compressed data as is (gray or RGB without transparency,
     /// not interlaced); `None` for any other PNG.
     pub fn add_png(&mut self, png: &[u8]) -> Option<ImageRef> {
-        let info = png_info(png)?;
-        let id = self.doc.add_object(image::png_xobject(png, info)?);
+        let info = PngHeader::read(png)?;
+        let colors = info.pdf_colors()?;
+        let id = self.doc.add_object(image::png_xobject(png, &info, colors)?);
         Some(ImageRef {
             id,
             width: info.width,

@@ -1,5 +1,6 @@
 //! Reading back what [`super::PdfBuilder`] writes: embedded files and the text
-//! lines of a page. Bounded: no stream is inflated beyond [`MAX_STREAM_BYTES`].
+//! lines of a page (used by `verify` on our own result documents). Bounded: no
+//! stream is inflated beyond [`MAX_STREAM_BYTES`].
 
 use std::collections::HashMap;
 
@@ -7,9 +8,7 @@ use lopdf::content::Content;
 use lopdf::{Dictionary, Document, LoadOptions, Object};
 
 use super::PdfError;
-
-/// The most bytes one stream may inflate to while reading a PDF back.
-pub const MAX_STREAM_BYTES: usize = 64 * 1024 * 1024;
+use crate::pdf::syntax::{parse_to_unicode, MAX_STREAM_BYTES};
 
 /// How deep a name tree may nest before it is treated as malformed.
 const MAX_TREE_DEPTH: usize = 32;
@@ -245,173 +244,9 @@ pub fn page_text(pdf: &[u8], page_index: usize) -> Result<Vec<String>, PdfError>
     Ok(lines)
 }
 
-/// One token of a CMap.
-#[derive(Debug, PartialEq)]
-enum Token {
-    Hex(Vec<u8>),
-    Open,
-    Close,
-    Word(String),
-}
-
-fn tokenize(cmap: &[u8]) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < cmap.len() {
-        let c = cmap[i];
-        match c {
-            b'<' if cmap.get(i + 1) != Some(&b'<') => {
-                let end = cmap[i..]
-                    .iter()
-                    .position(|&b| b == b'>')
-                    .map_or(cmap.len(), |p| i + p);
-                let digits: Vec<u8> = cmap[i + 1..end]
-                    .iter()
-                    .filter_map(|&b| (b as char).to_digit(16).map(|d| d as u8))
-                    .collect();
-                let bytes = digits
-                    .chunks(2)
-                    .map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0))
-                    .collect();
-                tokens.push(Token::Hex(bytes));
-                i = end + 1;
-            }
-            b'[' => {
-                tokens.push(Token::Open);
-                i += 1;
-            }
-            b']' => {
-                tokens.push(Token::Close);
-                i += 1;
-            }
-            b'%' => {
-                while i < cmap.len() && cmap[i] != b'\n' && cmap[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_whitespace() => i += 1,
-            _ => {
-                let start = i;
-                while i < cmap.len()
-                    && !cmap[i].is_ascii_whitespace()
-                    && !b"<>[]%".contains(&cmap[i])
-                {
-                    i += 1;
-                }
-                if i == start {
-                    i += 1;
-                }
-                tokens.push(Token::Word(
-                    String::from_utf8_lossy(&cmap[start..i]).into_owned(),
-                ));
-            }
-        }
-    }
-    tokens
-}
-
-fn code_of(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .take(4)
-        .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
-}
-
-fn utf16be(bytes: &[u8]) -> String {
-    let units: Vec<u16> = bytes
-        .chunks(2)
-        .map(|p| u16::from_be_bytes([p[0], p.get(1).copied().unwrap_or(0)]))
-        .collect();
-    String::from_utf16_lossy(&units)
-}
-
-/// The `bfchar` and `bfrange` entries of a ToUnicode CMap.
-pub fn parse_to_unicode(cmap: &[u8]) -> HashMap<u32, String> {
-    /// The most codes one `bfrange` entry may expand to.
-    const MAX_RANGE: u32 = 0x1_0000;
-    let tokens = tokenize(cmap);
-    let mut map = HashMap::new();
-    let mut i = 0;
-    let mut mode = "";
-    while i < tokens.len() {
-        match &tokens[i] {
-            Token::Word(w) if w == "beginbfchar" || w == "beginbfrange" => {
-                mode = if w == "beginbfchar" { "char" } else { "range" };
-                i += 1;
-            }
-            Token::Word(w) if w == "endbfchar" || w == "endbfrange" => {
-                mode = "";
-                i += 1;
-            }
-            Token::Hex(src) if mode == "char" => {
-                if let Some(Token::Hex(dst)) = tokens.get(i + 1) {
-                    map.insert(code_of(src), utf16be(dst));
-                }
-                i += 2;
-            }
-            Token::Hex(lo) if mode == "range" => {
-                let (lo, hi) = match tokens.get(i + 1) {
-                    Some(Token::Hex(hi)) => (code_of(lo), code_of(hi)),
-                    _ => {
-                        i += 1;
-                        continue;
-                    }
-                };
-                let hi = hi.min(lo.saturating_add(MAX_RANGE));
-                match tokens.get(i + 2) {
-                    Some(Token::Hex(dst)) => {
-                        let mut units: Vec<u16> = dst
-                            .chunks(2)
-                            .map(|p| u16::from_be_bytes([p[0], p.get(1).copied().unwrap_or(0)]))
-                            .collect();
-                        for code in lo..=hi {
-                            map.insert(code, String::from_utf16_lossy(&units));
-                            if let Some(last) = units.last_mut() {
-                                *last = last.wrapping_add(1);
-                            }
-                        }
-                        i += 3;
-                    }
-                    Some(Token::Open) => {
-                        let mut j = i + 3;
-                        let mut code = lo;
-                        while let Some(Token::Hex(dst)) = tokens.get(j) {
-                            if code <= hi {
-                                map.insert(code, utf16be(dst));
-                            }
-                            code = code.saturating_add(1);
-                            j += 1;
-                        }
-                        i = j + 1;
-                    }
-                    _ => i += 2,
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    map
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_bfchar_and_both_bfrange_forms() {
-        let cmap = b"/CIDInit /ProcSet findresource begin\n\
-            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
-            2 beginbfchar\n<0001> <1EE8>\n<0002> <D835DC00>\nendbfchar\n\
-            2 beginbfrange\n<0010> <0012> <0041>\n<0020> <0021> [<0111> <01B0>]\nendbfrange\n";
-        let map = parse_to_unicode(cmap);
-        assert_eq!(map[&1], "Ứ");
-        assert_eq!(map[&2], "\u{1D400}");
-        assert_eq!(map[&0x10], "A");
-        assert_eq!(map[&0x12], "C");
-        assert_eq!(map[&0x20], "đ");
-        assert_eq!(map[&0x21], "ư");
-        assert_eq!(map.len(), 7);
-    }
 
     #[test]
     fn garbage_is_a_parse_error_not_a_panic() {

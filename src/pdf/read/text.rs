@@ -34,7 +34,8 @@ use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{BBox, Line, OcrPage, TextSource, Word};
-use crate::pdfdoc::{to_unicode_map, MAX_STREAM_BYTES};
+use crate::pdf::syntax::MAX_STREAM_BYTES;
+use crate::pdf::write::to_unicode_map;
 
 /// Fewest visible non-blank glyphs for a page's text to be used.
 pub const MIN_GLYPHS: usize = 20;
@@ -53,7 +54,7 @@ const MAX_OPS: usize = 2_000_000;
 
 /// What a page's text layer is worth.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(super) enum PageText {
+pub(crate) enum PageText {
     /// No visible text at all (a scan, or a scan with an invisible text layer).
     #[default]
     None,
@@ -66,7 +67,7 @@ pub(super) enum PageText {
 
 /// The text layer of every page, in page order; empty when the file cannot
 /// be read this way (the caller then OCRs every page).
-pub(super) fn read_pages(bytes: &[u8]) -> Vec<PageText> {
+pub(crate) fn read_pages(bytes: &[u8]) -> Vec<PageText> {
     let options = LoadOptions {
         max_decompressed_size: Some(MAX_STREAM_BYTES),
         ..LoadOptions::default()
@@ -846,7 +847,7 @@ mod tests {
 
     use super::*;
     use crate::decode::{decode_with_text, DecodeError, Limits};
-    use crate::pdfdoc::{Content, PdfBuilder};
+    use crate::pdf::write::{Content, PdfBuilder};
     use crate::render::FontSet;
 
     const LINES: &[&str] = &[
