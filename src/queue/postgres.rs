@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::sql::{self, Backend, RowsAffected};
+use super::sql::{self, Backend};
 use super::QueueError;
 
 /// Serializes schema creation between processes starting at once
@@ -60,12 +60,6 @@ impl PgQueue {
     /// The connection pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-}
-
-impl RowsAffected for PgQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
     }
 }
 

@@ -230,12 +230,6 @@ where
     }
 }
 
-/// How many rows a statement changed.
-pub trait RowsAffected {
-    /// The count.
-    fn rows(&self) -> u64;
-}
-
 /// Running statements: on the pool, or inside a transaction.
 pub trait Db: Send + Sync + 'static {
     /// An open transaction.
@@ -249,12 +243,13 @@ pub trait Db: Send + Sync + 'static {
     /// Commits a transaction.
     fn commit(tx: Self::Tx) -> impl Future<Output = Result<(), QueueError>> + Send;
 
-    /// Runs a statement; returns how many rows it changed.
+    /// Runs a statement. (A statement that must say whether it changed a
+    /// row returns it: `RETURNING`.)
     fn execute(
         &self,
         tx: Option<&mut Self::Tx>,
         stmt: Stmt<'_>,
-    ) -> impl Future<Output = Result<u64, QueueError>> + Send;
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 
     /// Runs a statement; returns its first row, if any.
     fn fetch_optional(
@@ -273,7 +268,6 @@ pub trait Db: Send + Sync + 'static {
 impl<DB> Db for Pool<DB>
 where
     DB: Database,
-    DB::QueryResult: RowsAffected,
     DB::Row: Fields,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
@@ -292,13 +286,13 @@ where
         Ok(tx.commit().await?)
     }
 
-    async fn execute(&self, tx: Option<&mut Self::Tx>, stmt: Stmt<'_>) -> Result<u64, QueueError> {
+    async fn execute(&self, tx: Option<&mut Self::Tx>, stmt: Stmt<'_>) -> Result<(), QueueError> {
         let query = stmt.query::<DB>();
-        let done = match tx {
+        match tx {
             Some(tx) => query.execute(&mut **tx).await?,
             None => query.execute(self).await?,
         };
-        Ok(done.rows())
+        Ok(())
     }
 
     async fn fetch_optional(
@@ -393,13 +387,14 @@ impl<B: Backend> Jobs for B {
         let insert_job = Stmt::new(format!(
             "{} INSERT INTO jobs (submission_id, pipeline_version, state, available_at, enqueued_at)
              SELECT $1, $2, 'queued', clock.now, clock.now FROM clock WHERE true
-             ON CONFLICT (submission_id, pipeline_version) DO NOTHING",
+             ON CONFLICT (submission_id, pipeline_version) DO NOTHING
+             RETURNING state",
             with_clock::<B>()
         ));
         let inserted = db
-            .execute(Some(&mut tx), insert_job.text(&sub.id).text(version))
+            .fetch_optional(Some(&mut tx), insert_job.text(&sub.id).text(version))
             .await?;
-        let outcome = if inserted == 1 {
+        let outcome = if inserted.is_some() {
             Submitted::Queued
         } else {
             let state = Stmt::new(format!(
@@ -496,7 +491,8 @@ impl<B: Backend> Jobs for B {
         let extend = Stmt::new(format!(
             "UPDATE jobs SET lease_expires = {} + $1
              WHERE submission_id = $2 AND pipeline_version = $3
-               AND lease_token = $4 AND state = 'processing'",
+               AND lease_token = $4 AND state = 'processing'
+             RETURNING lease_expires",
             B::NOW_MS
         ));
         let extend = extend
@@ -504,7 +500,7 @@ impl<B: Backend> Jobs for B {
             .text(&lease.submission_id)
             .text(&lease.pipeline_version)
             .text(&lease.token);
-        Ok(self.db().execute(None, extend).await? == 1)
+        Ok(self.db().fetch_optional(None, extend).await?.is_some())
     }
 
     async fn complete(&self, lease: &Lease, done: &Completion) -> Result<(), QueueError> {
@@ -516,7 +512,8 @@ impl<B: Backend> Jobs for B {
                 "INSERT INTO documents (document_id, submission_id, pipeline_version, doc_type,
                      issued_at, key_id, pdf_key, pdf_sha256)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT DO NOTHING",
+                 ON CONFLICT DO NOTHING
+                 RETURNING document_id",
             )
             .text(&d.document_id)
             .text(&lease.submission_id)
@@ -526,7 +523,7 @@ impl<B: Backend> Jobs for B {
             .text(&d.key_id)
             .text(&d.pdf_key)
             .text(&d.pdf_sha256);
-            if db.execute(Some(&mut tx), insert).await? == 1 {
+            if db.fetch_optional(Some(&mut tx), insert).await?.is_some() {
                 let reason = superseded_reason(&d.document_id, &lease.pipeline_version);
                 let supersede = Stmt::new(format!(
                     "UPDATE documents SET status = 'superseded', status_reason = $1,
@@ -716,7 +713,7 @@ impl<B: Backend> Stats for B {
 #[cfg(test)]
 mod tests {
     use super::super::{
-        Completion, DocumentRow, DocumentStatus, JobState, Jobs, NewSubmission, Registry,
+        Completion, DocumentRow, DocumentStatus, JobState, Jobs, Lease, NewSubmission, Registry,
         SqliteQueue, Stats, Submitted,
     };
     use std::time::Duration;
@@ -739,6 +736,13 @@ mod tests {
         (dir, q)
     }
 
+    /// The lease `worker` takes for `ms` milliseconds, if any.
+    async fn lease(q: &SqliteQueue, worker: &str, ms: u64, max_attempts: u32) -> Option<Lease> {
+        q.lease(worker, Duration::from_millis(ms), max_attempts)
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn submit_is_idempotent_and_lease_takes_each_job_once() {
         let (_d, q) = open().await;
@@ -751,22 +755,10 @@ mod tests {
             Submitted::AlreadyKnown(JobState::Queued)
         );
         q.submit(&sub("b"), "v1", false).await.unwrap();
-        let l1 = q
-            .lease("w1", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
-        let l2 = q
-            .lease("w2", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
+        let l1 = lease(&q, "w1", 60000, 3).await.unwrap();
+        let l2 = lease(&q, "w2", 60000, 3).await.unwrap();
         assert_ne!(l1.submission_id, l2.submission_id);
-        assert!(q
-            .lease("w3", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(lease(&q, "w3", 60000, 3).await.is_none());
         let s = q.status().await.unwrap();
         assert_eq!((s.received, s.processing), (2, 2));
     }
@@ -775,26 +767,14 @@ mod tests {
     async fn an_expired_lease_is_taken_again_and_gives_up_after_max_attempts() {
         let (_d, q) = open().await;
         q.submit(&sub("a"), "v1", false).await.unwrap();
-        let first = q
-            .lease("w1", Duration::from_millis(0), 2)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = lease(&q, "w1", 0, 2).await.unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let second = q
-            .lease("w2", Duration::from_millis(0), 2)
-            .await
-            .unwrap()
-            .unwrap();
+        let second = lease(&q, "w2", 0, 2).await.unwrap();
         assert_eq!(second.attempt, 2);
         assert_eq!(second.first_started_at, first.first_started_at);
         assert!(!q.heartbeat(&first, Duration::from_secs(1)).await.unwrap());
         tokio::time::sleep(Duration::from_millis(5)).await;
-        assert!(q
-            .lease("w3", Duration::from_secs(60), 2)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(lease(&q, "w3", 60000, 2).await.is_none());
         let job = q.job("a", "v1").await.unwrap().unwrap();
         assert_eq!(job.state, JobState::Failed);
         assert!(job.error.unwrap().contains("gave up"));
@@ -804,11 +784,7 @@ mod tests {
     async fn completing_twice_keeps_one_document() {
         let (_d, q) = open().await;
         q.submit(&sub("a"), "v1", false).await.unwrap();
-        let lease = q
-            .lease("w1", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
+        let lease = lease(&q, "w1", 60000, 3).await.unwrap();
         let doc = |id: &str| DocumentRow {
             document_id: id.into(),
             submission_id: "a".into(),
@@ -841,11 +817,7 @@ mod tests {
         let (_d, q) = open().await;
         q.submit(&sub("a"), "v1", false).await.unwrap();
         for _ in 0..5 {
-            let l = q
-                .lease("w", Duration::from_secs(60), 2)
-                .await
-                .unwrap()
-                .unwrap();
+            let l = lease(&q, "w", 60000, 2).await.unwrap();
             assert_eq!(l.attempt, 1);
             q.release(&l, "storage unreachable", Duration::ZERO)
                 .await

@@ -11,13 +11,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::sql::{self, Backend, RowsAffected};
+use super::sql::{self, Backend};
 use super::QueueError;
 
 /// The job queue and registry in one SQLite file.
@@ -81,12 +78,6 @@ impl SqliteQueue {
     /// The connection pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-}
-
-impl RowsAffected for SqliteQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
     }
 }
 

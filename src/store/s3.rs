@@ -237,13 +237,7 @@ impl S3Store {
         if self.conditional_puts {
             request = request.if_none_match("*");
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) => match self.failure("put", key, e) {
-                Failure::AlreadyThere(_) => Ok(()),
-                f => Err(f.into_error()),
-            },
-        }
+        self.put_answer(key, request.send().await)
     }
 
     /// The size of an existing object, or `None`.
@@ -269,13 +263,24 @@ impl S3Store {
     async fn checksum(&self, key: &str, bytes: Bytes) -> Result<String, StoreError> {
         tokio::task::spawn_blocking(move || sha256_base64(&bytes))
             .await
-            .map_err(|e| StoreError::Unavailable {
-                store: self.url.clone(),
-                op: "put",
-                key: key.to_string(),
-                reason: "the checksum could not be computed".into(),
-                source: Box::new(e),
-            })
+            .map_err(|e| self.unavailable("put", key, "the checksum could not be computed", e))
+    }
+
+    /// A failure of the store, not of the object: a later retry may succeed.
+    fn unavailable(
+        &self,
+        op: &'static str,
+        key: &str,
+        reason: &str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StoreError {
+        StoreError::Unavailable {
+            store: self.url.clone(),
+            op,
+            key: key.to_string(),
+            reason: reason.to_string(),
+            source: source.into(),
+        }
     }
 
     async fn put_multipart(&self, key: &str, full: &str, bytes: Bytes) -> Result<(), StoreError> {
@@ -292,13 +297,12 @@ impl S3Store {
             .await
             .map_err(|e| self.failure("put", key, e).into_error())?;
         let Some(upload_id) = created.upload_id().map(str::to_string) else {
-            return Err(StoreError::Unavailable {
-                store: self.url.clone(),
-                op: "put",
-                key: key.to_string(),
-                reason: "the server started an upload without an upload id".into(),
-                source: "missing UploadId in CreateMultipartUpload response".into(),
-            });
+            return Err(self.unavailable(
+                "put",
+                key,
+                "the server started an upload without an upload id",
+                "missing UploadId in CreateMultipartUpload response",
+            ));
         };
         let outcome = self.upload_parts(key, full, &upload_id, bytes).await;
         if outcome.is_err() {
@@ -369,7 +373,21 @@ impl S3Store {
         if self.conditional_puts {
             request = request.if_none_match("*");
         }
-        match request.send().await {
+        self.put_answer(key, request.send().await)
+    }
+
+    /// What a put's answer means: stored, or kept as it was (`If-None-Match`
+    /// found the object there already, with the same bytes, as keys are
+    /// content addresses).
+    fn put_answer<T, E>(
+        &self,
+        key: &str,
+        answer: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Result<(), StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match answer {
             Ok(_) => Ok(()),
             Err(e) => match self.failure("put", key, e) {
                 Failure::AlreadyThere(_) => Ok(()),
@@ -530,13 +548,7 @@ impl ObjectStore for S3Store {
             .body
             .collect()
             .await
-            .map_err(|e| StoreError::Unavailable {
-                store: self.url.clone(),
-                op: "get",
-                key: key.to_string(),
-                reason: "the transfer broke off".into(),
-                source: Box::new(e),
-            })?;
+            .map_err(|e| self.unavailable("get", key, "the transfer broke off", e))?;
         Ok(Some(body.to_vec()))
     }
 
