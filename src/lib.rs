@@ -19,6 +19,7 @@
 //! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits,
 //!   with the trusted visible text layers of PDF pages.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
+//! - [`raster`]: pixel operations shared by modules (quarter turns, Otsu's threshold).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
 //! - `layout`: rows of words rebuilt from a page's lines, and fuzzy label
 //!   matching, for `classify` and `extract`.
@@ -72,6 +73,7 @@ pub mod pipeline;
 pub mod prepare;
 pub mod qrseal;
 pub mod queue;
+pub mod raster;
 pub mod render;
 pub mod samples;
 pub mod schema;

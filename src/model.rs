@@ -18,7 +18,6 @@ mod text;
 
 pub use instant::{format_rfc3339, now_rfc3339, parse_rfc3339, IssuedAt};
 pub use manifest::{Issuer, Manifest, SourceInfo, MANIFEST_FORMAT};
-pub(crate) use page::turn_image;
 pub use page::{Format, Page};
 pub use record::{Confidence, Record, ReviewReason};
 #[cfg(test)]

@@ -30,7 +30,8 @@
 use image::{DynamicImage, GrayImage};
 use serde::Serialize;
 
-use crate::model::{turn_image, BBox, OcrPage, Page};
+use crate::model::{BBox, OcrPage, Page};
+use crate::raster::{otsu_threshold, turn_image};
 
 /// Resolution assumed when a scan does not state one.
 pub const DEFAULT_DPI: u32 = 300;
@@ -274,38 +275,6 @@ fn brightest_channel(rgb: &image::RgbImage) -> GrayImage {
         .map(|p| p[0].max(p[1]).max(p[2]))
         .collect();
     GrayImage::from_raw(w, h, data).unwrap_or_else(|| image::imageops::grayscale(rgb))
-}
-
-/// The gray level that best splits the image into dark and light (Otsu).
-pub(crate) fn otsu_threshold(img: &GrayImage) -> u8 {
-    let mut hist = [0u64; 256];
-    for p in img.pixels() {
-        hist[usize::from(p.0[0])] += 1;
-    }
-    let total: u64 = hist.iter().sum();
-    let sum_all: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| i as f64 * n as f64)
-        .sum();
-    let (mut best, mut best_var) = (127u8, -1.0f64);
-    let (mut weight_dark, mut sum_dark) = (0u64, 0f64);
-    for (t, &n) in hist.iter().enumerate() {
-        weight_dark += n;
-        sum_dark += t as f64 * n as f64;
-        let weight_light = total - weight_dark;
-        if weight_dark == 0 || weight_light == 0 {
-            continue;
-        }
-        let mean_dark = sum_dark / weight_dark as f64;
-        let mean_light = (sum_all - sum_dark) / weight_light as f64;
-        let var = weight_dark as f64 * weight_light as f64 * (mean_dark - mean_light).powi(2);
-        if var > best_var {
-            best_var = var;
-            best = t as u8;
-        }
-    }
-    best
 }
 
 /// One connected component of ink (4-connected), with its box and pixels.

@@ -294,7 +294,7 @@ pub fn decode_image(img: &image::GrayImage) -> Result<String, QrError> {
     let mut problem = None;
     for global in [false, true] {
         let mut prepared = if global {
-            let t = crate::prepare::otsu_threshold(img);
+            let t = crate::raster::otsu_threshold(img);
             rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| pixel(x, y) <= t)
         } else {
             rqrr::PreparedImage::prepare_from_greyscale(w, h, pixel)

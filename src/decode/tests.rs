@@ -1031,6 +1031,15 @@ fn jpeg_bytes_kept_only_when_they_show_the_page() {
     let png_bytes = encode(&g, ImageFormat::Png);
     let png = decode(&png_bytes, &Limits::default()).expect("png");
     assert_eq!(png[0].original.as_deref(), Some(&png_bytes[..]));
+    // And an RGB one, with its pixels and no resolution when none is stated.
+    let rgb = DynamicImage::ImageRgb8(RgbImage::from_fn(40, 30, |x, y| {
+        Rgb([(x * 6) as u8, (y * 8) as u8, 200])
+    }));
+    let rgb_bytes = encode(&rgb, ImageFormat::Png);
+    let png = decode(&rgb_bytes, &Limits::default()).expect("rgb png");
+    assert_eq!(png[0].original.as_deref(), Some(&rgb_bytes[..]));
+    assert_eq!(png[0].image, rgb);
+    assert_eq!(png[0].dpi, None);
     // With transparency it is not (its pixels were laid over white).
     let la = image::GrayAlphaImage::from_fn(40, 30, |x, _| image::LumaA([0, (x * 6) as u8]));
     let la = DynamicImage::ImageLumaA8(la);

@@ -40,7 +40,7 @@ impl Page {
             return;
         }
         let image = std::mem::take(&mut self.image);
-        self.image = turn_image(image, quarters);
+        self.image = crate::raster::turn_image(image, quarters);
         let original = self.original.as_deref().unwrap_or_default();
         let jpeg = crate::headers::JpegHeader::read(original)
             .filter(crate::headers::JpegHeader::dct_decodable);
@@ -55,15 +55,5 @@ impl Page {
             };
             self.original = ok.then_some(out);
         }
-    }
-}
-
-/// An image turned clockwise by `quarters` quarter turns.
-pub(crate) fn turn_image(image: DynamicImage, quarters: u8) -> DynamicImage {
-    match quarters % 4 {
-        1 => image.rotate90(),
-        2 => image.rotate180(),
-        3 => image.rotate270(),
-        _ => image,
     }
 }

@@ -68,7 +68,7 @@ impl Raster {
 
     /// Turns the page by `quarters` × 90° clockwise.
     pub(crate) fn rotate_quarters(self, quarters: u8) -> Raster {
-        let turn = |d: DynamicImage| crate::model::turn_image(d, quarters);
+        let turn = |d: DynamicImage| crate::raster::turn_image(d, quarters);
         match self {
             Raster::Gray(g) => match turn(DynamicImage::ImageLuma8(g)) {
                 DynamicImage::ImageLuma8(g) => Raster::Gray(g),
