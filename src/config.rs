@@ -231,33 +231,203 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Sets each field of `$to` that `$from` has (both structs of `Option`s).
-macro_rules! overlay_fields {
-    ($to:ident, $from:ident; $($field:ident),* $(,)?) => {
-        $( if $from.$field.is_some() { $to.$field = $from.$field; } )*
+/// Declares a table of settings once: each setting's field in `docseal.toml`
+/// (its name is the key), its type and its `DOCSEAL_*` variable. From that one
+/// declaration come the struct (every field an `Option`, unknown keys
+/// refused), [`overlay`](Settings::overlay) (a later layer wins per setting),
+/// `from_env` (the variables, in declaration order) and `VARIABLES` (each
+/// key with its variable). Nested tables (`[s3]`, `[limits]`) are listed
+/// under `tables` and layered the same way.
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $field:ident: $ty:ty = $var:expr,
+            )*
+        }
+        $(
+            tables {
+                $(
+                    $(#[$table_meta:meta])*
+                    $table:ident: $table_ty:ty,
+                )*
+            }
+        )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                pub $field: Option<$ty>,
+            )*
+            $($(
+                $(#[$table_meta])*
+                #[serde(default)]
+                pub $table: $table_ty,
+            )*)?
+        }
+
+        impl $name {
+            /// Each setting's key in this table with its environment variable.
+            pub const VARIABLES: &'static [(&'static str, EnvVar)] =
+                &[$((stringify!($field), $var),)*];
+
+            /// Takes each setting that `other` has.
+            pub fn overlay(&mut self, other: $name) {
+                $(
+                    if other.$field.is_some() {
+                        self.$field = other.$field;
+                    }
+                )*
+                $($( self.$table.overlay(other.$table); )*)?
+            }
+
+            /// The settings given by `DOCSEAL_*` environment variables (an
+            /// empty variable counts as unset).
+            pub fn from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<$name, ConfigError> {
+                Ok($name {
+                    $( $field: $var.read(lookup)?, )*
+                    $($( $table: <$table_ty>::from_env(lookup)?, )*)?
+                })
+            }
+        }
     };
 }
 
-/// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Settings {
-    /// The endpoint URL, e.g. `http://127.0.0.1:9000` (default: AWS).
-    pub endpoint: Option<String>,
-    /// The region (default `us-east-1`).
-    pub region: Option<String>,
-    /// Path-style addressing (default: on with a custom endpoint, off for AWS).
-    pub path_style: Option<bool>,
-    /// The access key id.
-    pub access_key_id: Option<String>,
-    /// The secret access key.
-    pub secret_access_key: Option<Secret>,
-    /// A session token for temporary credentials.
-    pub session_token: Option<Secret>,
-    /// Part size of multipart uploads in MiB (at least 5; default 8).
-    pub part_size_mib: Option<usize>,
-    /// Send `If-None-Match: *` on puts (default on; servers that ignore it are fine).
-    pub conditional_puts: Option<bool>,
+/// The environment variable of a setting and how its text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVar {
+    /// The variable's name, `DOCSEAL_…`.
+    pub name: &'static str,
+    /// What a number must look like, for the error message.
+    expected: &'static str,
+    /// Whether 0 is refused.
+    above_zero: bool,
+}
+
+impl EnvVar {
+    /// The variable `name`; a number in it is "a whole number".
+    const fn new(name: &'static str) -> EnvVar {
+        EnvVar {
+            name,
+            expected: "a whole number",
+            above_zero: false,
+        }
+    }
+
+    /// The same variable, describing the number it holds as `expected`.
+    const fn expecting(self, expected: &'static str) -> EnvVar {
+        EnvVar { expected, ..self }
+    }
+
+    /// The same variable, refusing 0.
+    const fn above_zero(self) -> EnvVar {
+        EnvVar {
+            expected: "a whole number above 0",
+            above_zero: true,
+            ..self
+        }
+    }
+
+    /// The variable's value, if it is set and not empty.
+    fn read<T: FromEnv>(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<T>, ConfigError> {
+        lookup(self.name)
+            .filter(|v| !v.is_empty())
+            .map(|v| T::from_env(self, v))
+            .transpose()
+    }
+
+    fn invalid(&self, value: String, expected: &'static str) -> ConfigError {
+        ConfigError::Value {
+            name: self.name.to_string(),
+            value,
+            expected,
+        }
+    }
+}
+
+/// The variable `name` (shorthand for the declarations).
+const fn env(name: &'static str) -> EnvVar {
+    EnvVar::new(name)
+}
+
+/// A setting's value read from the text of an environment variable.
+trait FromEnv: Sized {
+    /// Reads `value`, the text of `var`.
+    fn from_env(var: &EnvVar, value: String) -> Result<Self, ConfigError>;
+}
+
+impl FromEnv for String {
+    fn from_env(_: &EnvVar, value: String) -> Result<Self, ConfigError> {
+        Ok(value)
+    }
+}
+
+impl FromEnv for PathBuf {
+    fn from_env(_: &EnvVar, value: String) -> Result<Self, ConfigError> {
+        Ok(PathBuf::from(value))
+    }
+}
+
+impl FromEnv for Secret {
+    fn from_env(_: &EnvVar, value: String) -> Result<Self, ConfigError> {
+        Ok(Secret(value))
+    }
+}
+
+impl FromEnv for bool {
+    fn from_env(var: &EnvVar, value: String) -> Result<Self, ConfigError> {
+        match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(var.invalid(value, "true or false")),
+        }
+    }
+}
+
+/// Whole numbers, read with surrounding blanks ignored.
+macro_rules! from_env_number {
+    ($($t:ty),*) => {$(
+        impl FromEnv for $t {
+            fn from_env(var: &EnvVar, value: String) -> Result<Self, ConfigError> {
+                match value.trim().parse::<$t>() {
+                    Ok(n) if !(var.above_zero && n == 0) => Ok(n),
+                    _ => Err(var.invalid(value, var.expected)),
+                }
+            }
+        }
+    )*};
+}
+
+from_env_number!(u32, u64, usize);
+
+settings! {
+    /// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
+    pub struct S3Settings {
+        /// The endpoint URL, e.g. `http://127.0.0.1:9000` (default: AWS).
+        endpoint: String = env("DOCSEAL_S3_ENDPOINT"),
+        /// The region (default `us-east-1`).
+        region: String = env("DOCSEAL_S3_REGION"),
+        /// Path-style addressing (default: on with a custom endpoint, off for AWS).
+        path_style: bool = env("DOCSEAL_S3_PATH_STYLE"),
+        /// The access key id.
+        access_key_id: String = env("DOCSEAL_S3_ACCESS_KEY_ID"),
+        /// The secret access key.
+        secret_access_key: Secret = env("DOCSEAL_S3_SECRET_ACCESS_KEY"),
+        /// A session token for temporary credentials.
+        session_token: Secret = env("DOCSEAL_S3_SESSION_TOKEN"),
+        /// Part size of multipart uploads in MiB (at least 5; default 8).
+        part_size_mib: usize = env("DOCSEAL_S3_PART_SIZE_MIB").expecting("a whole number of MiB"),
+        /// Send `If-None-Match: *` on puts (default on; servers that ignore it are fine).
+        conditional_puts: bool = env("DOCSEAL_S3_CONDITIONAL_PUTS"),
+    }
 }
 
 impl S3Settings {
@@ -300,111 +470,71 @@ impl S3Settings {
         }
         Ok(parsed)
     }
+}
 
-    /// Takes each setting that `other` has.
-    fn overlay(&mut self, other: S3Settings) {
-        overlay_fields!(self, other;
-            endpoint,
-            region,
-            path_style,
-            access_key_id,
-            secret_access_key,
-            session_token,
-            part_size_mib,
-            conditional_puts
-        );
+settings! {
+    /// The contents of `docseal.toml`. Every key is optional.
+    ///
+    /// ```toml
+    /// data_dir = "/var/lib/docseal"
+    /// office = "UBND phường Bến Nghé"
+    /// queue = "postgres://docseal:secret@db.internal:5432/docseal"
+    /// store = "s3://docseal-archive/prod"
+    /// lease_secs = 120     # a crashed worker's job is taken again after this
+    /// max_attempts = 3     # leases a job may take before it is failed
+    ///
+    /// [s3]
+    /// endpoint = "http://s3.internal:9000"
+    /// region = "us-east-1"
+    /// access_key_id = "…"
+    /// secret_access_key = "…"
+    ///
+    /// [limits]
+    /// max_pages = 50
+    /// max_pixels = 60000000
+    /// max_bytes = 209715200
+    /// ```
+    pub struct Settings {
+        /// The data directory (keys; and the registry and objects of the embedded default).
+        data_dir: PathBuf = env("DOCSEAL_DATA"),
+        /// The issuing office.
+        office: String = env("DOCSEAL_OFFICE"),
+        /// The operator.
+        operator: String = env("DOCSEAL_OPERATOR"),
+        /// The queue URL.
+        queue: String = env("DOCSEAL_QUEUE"),
+        /// The store URL.
+        store: String = env("DOCSEAL_STORE"),
+        /// Page preparation steps to leave out, comma-separated: the names in
+        /// [`Step::TABLE`](crate::prepare::Step::TABLE), or `all`; all run by default.
+        skip_prepare: String = env("DOCSEAL_SKIP_PREPARE"),
+        /// Seconds a worker's lease on a job lasts without a heartbeat (at least 1).
+        lease_secs: u64 = env("DOCSEAL_LEASE_SECS").expecting("a whole number of seconds"),
+        /// Leases a job may take before it is failed (at least 1).
+        max_attempts: u32 = env("DOCSEAL_MAX_ATTEMPTS"),
+    }
+    tables {
+        /// How to reach the S3 store.
+        s3: S3Settings,
+        /// Bounds on one submission.
+        limits: LimitSettings,
     }
 }
 
-/// The contents of `docseal.toml`. Every key is optional.
-///
-/// ```toml
-/// data_dir = "/var/lib/docseal"
-/// office = "UBND phường Bến Nghé"
-/// queue = "postgres://docseal:secret@db.internal:5432/docseal"
-/// store = "s3://docseal-archive/prod"
-/// lease_secs = 120     # a crashed worker's job is taken again after this
-/// max_attempts = 3     # leases a job may take before it is failed
-///
-/// [s3]
-/// endpoint = "http://s3.internal:9000"
-/// region = "us-east-1"
-/// access_key_id = "…"
-/// secret_access_key = "…"
-///
-/// [limits]
-/// max_pages = 50
-/// max_pixels = 60000000
-/// max_bytes = 209715200
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// The data directory (keys; and the registry and objects of the embedded default).
-    pub data_dir: Option<PathBuf>,
-    /// The issuing office.
-    pub office: Option<String>,
-    /// The operator.
-    pub operator: Option<String>,
-    /// The queue URL.
-    pub queue: Option<String>,
-    /// The store URL.
-    pub store: Option<String>,
-    /// Page preparation steps to leave out (`ink`, `despeckle`, `orient`,
-    /// `deskew`, `upscale` or `all`, comma-separated); all run by default.
-    pub skip_prepare: Option<String>,
-    /// Seconds a worker's lease on a job lasts without a heartbeat (at least 1).
-    pub lease_secs: Option<u64>,
-    /// Leases a job may take before it is failed (at least 1).
-    pub max_attempts: Option<u32>,
-    /// How to reach the S3 store.
-    #[serde(default)]
-    pub s3: S3Settings,
-    /// Bounds on one submission.
-    #[serde(default)]
-    pub limits: LimitSettings,
-}
-
-/// The `[limits]` table: bounds on one submission (see [`Limits`]); unset
-/// ones keep their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitSettings {
-    /// Most pages in one submission (`DOCSEAL_MAX_PAGES`).
-    pub max_pages: Option<u64>,
-    /// Most pixels in one page (`DOCSEAL_MAX_PIXELS`).
-    pub max_pixels: Option<u64>,
-    /// Largest accepted file in bytes (`DOCSEAL_MAX_BYTES`).
-    pub max_bytes: Option<u64>,
+settings! {
+    /// The `[limits]` table: bounds on one submission (see [`Limits`]); unset
+    /// ones keep their defaults.
+    pub struct LimitSettings {
+        /// Most pages in one submission.
+        max_pages: u64 = env("DOCSEAL_MAX_PAGES").above_zero(),
+        /// Most pixels in one page.
+        max_pixels: u64 = env("DOCSEAL_MAX_PIXELS").above_zero(),
+        /// Largest accepted file in bytes.
+        max_bytes: u64 = env("DOCSEAL_MAX_BYTES").above_zero(),
+    }
 }
 
 impl LimitSettings {
-    /// Takes each limit that `other` has.
-    fn overlay(&mut self, other: LimitSettings) {
-        overlay_fields!(self, other; max_pages, max_pixels, max_bytes);
-    }
-
-    fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<LimitSettings, ConfigError> {
-        let number = |name: &str| -> Result<Option<u64>, ConfigError> {
-            match get(name) {
-                None => Ok(None),
-                Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(Some(n)),
-                    _ => Err(ConfigError::Value {
-                        name: name.to_string(),
-                        value: v,
-                        expected: "a whole number above 0",
-                    }),
-                },
-            }
-        };
-        Ok(LimitSettings {
-            max_pages: number("DOCSEAL_MAX_PAGES")?,
-            max_pixels: number("DOCSEAL_MAX_PIXELS")?,
-            max_bytes: number("DOCSEAL_MAX_BYTES")?,
-        })
-    }
-
     fn apply(&self, limits: &mut Limits) {
         if let Some(n) = self.max_pages {
             limits.max_pages = usize::try_from(n).unwrap_or(usize::MAX);
@@ -428,65 +558,6 @@ impl Settings {
         toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.to_path_buf(),
             source,
-        })
-    }
-
-    /// Takes each setting that `other` has.
-    pub fn overlay(&mut self, other: Settings) {
-        overlay_fields!(
-            self,
-            other;
-            data_dir,
-            office,
-            operator,
-            queue,
-            store,
-            skip_prepare,
-            lease_secs,
-            max_attempts
-        );
-        self.s3.overlay(other.s3);
-        self.limits.overlay(other.limits);
-    }
-
-    /// Settings from `DOCSEAL_*` environment variables.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let get = |name: &str| env(name).filter(|v| !v.is_empty());
-        Ok(Settings {
-            data_dir: get("DOCSEAL_DATA").map(PathBuf::from),
-            office: get("DOCSEAL_OFFICE"),
-            operator: get("DOCSEAL_OPERATOR"),
-            queue: get("DOCSEAL_QUEUE"),
-            store: get("DOCSEAL_STORE"),
-            skip_prepare: get("DOCSEAL_SKIP_PREPARE"),
-            lease_secs: parse_number(
-                "DOCSEAL_LEASE_SECS",
-                get("DOCSEAL_LEASE_SECS"),
-                "a whole number of seconds",
-            )?,
-            max_attempts: parse_number(
-                "DOCSEAL_MAX_ATTEMPTS",
-                get("DOCSEAL_MAX_ATTEMPTS"),
-                "a whole number",
-            )?,
-            s3: S3Settings {
-                endpoint: get("DOCSEAL_S3_ENDPOINT"),
-                region: get("DOCSEAL_S3_REGION"),
-                path_style: parse_bool("DOCSEAL_S3_PATH_STYLE", get("DOCSEAL_S3_PATH_STYLE"))?,
-                access_key_id: get("DOCSEAL_S3_ACCESS_KEY_ID"),
-                secret_access_key: get("DOCSEAL_S3_SECRET_ACCESS_KEY").map(Secret),
-                session_token: get("DOCSEAL_S3_SESSION_TOKEN").map(Secret),
-                part_size_mib: parse_number(
-                    "DOCSEAL_S3_PART_SIZE_MIB",
-                    get("DOCSEAL_S3_PART_SIZE_MIB"),
-                    "a whole number of MiB",
-                )?,
-                conditional_puts: parse_bool(
-                    "DOCSEAL_S3_CONDITIONAL_PUTS",
-                    get("DOCSEAL_S3_CONDITIONAL_PUTS"),
-                )?,
-            },
-            limits: LimitSettings::from_env(&get)?,
         })
     }
 
@@ -557,51 +628,44 @@ impl Settings {
     }
 }
 
-fn parse_number<T: std::str::FromStr>(
-    name: &str,
-    value: Option<String>,
-    expected: &'static str,
-) -> Result<Option<T>, ConfigError> {
-    value
-        .map(|v| {
-            v.trim().parse().map_err(|_| ConfigError::Value {
-                name: name.to_string(),
-                value: v.clone(),
-                expected,
-            })
-        })
-        .transpose()
-}
-
-fn parse_bool(name: &str, value: Option<String>) -> Result<Option<bool>, ConfigError> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(None),
-        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
-        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
-        Some(_) => Err(ConfigError::Value {
-            name: name.to_string(),
-            value: value.unwrap_or_default(),
-            expected: "true or false",
-        }),
-    }
-}
-
-/// What the command line gave; each value that is set wins over the
-/// environment and the settings file.
-#[derive(Debug, Clone, Default)]
+/// What the command line gave (the global flags of every command); each
+/// value that is set wins over the environment and the settings file. Each
+/// field but `config_file` is named after the setting it sets.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Overrides {
-    /// `--config FILE` (else `DOCSEAL_CONFIG`, else `./docseal.toml` if present).
-    pub config_file: Option<PathBuf>,
-    /// `--data DIR`.
+    /// Data directory (keys; and the registry and objects of the embedded
+    /// default). Default: `./docseal-data`.
+    #[arg(long = "data", value_name = "DATA", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// `--queue URL`.
+    /// Settings file (default: `DOCSEAL_CONFIG`, else `./docseal.toml` if present).
+    #[arg(long = "config", value_name = "CONFIG", global = true)]
+    pub config_file: Option<PathBuf>,
+    /// Job queue and registry: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, global = true)]
     pub queue: Option<String>,
-    /// `--store URL`.
+    /// Object store: `file:///PATH` or `s3://BUCKET/PREFIX`.
+    #[arg(long, global = true)]
     pub store: Option<String>,
-    /// `--office NAME`.
+    /// The issuing office written into new documents and new keys.
+    #[arg(long, global = true)]
     pub office: Option<String>,
-    /// `--operator NAME`.
+    /// The operator written into new documents.
+    #[arg(long, global = true)]
     pub operator: Option<String>,
+}
+
+impl Overrides {
+    /// The settings these flags give.
+    fn settings(&self) -> Settings {
+        Settings {
+            data_dir: self.data_dir.clone(),
+            office: self.office.clone(),
+            operator: self.operator.clone(),
+            queue: self.queue.clone(),
+            store: self.store.clone(),
+            ..Settings::default()
+        }
+    }
 }
 
 /// The configuration: the standard AWS variables (for S3 only), overridden by
@@ -632,15 +696,7 @@ pub fn load_with(
         }
     }
     settings.overlay(Settings::from_env(env)?);
-    settings.overlay(Settings {
-        data_dir: overrides.data_dir.clone(),
-        office: overrides.office.clone(),
-        operator: overrides.operator.clone(),
-        queue: overrides.queue.clone(),
-        store: overrides.store.clone(),
-        s3: S3Settings::default(),
-        ..Settings::default()
-    });
+    settings.overlay(overrides.settings());
     settings.into_config()
 }
 
@@ -654,6 +710,31 @@ mod backend_tests {
                 .iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn every_setting_is_read_from_its_variable() {
+        let tables: [(&str, &[(&str, EnvVar)]); 3] = [
+            ("", Settings::VARIABLES),
+            ("s3.", S3Settings::VARIABLES),
+            ("limits.", LimitSettings::VARIABLES),
+        ];
+        let mut names = std::collections::BTreeSet::new();
+        for (table, variables) in tables {
+            for (key, var) in variables {
+                assert!(var.name.starts_with("DOCSEAL_"), "{table}{key}");
+                assert!(names.insert(var.name), "{} twice", var.name);
+            }
+        }
+        assert_eq!(names.len(), 19);
+        // Each variable alone, with a value of its kind, sets something.
+        for name in names {
+            let read = |value: &'static str| {
+                Settings::from_env(&move |n: &str| (n == name).then(|| value.to_string()))
+            };
+            let settings = read("7").or_else(|_| read("on")).expect(name);
+            assert_ne!(settings, Settings::default(), "{name}");
         }
     }
 

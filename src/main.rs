@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match docseal::cli::main() {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(3)

@@ -46,63 +46,97 @@ pub const MIN_SKEW_DEGREES: f32 = 0.3;
 /// Resolution of the reduced copy the page analysis runs on.
 const ANALYSIS_DPI: u32 = 100;
 
-/// Which preparation steps run.
+/// A preparation step that can be turned off (`skip_prepare`). The steps and
+/// their names are listed once, in [`Step::TABLE`]; parsing, the defaults and
+/// the error message of `skip_prepare` all come from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PrepareOptions {
-    /// Colour ink removal.
-    pub remove_color_ink: bool,
+pub enum Step {
+    /// Colour ink removal (colour scans only).
+    Ink,
     /// Despeckling.
-    pub despeckle: bool,
+    Despeckle,
     /// Quarter-turn orientation.
-    pub orient: bool,
+    Orient,
     /// Deskew.
-    pub deskew: bool,
+    Deskew,
     /// Upscaling of low-resolution scans.
-    pub upscale: bool,
+    Upscale,
 }
 
-impl Default for PrepareOptions {
-    fn default() -> Self {
-        PrepareOptions {
-            remove_color_ink: true,
-            despeckle: true,
-            orient: true,
-            deskew: true,
-            upscale: true,
-        }
+impl Step {
+    /// Every step, in the order the steps run, with its name in `skip_prepare`.
+    pub const TABLE: [(Step, &'static str); 5] = [
+        (Step::Ink, "ink"),
+        (Step::Despeckle, "despeckle"),
+        (Step::Orient, "orient"),
+        (Step::Deskew, "deskew"),
+        (Step::Upscale, "upscale"),
+    ];
+
+    /// The step's name in `skip_prepare`.
+    pub fn name(self) -> &'static str {
+        Step::TABLE
+            .iter()
+            .find(|(step, _)| *step == self)
+            .map_or("", |(_, name)| *name)
     }
+
+    /// The step called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Step> {
+        Step::TABLE
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(step, _)| *step)
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// What `skip_prepare` accepts, for error messages: the step names and `all`.
+static SKIP_LIST_EXPECTED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let names: Vec<&str> = Step::TABLE.iter().map(|(_, name)| *name).collect();
+    format!("a comma-separated list of {}, all", names.join(", "))
+});
+
+/// Which preparation steps run (by default, all of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrepareOptions {
+    /// One bit per [`Step`] that is turned off.
+    skipped: u8,
 }
 
 impl PrepareOptions {
     /// Every step off: the page goes to OCR as scanned (in gray).
     pub fn none() -> Self {
+        Step::TABLE
+            .iter()
+            .fold(PrepareOptions::default(), |o, (step, _)| o.skip(*step))
+    }
+
+    /// These options with `step` turned off.
+    pub fn skip(self, step: Step) -> Self {
         PrepareOptions {
-            remove_color_ink: false,
-            despeckle: false,
-            orient: false,
-            deskew: false,
-            upscale: false,
+            skipped: self.skipped | step.bit(),
         }
     }
 
-    /// Parses a comma-separated list of steps to turn off (`ink`, `despeckle`,
-    /// `orient`, `deskew`, `upscale`, or `all`).
+    /// Whether `step` runs.
+    pub fn runs(&self, step: Step) -> bool {
+        self.skipped & step.bit() == 0
+    }
+
+    /// Parses a comma-separated list of steps to turn off (the names in
+    /// [`Step::TABLE`], or `all`).
     pub fn without(list: &str) -> Result<Self, &'static str> {
         let mut o = PrepareOptions::default();
-        for step in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match step {
-                "ink" => o.remove_color_ink = false,
-                "despeckle" => o.despeckle = false,
-                "orient" => o.orient = false,
-                "deskew" => o.deskew = false,
-                "upscale" => o.upscale = false,
-                "all" => o = PrepareOptions::none(),
-                _ => {
-                    return Err(
-                        "a comma-separated list of ink, despeckle, orient, deskew, upscale, all",
-                    )
-                }
-            }
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            o = match (name, Step::from_name(name)) {
+                ("all", _) => PrepareOptions::none(),
+                (_, Some(step)) => o.skip(step),
+                (_, None) => return Err(SKIP_LIST_EXPECTED.as_str()),
+            };
         }
         Ok(o)
     }
@@ -153,7 +187,7 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
     let mut gray = match &page.image {
         DynamicImage::ImageLuma8(g) => g.clone(),
         DynamicImage::ImageLumaA8(_) => page.image.to_luma8(),
-        img if options.remove_color_ink => {
+        img if options.runs(Step::Ink) => {
             let rgb = match img {
                 DynamicImage::ImageRgb8(c) => std::borrow::Cow::Borrowed(c),
                 other => std::borrow::Cow::Owned(other.to_rgb8()),
@@ -168,25 +202,26 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
         img => img.to_luma8(),
     };
     let threshold = otsu_threshold(&gray);
-    if options.despeckle {
+    if options.runs(Step::Despeckle) {
         steps.specks_removed = despeckle(&mut gray, threshold, dpi);
     }
-    if options.orient || options.deskew {
+    let (orient, deskew) = (options.runs(Step::Orient), options.runs(Step::Deskew));
+    if orient || deskew {
         let small = Reduced::new(&gray, threshold, dpi);
-        let layout = small.analyze(options.orient);
-        if options.orient && layout.quarter_turns != 0 {
+        let layout = small.analyze(orient);
+        if orient && layout.quarter_turns != 0 {
             steps.quarter_turns = layout.quarter_turns;
             gray = turn_gray(gray, layout.quarter_turns);
             page.turn(layout.quarter_turns);
         }
-        if options.deskew
+        if deskew
             && layout.skew_degrees.abs() >= MIN_SKEW_DEGREES
             && layout.skew_degrees.abs() <= MAX_SKEW_DEGREES
         {
             steps.deskewed_degrees = Some(layout.skew_degrees);
         }
     }
-    let upscale = options.upscale && dpi < MIN_OCR_DPI;
+    let upscale = options.runs(Step::Upscale) && dpi < MIN_OCR_DPI;
     let f = if upscale {
         steps.upscaled_from_dpi = Some(dpi);
         TARGET_DPI as f32 / dpi as f32
@@ -1032,6 +1067,26 @@ mod tests {
         assert!(dark * 2 > paper_total, "{dark}/{paper_total}");
     }
 
+    #[test]
+    fn skip_prepare_names_come_from_the_step_table() {
+        for (step, name) in Step::TABLE {
+            assert_eq!(step.name(), name);
+            let o = PrepareOptions::without(&format!(" {name} ,")).expect("a known step");
+            for (other, _) in Step::TABLE {
+                assert_eq!(o.runs(other), other != step, "{name}: {other:?}");
+            }
+        }
+        assert_eq!(
+            PrepareOptions::without("deskew,all"),
+            Ok(PrepareOptions::none())
+        );
+        assert_eq!(PrepareOptions::without(""), Ok(PrepareOptions::default()));
+        assert_eq!(
+            PrepareOptions::without("ink,sharpen"),
+            Err("a comma-separated list of ink, despeckle, orient, deskew, upscale, all")
+        );
+    }
+
     /// The page prepared with colour removal and despeckling only.
     fn despeckled(gray: GrayImage, dpi: Option<u32>) -> Prepared {
         let mut p = Page {
@@ -1039,11 +1094,9 @@ mod tests {
             dpi,
             original: None,
         };
-        let options = PrepareOptions {
-            orient: false,
-            deskew: false,
-            ..PrepareOptions::default()
-        };
+        let options = PrepareOptions::default()
+            .skip(Step::Orient)
+            .skip(Step::Deskew);
         prepare(&mut p, &options)
     }
 

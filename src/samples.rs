@@ -17,12 +17,15 @@
 //! - `content`: values, how they are printed, and the truth.
 //! - `draw`: fonts, page layout and text rasterization.
 //! - `degrade`: skew, rotation, blur, speckles, paper tint, seal.
+//! - `geometry`: the generator's own rotation and quarter turns (not the
+//!   pipeline's, so the truth does not depend on the code it tests).
 //! - `encode`: PNG, JPEG, G4 TIFF and PDF containers.
 
 mod content;
 mod degrade;
 mod draw;
 mod encode;
+mod geometry;
 
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,12 @@
 //! What scanning does to paper: skew, quarter turns, blur, speckles, yellowed
 //! paper and a red seal stamped over the text.
 
-use image::{DynamicImage, GrayImage, ImageBuffer, Luma, Pixel, Rgb, RgbImage};
+use image::{GrayImage, ImageBuffer, Luma, Pixel, Rgb, RgbImage};
 use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::draw::{Face, Fonts, Rect};
+use super::geometry;
 
 /// A page image in gray or colour.
 #[derive(Debug, Clone)]
@@ -68,16 +69,9 @@ impl Raster {
 
     /// Turns the page by `quarters` × 90° clockwise.
     pub(crate) fn rotate_quarters(self, quarters: u8) -> Raster {
-        let turn = |d: DynamicImage| crate::raster::turn_image(d, quarters);
         match self {
-            Raster::Gray(g) => match turn(DynamicImage::ImageLuma8(g)) {
-                DynamicImage::ImageLuma8(g) => Raster::Gray(g),
-                other => Raster::Gray(other.to_luma8()),
-            },
-            Raster::Rgb(c) => match turn(DynamicImage::ImageRgb8(c)) {
-                DynamicImage::ImageRgb8(c) => Raster::Rgb(c),
-                other => Raster::Rgb(other.to_rgb8()),
-            },
+            Raster::Gray(g) => Raster::Gray(geometry::turn(&g, quarters)),
+            Raster::Rgb(c) => Raster::Rgb(geometry::turn(&c, quarters)),
         }
     }
 
@@ -85,10 +79,8 @@ impl Raster {
     /// corners with `fill`.
     pub(crate) fn skew(self, degrees: f32, fill: [u8; 3]) -> Raster {
         match self {
-            Raster::Gray(g) => {
-                Raster::Gray(crate::prepare::rotate_scale(&g, degrees, 1.0, &fill[..1]))
-            }
-            Raster::Rgb(c) => Raster::Rgb(crate::prepare::rotate_scale(&c, degrees, 1.0, &fill)),
+            Raster::Gray(g) => Raster::Gray(geometry::rotate(&g, degrees, &fill[..1])),
+            Raster::Rgb(c) => Raster::Rgb(geometry::rotate(&c, degrees, &fill)),
         }
     }
 

@@ -1,0 +1,58 @@
+//! `docseal inspect`: what the pipeline reads in one scan, nothing stored.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use serde_json::json;
+
+use super::{Context, Execute};
+use crate::model::TextSource;
+use crate::pipeline;
+
+/// Show what the pipeline reads in one scan, without storing anything.
+#[derive(Debug, clap::Args)]
+pub struct Inspect {
+    /// The scan.
+    file: PathBuf,
+    /// Print the OCR lines too.
+    #[arg(long)]
+    text: bool,
+}
+
+impl Execute for Inspect {
+    fn execute(self, ctx: &Context) -> Result<ExitCode> {
+        let file = &self.file;
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let a = pipeline::analyze(&bytes, &ctx.config.pipeline)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        if self.text {
+            for (i, p) in a.ocr.iter().enumerate() {
+                let source = match p.source {
+                    TextSource::Ocr => "OCR",
+                    TextSource::TextLayer => "the PDF's text layer",
+                };
+                println!(
+                    "--- page {} ({}×{} px, {} dpi, text from {source})",
+                    i + 1,
+                    p.width,
+                    p.height,
+                    p.dpi
+                );
+                for l in &p.lines {
+                    let conf = l.words.iter().map(|w| w.conf).fold(1.0f32, f32::min);
+                    println!("{conf:.2} | {}", l.text());
+                }
+            }
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "record": a.record,
+                "classification": a.classified,
+            }))?
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}

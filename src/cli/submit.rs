@@ -1,0 +1,137 @@
+//! `docseal submit`: store scans and queue them.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{Context, Execute};
+use crate::config::{expand_inputs, Config};
+use crate::queue::{Jobs, NewSubmission};
+use crate::store::{sha256_hex, ObjectKind, ObjectStore};
+use crate::{pipeline, PIPELINE_VERSION};
+
+/// Store scans and queue them; prints their submission ids.
+#[derive(Debug, clap::Args)]
+pub struct Submit {
+    /// Files or directories of scans.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Queue again submissions that finished without a document.
+    #[arg(long)]
+    force: bool,
+}
+
+impl Execute for Submit {
+    fn execute(self, ctx: &Context) -> Result<ExitCode> {
+        ctx.block_on(async {
+            let (queue, store) = ctx.open_backends().await?;
+            let mut failed = false;
+            for path in expand_inputs(&self.paths) {
+                let input = submit_one(
+                    queue.as_ref(),
+                    store.as_ref(),
+                    &ctx.config,
+                    &path,
+                    self.force,
+                )
+                .await;
+                match input.submitted {
+                    Ok(id) => println!("{id}  {}", input.source),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("error: {e}");
+                    }
+                }
+            }
+            Ok(super::exit_code(failed))
+        })
+    }
+}
+
+/// What happened to one input at submission.
+pub(super) struct Input {
+    /// The path as given.
+    pub source: String,
+    /// The submission id, or why the input was not submitted.
+    pub submitted: Result<String, String>,
+}
+
+/// Stores the raw bytes first, then queues the job.
+pub(super) async fn submit_one<Q: Jobs, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    config: &Config,
+    path: &Path,
+    force: bool,
+) -> Input {
+    let source = path.display().to_string();
+    let submitted = submit_file(queue, store, config, path, &source, force).await;
+    Input { source, submitted }
+}
+
+async fn submit_file<Q: Jobs, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    config: &Config,
+    path: &Path,
+    source: &str,
+    force: bool,
+) -> Result<String, String> {
+    let limit = config.pipeline.limits.max_bytes;
+    // Reading and hashing up to `max_bytes` is work for a blocking thread.
+    let scan = {
+        let (path, name) = (path.to_path_buf(), source.to_string());
+        tokio::task::spawn_blocking(move || read_scan(&path, &name, limit))
+            .await
+            .map_err(|e| format!("{source}: cannot read the file: {e}"))??
+    };
+    let id = scan.id;
+    let scan_key = ObjectKind::Scan.key_for_sha256(&id);
+    let size = scan.bytes.len() as u64;
+    store
+        .put(&scan_key, scan.bytes)
+        .await
+        .map_err(|e| format!("{source}: cannot store the scan: {e}"))?;
+    let sub = NewSubmission {
+        id: id.clone(),
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| source.to_string()),
+        size,
+        media_type: scan.media_type.to_string(),
+        scan_key,
+    };
+    queue
+        .submit(&sub, PIPELINE_VERSION, force)
+        .await
+        .map_err(|e| format!("{source}: cannot queue the submission: {e}"))?;
+    Ok(id)
+}
+
+/// A scan read from a file, with its submission id.
+struct Scan {
+    bytes: Vec<u8>,
+    id: String,
+    media_type: &'static str,
+}
+
+/// Reads a scan within the size limit and hashes it (blocking).
+fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Scan, String> {
+    match std::fs::metadata(path) {
+        Err(e) => return Err(format!("{source}: cannot read the file: {e}")),
+        Ok(m) if !m.is_file() => return Err(format!("{source}: not a regular file")),
+        Ok(m) if m.len() > limit => return Err(format!(
+            "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
+            m.len()
+        )),
+        Ok(_) => {}
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
+    Ok(Scan {
+        id: sha256_hex(&bytes),
+        media_type: pipeline::media_type(crate::decode::sniff(&bytes)),
+        bytes,
+    })
+}
