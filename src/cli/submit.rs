@@ -119,14 +119,16 @@ struct Scan {
 
 /// Reads a scan within the size limit and hashes it (blocking).
 fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Scan, String> {
-    match std::fs::metadata(path) {
-        Err(e) => return Err(format!("{source}: cannot read the file: {e}")),
-        Ok(m) if !m.is_file() => return Err(format!("{source}: not a regular file")),
-        Ok(m) if m.len() > limit => return Err(format!(
-            "{source}: the file has {} bytes, more than the limit of {limit}; split or rescan it",
-            m.len()
-        )),
-        Ok(_) => {}
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{source}: not a regular file"));
+    }
+    if meta.len() > limit {
+        let size = meta.len();
+        return Err(format!(
+            "{source}: the file has {size} bytes, more than the limit of {limit}; split or rescan it"
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
     Ok(Scan {
