@@ -7,8 +7,9 @@
 //! is a typed value, so stages cannot run out of order:
 //!
 //! ```text
-//! Submission ─decode→ Vec<Page> ─prepare→ Vec<Page> ─ocr→ Vec<OcrPage>
-//!   ─classify→ Classified ─extract→ Record ─seal→ SealedRecord ─render→ ResultDocument
+//! scan bytes ─decode→ Vec<Page> ─prepare→ Prepared ─ocr→ Vec<OcrPage>
+//!   ─classify→ Classified ─extract→ Record ─seal→ SignedManifest
+//!   ─render→ result PDF ─pdf::sign→ signed result PDF
 //! ```
 //!
 //! - [`model`]: the nouns the stages share, as plain data: pages, the text

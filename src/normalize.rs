@@ -1,4 +1,4 @@
-//! The normalized forms of field values (`../shared/doc-types.md`, "Normalized forms").
+//! The normalized forms of field values (the `x-form` of each field in `schemas/`).
 //!
 //! One function per form turns the raw text read after a label into the stored
 //! JSON value, or says why it cannot. A value that does not normalize is a normal

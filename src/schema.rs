@@ -96,7 +96,7 @@ pub enum DocType {
 }
 
 impl DocType {
-    /// Every document type, in the order of `../shared/doc-types.md`.
+    /// Every document type, in the order of the schemas in `schemas/`.
     pub const ALL: [DocType; 8] = [
         DocType::BirthCertificate,
         DocType::DeathExtract,

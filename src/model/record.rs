@@ -109,7 +109,7 @@ impl std::fmt::Display for ReviewReason {
     }
 }
 
-/// A typed record, shaped as `../shared/doc-types.md` says.
+/// A typed record, shaped as the schemas in `schemas/` say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// The document type, `None` for `unknown`.
