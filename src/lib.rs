@@ -19,6 +19,8 @@
 //!   document types, field labels, normalized forms, validation.
 //! - [`decode`]: scan bytes (PNG, JPEG, TIFF, PDF) into page images, within limits,
 //!   with the trusted visible text layers of PDF pages.
+//! - [`codec`]: pixels from encoded image data within [`codec::Limits`]:
+//!   JPEG and PNG, and the Flate, predictor and fax samples TIFF and PDF share.
 //! - [`prepare`]: page clean-up before OCR (grayscale, resolution).
 //! - [`raster`]: pixel operations shared by modules (quarter turns, Otsu's threshold).
 //! - [`ocr`]: Tesseract, one engine per thread; words with boxes and confidences.
@@ -56,6 +58,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod codec;
 pub mod config;
 pub mod decode;
 mod dispatch;

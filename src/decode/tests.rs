@@ -478,7 +478,7 @@ fn png_predict(raw: &[u8], row_len: usize, bpp: usize) -> Vec<u8> {
                 1 => a,
                 2 => b,
                 3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
-                _ => super::samples::paeth(a, b, c),
+                _ => crate::codec::samples::paeth(a, b, c),
             };
             out.push(row[i].wrapping_sub(p));
         }

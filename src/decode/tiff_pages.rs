@@ -16,8 +16,9 @@ use ::tiff::tags::{CompressionMethod, Tag};
 use ::tiff::{ColorType, TiffError, TiffUnsupportedError};
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use super::samples::{cmyk_to_rgb, unpack_row};
-use super::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits};
+use super::dpi_from_density;
+use crate::codec::samples::{cmyk_to_rgb, unpack_row};
+use crate::codec::{check_pages, check_pixels, over_white, DecodeError, Limits};
 use crate::model::Page;
 
 /// One directory of the main chain, as the walk saw it.
@@ -357,10 +358,7 @@ fn to_image(
             None,
         ) => {
             let la = channels(2)?;
-            let gray = la
-                .chunks_exact(2)
-                .map(|p| super::over_white(p[0], p[1]))
-                .collect();
+            let gray = la.chunks_exact(2).map(|p| over_white(p[0], p[1])).collect();
             DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, gray).ok_or_else(short)?)
         }
         (ColorType::RGB(8 | 16), None) => DynamicImage::ImageRgb8(
@@ -372,9 +370,9 @@ fn to_image(
                 .chunks_exact(4)
                 .flat_map(|p| {
                     [
-                        super::over_white(p[0], p[3]),
-                        super::over_white(p[1], p[3]),
-                        super::over_white(p[2], p[3]),
+                        over_white(p[0], p[3]),
+                        over_white(p[1], p[3]),
+                        over_white(p[2], p[3]),
                     ]
                 })
                 .collect();

@@ -3,9 +3,9 @@
 //! of the file, so both agree on the page tree.
 //!
 //! This is the only place that reads a PDF someone else wrote. Everything it
-//! reads is bounded ([`crate::decode::Limits`], [`super::syntax::MAX_STREAM_BYTES`]),
+//! reads is bounded ([`crate::codec::Limits`], [`super::syntax::MAX_STREAM_BYTES`]),
 //! and any panic inside the `pdf` crate becomes a
-//! [`crate::decode::DecodeError::Corrupt`] for that file.
+//! [`crate::codec::DecodeError::Corrupt`] for that file.
 
 mod pages;
 mod text;

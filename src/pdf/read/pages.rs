@@ -19,11 +19,12 @@ use ::pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Reso
 use image::{DynamicImage, GrayImage, Luma};
 
 use super::text::{PageText, TEXT_LAYER_DPI};
-use crate::decode::raster::decode_jpeg;
-use crate::decode::samples::{
+use crate::codec::raster::decode_jpeg;
+use crate::codec::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
-use crate::decode::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits};
+use crate::codec::{check_pages, check_pixels, DecodeError, Limits};
+use crate::headers::dpi_from_density;
 use crate::headers::JpegHeader;
 use crate::model::{OcrPage, Page};
 

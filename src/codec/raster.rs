@@ -46,7 +46,7 @@ pub(super) fn image_error(format: &'static str, page: usize, err: ImageError) ->
 }
 
 /// Decodes a PNG (gray, RGB, palette, with or without alpha, 1 to 16 bits).
-pub(super) fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
+pub(crate) fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
     let header = PngHeader::read(bytes).ok_or_else(|| DecodeError::Corrupt {
         format: "PNG",
         detail: "the header (IHDR) is missing or cut short".into(),
