@@ -25,8 +25,8 @@ use crate::decode::raster::decode_jpeg;
 use crate::decode::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
-use crate::decode::{check_pages, check_pixels, dpi_from_density, DecodeError, Limits, Page};
-use crate::headers::JpegHeader;
+use crate::decode::{check_pages, check_pixels, DecodeError, Limits, Page};
+use crate::headers::{dpi_from_density, JpegHeader};
 use crate::ocr::OcrPage;
 
 /// A decoded PDF page and its usable text layer, if it has one.
