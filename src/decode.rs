@@ -15,10 +15,10 @@
 //!   XObject it uses; DCT, Flate (with PNG or TIFF predictors), CCITT G4 and
 //!   G3 1-D (honouring `BlackIs1`), unfiltered; 1–16 bits, gray, RGB, CMYK,
 //!   ICC, Indexed, Separation, image masks, `/Decode`, `/Rotate`. Resolution
-//!   from image and page size. A page whose visible text can be trusted
-//!   (Unicode-mapped, not invisible; see `crate::pdf::read`) comes with that text, so it
-//!   is not OCRed; such a page without an image gets a blank stand-in image
-//!   of its size. Pages with neither are skipped.
+//!   from image and page size (read in `crate::pdf::read`). A page whose
+//!   visible text can be trusted (Unicode-mapped, not invisible) comes with
+//!   that text, so it is not OCRed; such a page without an image gets a blank
+//!   stand-in image of its size. Pages with neither are skipped.
 //!
 //! Pages are always 8-bit gray or 8-bit RGB. Sizes and page counts are
 //! checked against [`Limits`] before any pixel is decoded.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::model::{IssuedAt, Manifest};
 use crate::office::pki;
 use crate::office::{KeyUnusable, TrustList, TrustedKey};
+use crate::pdf::write::{page_text, read_attachment, PdfError};
 use crate::render::certificate_lines;
 use crate::seal::{check_signed_manifest, ManifestProblem};
 
@@ -412,26 +413,25 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
 
 /// Every check of a result PDF against a trusted list.
 fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
-    let attachment =
-        match crate::pdf::write::read_attachment(pdf, crate::render::MANIFEST_ATTACHMENT) {
-            Ok(Some(a)) => a,
-            Ok(None) => {
-                r.push(
-                    "manifest",
-                    CheckStatus::Unknown,
-                    "no docseal manifest is attached; this is not a docseal result document",
-                );
-                return;
-            }
-            Err(e) => {
-                r.push(
-                    "manifest",
-                    CheckStatus::Fail,
-                    format!("the file is damaged: {e}"),
-                );
-                return;
-            }
-        };
+    let attachment = match read_attachment(pdf, crate::render::MANIFEST_ATTACHMENT) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            r.push(
+                "manifest",
+                CheckStatus::Unknown,
+                "no docseal manifest is attached; this is not a docseal result document",
+            );
+            return;
+        }
+        Err(e) => {
+            r.push(
+                "manifest",
+                CheckStatus::Fail,
+                format!("the file is damaged: {e}"),
+            );
+            return;
+        }
+    };
     let (manifest, key) = match check_signed_manifest(&attachment, trust) {
         Ok(ok) => ok,
         Err(ManifestProblem::UnknownKey(k)) => {
@@ -458,7 +458,7 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
         ),
     );
     check_key_validity(r, &manifest, &key);
-    match page_count(pdf).and_then(|n| crate::pdf::write::page_text(pdf, n.saturating_sub(1))) {
+    match page_count(pdf).and_then(|n| page_text(pdf, n.saturating_sub(1))) {
         Ok(lines) => {
             let expected = certificate_lines(&manifest);
             if lines == expected {
@@ -525,7 +525,7 @@ fn check_pdf_signature(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manife
 
 /// The QR seal: signed, agrees with the manifest, and is what the page draws.
 fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
-    let text = match crate::pdf::write::read_attachment(pdf, crate::render::QR_ATTACHMENT) {
+    let text = match read_attachment(pdf, crate::render::QR_ATTACHMENT) {
         Ok(Some(t)) => String::from_utf8_lossy(&t).into_owned(),
         Ok(None) => {
             r.notes
@@ -675,10 +675,10 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey) {
     );
 }
 
-fn page_count(pdf: &[u8]) -> Result<usize, crate::pdf::write::PdfError> {
+fn page_count(pdf: &[u8]) -> Result<usize, PdfError> {
     lopdf::Document::load_mem(pdf)
         .map(|d| d.get_pages().len())
-        .map_err(crate::pdf::write::PdfError::Parse)
+        .map_err(PdfError::Parse)
 }
 
 fn summary(m: &Manifest) -> DocumentSummary {

@@ -7,6 +7,7 @@
 //! and any panic inside the `pdf` crate becomes a
 //! [`crate::codec::DecodeError::Corrupt`] for that file.
 
+mod objects;
 mod pages;
 mod text;
 

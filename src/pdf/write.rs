@@ -26,7 +26,7 @@ use super::syntax::text_string;
 use crate::headers::{JpegHeader, PngHeader};
 
 pub use font::{FontFile, UnicodeFont};
-pub use read_back::{page_text, read_attachment, to_unicode_map};
+pub use read_back::{page_text, read_attachment};
 
 /// Why a font cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -7,9 +7,10 @@
 //! 1-bit Flate, `BlackIs1` and G3 work, which the crate's own decoding does
 //! not. Any panic inside the crate becomes [`DecodeError::Corrupt`].
 //!
-//! The text layer of each page is read separately (`text`); a page
-//! with usable text comes with it, and a page that has such text but no
-//! image gets a blank stand-in image of the page's size.
+//! The text layer of each page is read from the same parse (`text`), so
+//! images and text agree on the page tree; a page with usable text comes
+//! with it, and a page that has such text but no image gets a blank stand-in
+//! image of the page's size.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -18,14 +19,14 @@ use ::pdf::file::FileOptions;
 use ::pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
 use image::{DynamicImage, GrayImage, Luma};
 
-use super::text::{PageText, TEXT_LAYER_DPI};
+use super::objects::Objects;
+use super::text::{page_text, PageText, TEXT_LAYER_DPI};
 use crate::codec::raster::decode_jpeg;
 use crate::codec::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
 use crate::codec::{check_pages, check_pixels, DecodeError, Limits};
-use crate::headers::dpi_from_density;
-use crate::headers::JpegHeader;
+use crate::headers::{dpi_from_density, JpegHeader};
 use crate::model::{OcrPage, Page};
 
 /// A decoded PDF page and its usable text layer, if it has one.
@@ -77,23 +78,19 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
     let count = file.num_pages() as usize;
     check_pages(count, limits)?;
     let resolver = file.resolver();
-    let mut texts = super::text::read_pages(bytes);
-    if texts.len() != count {
-        // The two readers disagree on the page tree: OCR every page.
-        texts.clear();
-    }
+    let objects = Objects::new(&resolver);
     let mut unreadable = None;
     let mut pages = Vec::new();
     for (index, page) in file.pages().enumerate() {
         let number = index + 1;
         let page = page.map_err(|e| corrupt(format!("page {number} cannot be read ({e})")))?;
-        let text = match texts.get_mut(index).map(std::mem::take) {
-            Some(PageText::Usable(t)) => Some(t),
-            Some(PageText::Unusable) => {
+        let text = match page_text(&objects, page.get_ref()) {
+            PageText::Usable(t) => Some(t),
+            PageText::Unusable => {
                 unreadable.get_or_insert(number);
                 None
             }
-            _ => None,
+            PageText::None => None,
         };
         let (candidates, broken) = page_images(&page, &resolver);
         let Some(image) = candidates.into_iter().max_by_key(area) else {

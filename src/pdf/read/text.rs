@@ -1,5 +1,6 @@
 //! The text a PDF page draws, with the geometry of each word, read with
-//! `lopdf`: used instead of OCR when the page carries trustworthy text (a
+//! the `pdf` crate (through [`super::objects`]) in the same parse as the
+//! page images: used instead of OCR when the page carries trustworthy text (a
 //! born-digital PDF, or visible text from another tool).
 //!
 //! The content stream (and the Form XObjects it paints, a few levels deep) is
@@ -29,13 +30,13 @@
 
 use std::collections::HashMap;
 
-use lopdf::content::Content;
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+use ::pdf::object::{PlainRef, Resolve};
+use ::pdf::primitive::{Dictionary, Primitive};
 use unicode_normalization::UnicodeNormalization;
 
+use super::objects::{operations, Objects, StreamError};
 use crate::model::{BBox, Line, OcrPage, TextSource, Word};
 use crate::pdf::syntax::MAX_STREAM_BYTES;
-use crate::pdf::write::to_unicode_map;
 
 /// Fewest visible non-blank glyphs for a page's text to be used.
 pub const MIN_GLYPHS: usize = 20;
@@ -53,10 +54,9 @@ const MAX_FORM_DEPTH: usize = 6;
 const MAX_OPS: usize = 2_000_000;
 
 /// What a page's text layer is worth.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PageText {
     /// No visible text at all (a scan, or a scan with an invisible text layer).
-    #[default]
     None,
     /// Visible text that fails the rules above.
     Unusable,
@@ -65,32 +65,21 @@ pub(crate) enum PageText {
     Usable(OcrPage),
 }
 
-/// The text layer of every page, in page order; empty when the file cannot
-/// be read this way (the caller then OCRs every page).
-pub(crate) fn read_pages(bytes: &[u8]) -> Vec<PageText> {
-    let options = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM_BYTES),
-        ..LoadOptions::default()
-    };
-    let Ok(doc) = Document::load_mem_with_options(bytes, options) else {
-        return Vec::new();
-    };
-    doc.get_pages()
-        .values()
-        .map(|&id| page_text(&doc, id))
-        .collect()
-}
-
-fn page_text(doc: &Document, page_id: ObjectId) -> PageText {
-    let Some(frame) = PageFrame::of(doc, page_id) else {
+/// The text layer of page `page` (the reference of its dictionary), read
+/// through `objects`.
+pub(crate) fn page_text<R: Resolve>(objects: &Objects<'_, R>, page: PlainRef) -> PageText {
+    let Some(dict) = objects.page(page) else {
         return PageText::None;
     };
-    let Ok(content) = doc.get_page_content_with_limit(page_id, MAX_STREAM_BYTES) else {
+    let Some(frame) = PageFrame::of(objects, &dict) else {
         return PageText::None;
     };
-    let resources = page_resources(doc, page_id);
-    let mut reader = Reader::new(doc);
-    reader.run(&content, &resources, IDENTITY, 0);
+    let Some(content) = objects.page_content(&dict, MAX_STREAM_BYTES) else {
+        return PageText::None;
+    };
+    let resources = objects.page_resources(&dict);
+    let mut reader = Reader::new(objects);
+    reader.run(&content, &resources, Scope::Page(page), IDENTITY, 0);
     judge(&reader.visible_glyphs(&frame), &frame)
 }
 
@@ -107,15 +96,12 @@ struct PageFrame {
 }
 
 impl PageFrame {
-    fn of(doc: &Document, page_id: ObjectId) -> Option<PageFrame> {
-        let page = doc.get_dictionary(page_id).ok()?;
-        let rect =
-            inherited(doc, page, b"CropBox").or_else(|| inherited(doc, page, b"MediaBox"))?;
+    fn of<R: Resolve>(objects: &Objects<'_, R>, page: &Dictionary) -> Option<PageFrame> {
+        let rect = objects
+            .inherited(page, "CropBox")
+            .or_else(|| objects.inherited(page, "MediaBox"))?;
         let rect = rect.as_array().ok()?;
-        let v: Vec<f32> = rect
-            .iter()
-            .filter_map(|o| doc.dereference(o).ok()?.1.as_float().ok())
-            .collect();
+        let v: Vec<f32> = rect.iter().filter_map(|o| objects.number(o)).collect();
         let [x0, y0, x1, y1] = v[..] else {
             return None;
         };
@@ -124,9 +110,10 @@ impl PageFrame {
             bottom: y0.min(y1),
             right: x0.max(x1),
             top: y0.max(y1),
-            rotate: inherited(doc, page, b"Rotate")
-                .and_then(|o| o.as_i64().ok())
-                .unwrap_or(0)
+            rotate: objects
+                .inherited(page, "Rotate")
+                .and_then(|o| o.as_integer().ok())
+                .map_or(0, i64::from)
                 .rem_euclid(360),
         };
         (frame.width() >= 1.0 && frame.height() >= 1.0).then_some(frame)
@@ -181,46 +168,6 @@ impl PageFrame {
     }
 }
 
-/// A page attribute, looked up through the page tree.
-fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
-    let mut node = page;
-    for _ in 0..32 {
-        if let Ok(v) = node.get(key) {
-            return doc.dereference(v).ok().map(|(_, o)| o);
-        }
-        let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
-        node = doc.get_dictionary(parent).ok()?;
-    }
-    None
-}
-
-/// The resource dictionaries of a page, nearest first.
-fn page_resources(doc: &Document, page_id: ObjectId) -> Vec<&Dictionary> {
-    let Ok((direct, ids)) = doc.get_page_resources(page_id) else {
-        return Vec::new();
-    };
-    direct
-        .into_iter()
-        .chain(ids.into_iter().filter_map(|id| doc.get_dictionary(id).ok()))
-        .collect()
-}
-
-/// Resource `name` of category `kind` (`Font`, `XObject`).
-fn resource<'a>(
-    doc: &'a Document,
-    resources: &[&'a Dictionary],
-    kind: &[u8],
-    name: &[u8],
-) -> Option<&'a Object> {
-    resources.iter().find_map(|r| {
-        let (_, category) = doc.dereference(r.get(kind).ok()?).ok()?;
-        let (_, object) = doc
-            .dereference(category.as_dict().ok()?.get(name).ok()?)
-            .ok()?;
-        Some(object)
-    })
-}
-
 // ------------------------------------------------------------ fonts
 
 /// What is needed of a font to place and decode its glyphs.
@@ -242,76 +189,72 @@ struct Font {
 }
 
 impl Font {
-    fn load(doc: &Document, font: &Dictionary) -> Font {
-        let get = |d: &Dictionary, k: &[u8]| -> Option<Object> {
-            d.get(k)
-                .ok()
-                .and_then(|o| doc.dereference(o).ok())
-                .map(|(_, o)| o.clone())
-        };
-        let subtype = get(font, b"Subtype")
-            .and_then(|o| o.as_name().ok().map(<[u8]>::to_vec))
+    fn load<R: Resolve>(objects: &Objects<'_, R>, font: &Dictionary) -> Font {
+        let get = |d: &Dictionary, k: &str| objects.entry(d, k);
+        let subtype = get(font, "Subtype")
+            .and_then(|o| o.as_name().ok().map(str::to_string))
             .unwrap_or_default();
-        let to_unicode = to_unicode_map(doc, font).filter(|m| !m.is_empty());
+        let to_unicode = objects
+            .to_unicode_map(font, MAX_STREAM_BYTES)
+            .filter(|m| !m.is_empty());
         let mut widths = HashMap::new();
-        let (code_len, ascii, default_width, descriptor) = if subtype == b"Type0" {
-            let cid = get(font, b"DescendantFonts")
+        let (code_len, ascii, default_width, descriptor) = if subtype == "Type0" {
+            let cid = get(font, "DescendantFonts")
                 .and_then(|o| o.as_array().ok()?.first().cloned())
-                .and_then(|o| doc.dereference(&o).ok().map(|(_, o)| o.clone()))
-                .and_then(|o| o.as_dict().ok().cloned())
+                .and_then(|o| objects.dict(&o))
                 .unwrap_or_default();
-            if let Some(Object::Array(w)) = get(&cid, b"W") {
-                cid_widths(doc, &w, &mut widths);
+            if let Some(Primitive::Array(w)) = get(&cid, "W") {
+                cid_widths(objects, &w, &mut widths);
             }
-            let dw = get(&cid, b"DW")
-                .and_then(|o| o.as_float().ok())
+            let dw = get(&cid, "DW")
+                .and_then(|o| o.as_number().ok())
                 .unwrap_or(1000.0);
-            (2, false, dw, get(&cid, b"FontDescriptor"))
+            (2, false, dw, get(&cid, "FontDescriptor"))
         } else {
-            let first = get(font, b"FirstChar")
-                .and_then(|o| o.as_i64().ok())
-                .unwrap_or(0);
-            if let Some(Object::Array(w)) = get(font, b"Widths") {
+            let first = get(font, "FirstChar")
+                .and_then(|o| o.as_integer().ok())
+                .map_or(0, i64::from);
+            if let Some(Primitive::Array(w)) = get(font, "Widths") {
                 for (i, v) in w.iter().enumerate().take(256) {
-                    if let Ok((_, v)) = doc.dereference(v) {
-                        if let (Ok(v), Ok(code)) = (v.as_float(), u32::try_from(first + i as i64)) {
-                            widths.insert(code, v);
-                        }
+                    if let (Some(v), Ok(code)) =
+                        (objects.number(v), u32::try_from(first + i as i64))
+                    {
+                        widths.insert(code, v);
                     }
                 }
             }
-            let standard = match get(font, b"Encoding") {
+            let standard = match get(font, "Encoding") {
                 None => true,
-                Some(Object::Name(n)) => matches!(
-                    n.as_slice(),
-                    b"WinAnsiEncoding" | b"MacRomanEncoding" | b"StandardEncoding"
+                Some(Primitive::Name(n)) => matches!(
+                    n.as_str(),
+                    "WinAnsiEncoding" | "MacRomanEncoding" | "StandardEncoding"
                 ),
-                Some(Object::Dictionary(d)) => d.get(b"Differences").is_err(),
+                Some(Primitive::Dictionary(d)) => d.get("Differences").is_none(),
                 Some(_) => false,
             };
-            let descriptor = get(font, b"FontDescriptor");
+            let descriptor = get(font, "FontDescriptor");
             let missing = descriptor
                 .as_ref()
                 .and_then(|d| d.as_dict().ok())
-                .and_then(|d| get(d, b"MissingWidth"))
-                .and_then(|o| o.as_float().ok())
+                .and_then(|d| get(d, "MissingWidth"))
+                .and_then(|o| o.as_number().ok())
                 .unwrap_or(500.0);
-            (1, standard && subtype != b"Type3", missing, descriptor)
+            (1, standard && subtype != "Type3", missing, descriptor)
         };
-        let scale = if subtype == b"Type3" {
-            get(font, b"FontMatrix")
-                .and_then(|o| o.as_array().ok()?.first()?.as_float().ok())
+        let scale = if subtype == "Type3" {
+            get(font, "FontMatrix")
+                .and_then(|o| o.as_array().ok()?.first()?.as_number().ok())
                 .filter(|v| v.is_finite() && *v > 0.0)
                 .unwrap_or(0.001)
         } else {
             0.001
         };
-        let metric = |key: &[u8], default: f32| {
+        let metric = |key: &str, default: f32| {
             descriptor
                 .as_ref()
                 .and_then(|d| d.as_dict().ok())
                 .and_then(|d| get(d, key))
-                .and_then(|o| o.as_float().ok())
+                .and_then(|o| o.as_number().ok())
                 .filter(|v| v.is_finite() && *v != 0.0)
                 .unwrap_or(default)
         };
@@ -322,8 +265,8 @@ impl Font {
             widths,
             default_width,
             scale,
-            ascent: metric(b"Ascent", 800.0).clamp(100.0, 2000.0) * 0.001,
-            descent: metric(b"Descent", -200.0).clamp(-1000.0, 0.0) * 0.001,
+            ascent: metric("Ascent", 800.0).clamp(100.0, 2000.0) * 0.001,
+            descent: metric("Descent", -200.0).clamp(-1000.0, 0.0) * 0.001,
         }
     }
 
@@ -350,19 +293,15 @@ impl Font {
 }
 
 /// The `/W` array of a CIDFont: `c [w1 w2 …]` and `c_first c_last w` entries.
-fn cid_widths(doc: &Document, w: &[Object], out: &mut HashMap<u32, f32>) {
+fn cid_widths<R: Resolve>(objects: &Objects<'_, R>, w: &[Primitive], out: &mut HashMap<u32, f32>) {
     const MAX_ENTRIES: usize = 0x1_0000;
-    let num = |o: &Object| doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok());
+    let num = |o: &Primitive| objects.number(o);
     let mut i = 0;
     while i < w.len() && out.len() < MAX_ENTRIES {
         let Some(first) = num(&w[i]) else { break };
         let first = first.max(0.0) as u32;
-        match w
-            .get(i + 1)
-            .and_then(|o| doc.dereference(o).ok())
-            .map(|(_, o)| o)
-        {
-            Some(Object::Array(list)) => {
+        match w.get(i + 1).and_then(|o| objects.deref(o)) {
+            Some(Primitive::Array(list)) => {
                 for (k, v) in list.iter().enumerate() {
                     if let Some(v) = num(v) {
                         out.insert(first.saturating_add(k as u32), v);
@@ -371,7 +310,7 @@ fn cid_widths(doc: &Document, w: &[Object], out: &mut HashMap<u32, f32>) {
                 i += 2;
             }
             Some(last) => {
-                let (Some(last), Some(v)) = (last.as_float().ok(), w.get(i + 2).and_then(num))
+                let (Some(last), Some(v)) = (last.as_number().ok(), w.get(i + 2).and_then(num))
                 else {
                     break;
                 };
@@ -506,11 +445,39 @@ impl State {
     }
 }
 
-struct Reader<'a> {
-    doc: &'a Document,
+/// Which resource dictionaries a content stream sees: a page's, or a Form
+/// XObject's own (a form without `/Resources` sees those of where it is
+/// painted). Resource lookups are remembered per scope and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scope {
+    Page(PlainRef),
+    Form(PlainRef),
+    /// A form reached without a reference (not valid PDF), numbered.
+    Unnamed(usize),
+}
+
+/// An XObject as far as text is concerned.
+#[derive(Debug, Clone)]
+enum Painted {
+    Image,
+    Form {
+        stream: ::pdf::primitive::PdfStream,
+        /// The reference of the form, its scope when it has resources.
+        via: Option<PlainRef>,
+    },
+    Other,
+}
+
+struct Reader<'o, 'r, R: Resolve> {
+    objects: &'o Objects<'r, R>,
     fonts: Vec<Font>,
-    /// Fonts by the address of their dictionary.
-    font_index: HashMap<usize, usize>,
+    /// Fonts by the reference of their dictionary.
+    font_refs: HashMap<PlainRef, usize>,
+    /// Font resources looked up, by scope and name.
+    font_names: HashMap<(Scope, String), Option<usize>>,
+    /// XObject resources looked up, by scope and name.
+    xobjects: HashMap<(Scope, String), Option<Painted>>,
+    unnamed: usize,
     glyphs: Vec<Glyph>,
     /// Images painted, with their order of painting.
     images: Vec<(Rect, usize)>,
@@ -518,14 +485,14 @@ struct Reader<'a> {
     ops: usize,
 }
 
-fn operand(ops: &[Object], i: usize) -> f32 {
+fn operand(ops: &[Primitive], i: usize) -> f32 {
     ops.get(i)
-        .and_then(|o| o.as_float().ok())
+        .and_then(|o| o.as_number().ok())
         .filter(|v| v.is_finite())
         .unwrap_or(0.0)
 }
 
-fn matrix_of(ops: &[Object]) -> Matrix {
+fn matrix_of(ops: &[Primitive]) -> Matrix {
     [
         operand(ops, 0),
         operand(ops, 1),
@@ -536,12 +503,15 @@ fn matrix_of(ops: &[Object]) -> Matrix {
     ]
 }
 
-impl<'a> Reader<'a> {
-    fn new(doc: &'a Document) -> Reader<'a> {
+impl<'o, 'r, R: Resolve> Reader<'o, 'r, R> {
+    fn new(objects: &'o Objects<'r, R>) -> Reader<'o, 'r, R> {
         Reader {
-            doc,
+            objects,
             fonts: Vec::new(),
-            font_index: HashMap::new(),
+            font_refs: HashMap::new(),
+            font_names: HashMap::new(),
+            xobjects: HashMap::new(),
+            unnamed: 0,
             glyphs: Vec::new(),
             images: Vec::new(),
             seq: 0,
@@ -549,28 +519,67 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn font(&mut self, resources: &[&'a Dictionary], name: &[u8]) -> Option<usize> {
-        let dict = resource(self.doc, resources, b"Font", name)?
-            .as_dict()
-            .ok()?;
-        let key = dict as *const Dictionary as usize;
-        if let Some(&i) = self.font_index.get(&key) {
+    fn font(&mut self, resources: &[Dictionary], scope: Scope, name: &str) -> Option<usize> {
+        let key = (scope, name.to_string());
+        if let Some(&found) = self.font_names.get(&key) {
+            return found;
+        }
+        let found = self.load_font(resources, name);
+        self.font_names.insert(key, found);
+        found
+    }
+
+    fn load_font(&mut self, resources: &[Dictionary], name: &str) -> Option<usize> {
+        let (font, via) = self.objects.resource(resources, "Font", name)?;
+        let Primitive::Dictionary(dict) = font else {
+            return None;
+        };
+        if let Some(&i) = via.and_then(|r| self.font_refs.get(&r)) {
             return Some(i);
         }
-        self.fonts.push(Font::load(self.doc, dict));
-        self.font_index.insert(key, self.fonts.len() - 1);
-        Some(self.fonts.len() - 1)
+        self.fonts.push(Font::load(self.objects, &dict));
+        let i = self.fonts.len() - 1;
+        if let Some(r) = via {
+            self.font_refs.insert(r, i);
+        }
+        Some(i)
+    }
+
+    fn xobject(&mut self, resources: &[Dictionary], scope: Scope, name: &str) -> Option<Painted> {
+        let key = (scope, name.to_string());
+        if let Some(found) = self.xobjects.get(&key) {
+            return found.clone();
+        }
+        let found = self
+            .objects
+            .resource(resources, "XObject", name)
+            .and_then(|(object, via)| match object {
+                Primitive::Stream(stream) => Some(
+                    match stream.info.get("Subtype").and_then(|s| s.as_name().ok()) {
+                        Some("Image") => Painted::Image,
+                        Some("Form") => Painted::Form { stream, via },
+                        _ => Painted::Other,
+                    },
+                ),
+                _ => None,
+            });
+        self.xobjects.insert(key, found.clone());
+        found
     }
 
     /// Interprets one content stream.
-    fn run(&mut self, content: &[u8], resources: &[&'a Dictionary], ctm: Matrix, depth: usize) {
-        let Ok(content) = Content::decode(content) else {
-            return;
-        };
+    fn run(
+        &mut self,
+        content: &[u8],
+        resources: &[Dictionary],
+        scope: Scope,
+        ctm: Matrix,
+        depth: usize,
+    ) {
         let mut gs = State::new(ctm);
         let mut stack: Vec<State> = Vec::new();
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
-        for op in &content.operations {
+        for op in &operations(content) {
             self.ops += 1;
             if self.ops > MAX_OPS {
                 return;
@@ -596,13 +605,18 @@ impl<'a> Reader<'a> {
                 "Tz" => gs.h_scale = operand(o, 0) / 100.0,
                 "TL" => gs.leading = operand(o, 0),
                 "Ts" => gs.rise = operand(o, 0),
-                "Tr" => gs.mode = o.first().and_then(|v| v.as_i64().ok()).unwrap_or(0),
+                "Tr" => {
+                    gs.mode = o
+                        .first()
+                        .and_then(|v| v.as_integer().ok())
+                        .map_or(0, i64::from)
+                }
                 "Tf" => {
                     gs.size = operand(o, 1);
                     gs.font = o
                         .first()
                         .and_then(|n| n.as_name().ok())
-                        .and_then(|n| self.font(resources, n));
+                        .and_then(|n| self.font(resources, scope, n));
                 }
                 "Td" | "TD" => {
                     if op.operator == "TD" {
@@ -629,13 +643,13 @@ impl<'a> Reader<'a> {
                         tm = tlm;
                     }
                     match o.last() {
-                        Some(Object::String(bytes, _)) => self.show(&gs, &mut tm, bytes),
-                        Some(Object::Array(items)) => {
+                        Some(Primitive::String(s)) => self.show(&gs, &mut tm, s.as_bytes()),
+                        Some(Primitive::Array(items)) => {
                             for item in items {
                                 match item {
-                                    Object::String(bytes, _) => self.show(&gs, &mut tm, bytes),
+                                    Primitive::String(s) => self.show(&gs, &mut tm, s.as_bytes()),
                                     other => {
-                                        let n = other.as_float().unwrap_or(0.0);
+                                        let n = other.as_number().unwrap_or(0.0);
                                         let tx = -n / 1000.0 * gs.size * gs.h_scale;
                                         tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &tm);
                                     }
@@ -647,7 +661,7 @@ impl<'a> Reader<'a> {
                 }
                 "Do" => {
                     if let Some(name) = o.first().and_then(|n| n.as_name().ok()) {
-                        self.paint(resources, name, &gs.ctm, depth);
+                        self.paint(resources, scope, name, &gs.ctm, depth);
                     }
                 }
                 _ => {}
@@ -657,45 +671,59 @@ impl<'a> Reader<'a> {
 
     /// Paints XObject `name`: an image hides the text under it; a form's
     /// content is read in turn.
-    fn paint(&mut self, resources: &[&'a Dictionary], name: &[u8], ctm: &Matrix, depth: usize) {
-        let Some(stream) =
-            resource(self.doc, resources, b"XObject", name).and_then(|o| o.as_stream().ok())
-        else {
-            return;
-        };
-        let subtype = stream
-            .dict
-            .get(b"Subtype")
-            .and_then(Object::as_name)
-            .unwrap_or_default();
-        if subtype == b"Image" {
-            let corners =
-                [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(x, y)| apply(ctm, x, y));
-            self.seq += 1;
-            self.images.push((Rect::around(&corners), self.seq));
-        } else if subtype == b"Form" && depth < MAX_FORM_DEPTH {
-            let matrix = stream
-                .dict
-                .get(b"Matrix")
-                .ok()
-                .and_then(|m| m.as_array().ok())
-                .map(|m| matrix_of(m))
-                .unwrap_or(IDENTITY);
-            let own = stream
-                .dict
-                .get(b"Resources")
-                .ok()
-                .and_then(|r| self.doc.dereference(r).ok())
-                .and_then(|(_, r)| r.as_dict().ok());
-            let inner: Vec<&'a Dictionary> = match own {
-                Some(r) => vec![r],
-                None => resources.to_vec(),
-            };
-            if let Ok(content) = stream.decompressed_content_with_limit(MAX_STREAM_BYTES) {
-                self.run(&content, &inner, mul(&matrix, ctm), depth + 1);
-            } else if stream.dict.get(b"Filter").is_err() {
-                self.run(&stream.content, &inner, mul(&matrix, ctm), depth + 1);
+    fn paint(
+        &mut self,
+        resources: &[Dictionary],
+        scope: Scope,
+        name: &str,
+        ctm: &Matrix,
+        depth: usize,
+    ) {
+        match self.xobject(resources, scope, name) {
+            Some(Painted::Image) => {
+                let corners =
+                    [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(x, y)| apply(ctm, x, y));
+                self.seq += 1;
+                self.images.push((Rect::around(&corners), self.seq));
             }
+            Some(Painted::Form { stream, via }) if depth < MAX_FORM_DEPTH => {
+                let matrix = stream
+                    .info
+                    .get("Matrix")
+                    .and_then(|m| m.as_array().ok())
+                    .map(matrix_of)
+                    .unwrap_or(IDENTITY);
+                let own = stream
+                    .info
+                    .get("Resources")
+                    .and_then(|r| self.objects.dict(r));
+                let (inner, inner_scope) = match own {
+                    Some(r) => {
+                        let scope = match via {
+                            Some(form) => Scope::Form(form),
+                            None => {
+                                self.unnamed += 1;
+                                Scope::Unnamed(self.unnamed)
+                            }
+                        };
+                        (vec![r], scope)
+                    }
+                    None => (resources.to_vec(), scope),
+                };
+                let content = match self.objects.stream_data(&stream, MAX_STREAM_BYTES) {
+                    Ok(content) => Some(content),
+                    Err(StreamError::TooLarge | StreamError::Undecodable)
+                        if stream.info.get("Filter").is_none() =>
+                    {
+                        self.objects.raw(&stream)
+                    }
+                    Err(_) => None,
+                };
+                if let Some(content) = content {
+                    self.run(&content, &inner, inner_scope, mul(&matrix, ctm), depth + 1);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -843,7 +871,7 @@ fn judge(glyphs: &[Glyph], frame: &PageFrame) -> PageText {
 #[cfg(test)]
 mod tests {
     use image::{DynamicImage, GrayImage, Luma};
-    use lopdf::{dictionary, Stream};
+    use lopdf::{dictionary, Dictionary, Document, Object, Stream};
 
     use super::*;
     use crate::decode::{decode_with_text, DecodeError, Limits};

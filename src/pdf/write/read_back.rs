@@ -163,7 +163,7 @@ impl TextDecoder {
 
 /// A font's ToUnicode CMap as a map from character code to text; `None` when
 /// the font has none or it cannot be read.
-pub fn to_unicode_map(doc: &Document, font: &Dictionary) -> Option<HashMap<u32, String>> {
+fn to_unicode_map(doc: &Document, font: &Dictionary) -> Option<HashMap<u32, String>> {
     font.get(b"ToUnicode")
         .ok()
         .and_then(|o| doc.dereference(o).ok())
