@@ -11,6 +11,7 @@
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 
+mod compute_job;
 mod eval;
 mod inspect;
 mod keys;
@@ -35,7 +36,7 @@ use crate::office::Credentials;
 use crate::queue::AnyQueue;
 use crate::render::FontSet;
 use crate::store::AnyStore;
-use crate::worker::{Services, WorkerOptions};
+use crate::worker::{Isolation, Issuing, Services, WorkerOptions};
 
 /// docseal: scanned paper in, typed records and signed, verifiable result documents out.
 #[derive(Debug, Parser)]
@@ -76,6 +77,9 @@ pub enum Command {
     Keys(keys::Keys),
     /// Show what the pipeline reads in one scan, without storing anything.
     Inspect(inspect::Inspect),
+    /// Compute one job in a process of its own (started by a worker).
+    #[command(name = "compute-job", hide = true)]
+    ComputeJob(compute_job::ComputeJob),
 }
 
 /// What every command has: a command's flags, run in a [`Context`], give the
@@ -99,6 +103,7 @@ impl Execute for Command {
             Command::Samples(c) => c.execute(ctx),
             Command::Keys(c) => c.execute(ctx),
             Command::Inspect(c) => c.execute(ctx),
+            Command::ComputeJob(c) => c.execute(ctx),
         }
     }
 }
@@ -106,7 +111,8 @@ impl Execute for Command {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let ctx = Context::new(crate::config::load(&cli.settings)?)?;
+    let mut ctx = Context::new(crate::config::load(&cli.settings)?)?;
+    ctx.child_args = cli.settings.child_args();
     cli.command.execute(&ctx)
 }
 
@@ -115,6 +121,8 @@ pub struct Context {
     /// The configuration (settings file, `DOCSEAL_*` variables and flags).
     pub config: Config,
     runtime: tokio::runtime::Runtime,
+    /// The global flags a child process for one job is given.
+    child_args: Vec<std::ffi::OsString>,
 }
 
 impl Context {
@@ -125,7 +133,11 @@ impl Context {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        Ok(Context { config, runtime })
+        Ok(Context {
+            config,
+            runtime,
+            child_args: Vec::new(),
+        })
     }
 
     /// Runs `future` to completion on the runtime.
@@ -154,14 +166,26 @@ impl Context {
     /// What the workers need: the backends, the OCR engine checked, the
     /// office's keys (created on first use) and the fonts.
     pub fn services<Q, S>(&self, queue: Arc<Q>, store: Arc<S>) -> Result<Services<Q, S>> {
+        let issuing = self.issuing()?;
+        Ok(Services {
+            queue,
+            store,
+            credentials: issuing.credentials,
+            fonts: issuing.fonts,
+            pipeline: issuing.pipeline,
+            issuer: issuing.issuer,
+        })
+    }
+
+    /// What computing a job needs: the OCR engine checked, the office's keys
+    /// (created on first use), the fonts and the pipeline settings.
+    pub fn issuing(&self) -> Result<Issuing> {
         let config = &self.config;
         crate::ocr::check_engine(&config.pipeline.ocr)?;
         let credentials = Credentials::load_or_create(&config.keys_dir(), &config.office)
             .context("cannot load or create the office's keys and certificates")?;
         let fonts = FontSet::find().context("cannot find fonts for result documents")?;
-        Ok(Services {
-            queue,
-            store,
+        Ok(Issuing {
             credentials: Arc::new(credentials),
             fonts: Arc::new(fonts),
             pipeline: Arc::new(config.pipeline.clone()),
@@ -182,6 +206,17 @@ impl Context {
         if let Some(n) = self.config.max_attempts {
             options.max_attempts = n.max(1);
         }
+        options.isolation = match std::env::current_exe() {
+            Ok(program) => Some(Isolation {
+                program,
+                args: self.child_args.clone(),
+                policy: self.config.isolate,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "The docseal binary cannot be found; no job will run in a process of its own.");
+                None
+            }
+        };
         options
     }
 }

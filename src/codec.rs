@@ -9,7 +9,9 @@ use image::DynamicImage;
 pub(crate) mod raster;
 pub(crate) mod samples;
 
-/// Bounds on what one submission may cost.
+/// Bounds on what one submission may cost. The first three are checked
+/// against what a file states before anything is decoded; the rest are
+/// budgets a [`Budget`] spends while the submission is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted input, in bytes.
@@ -18,6 +20,18 @@ pub struct Limits {
     pub max_pages: usize,
     /// Most pixels in one page (width × height).
     pub max_pixels: u64,
+    /// Most pixels across all pages of one submission.
+    pub max_total_pixels: u64,
+    /// Most bytes produced by stream filters (Flate, LZW, …) across one
+    /// submission, every stage of every chain counted.
+    pub max_decoded_bytes: u64,
+    /// Most content-stream tokens (operators and operands) interpreted
+    /// across one submission, Form XObjects counted each time they are painted.
+    pub max_operations: u64,
+    /// Most indirect references followed in a row to reach one object.
+    pub max_reference_depth: u32,
+    /// Wall-clock seconds one submission may take, OCR included.
+    pub max_seconds: u64,
 }
 
 impl Default for Limits {
@@ -26,6 +40,210 @@ impl Default for Limits {
             max_bytes: 200 * 1024 * 1024,
             max_pages: 50,
             max_pixels: 60_000_000,
+            max_total_pixels: 400_000_000,
+            max_decoded_bytes: 512 * 1024 * 1024,
+            max_operations: 10_000_000,
+            max_reference_depth: 32,
+            max_seconds: 600,
+        }
+    }
+}
+
+/// A budget of [`Limits`] that a submission spends as it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// Pixels across all pages.
+    Pixels,
+    /// Bytes out of stream filters.
+    DecodedBytes,
+    /// Content-stream tokens.
+    Operations,
+    /// Wall-clock seconds.
+    Time,
+    /// Indirect references followed in a row (a limit, not spent).
+    ReferenceDepth,
+}
+
+impl Resource {
+    /// What is counted, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Resource::Pixels => "pixels across its pages",
+            Resource::DecodedBytes => "bytes decoded from compressed streams",
+            Resource::Operations => "content-stream operators and operands",
+            Resource::Time => "seconds",
+            Resource::ReferenceDepth => "indirect references followed in a row",
+        }
+    }
+
+    /// The `[limits]` key and the environment variable that set it.
+    pub fn setting(self) -> (&'static str, &'static str) {
+        match self {
+            Resource::Pixels => ("max_total_pixels", "DOCSEAL_MAX_TOTAL_PIXELS"),
+            Resource::DecodedBytes => ("max_decoded_bytes", "DOCSEAL_MAX_DECODED_BYTES"),
+            Resource::Operations => ("max_operations", "DOCSEAL_MAX_OPERATIONS"),
+            Resource::Time => ("max_seconds", "DOCSEAL_MAX_SECONDS"),
+            Resource::ReferenceDepth => ("max_reference_depth", "DOCSEAL_MAX_REFERENCE_DEPTH"),
+        }
+    }
+}
+
+/// A budget that ran out: which, its limit, and the page being read then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exceeded {
+    /// The budget.
+    pub resource: Resource,
+    /// Its limit.
+    pub limit: u64,
+    /// The 1-based page being read when it ran out, if known.
+    pub page: Option<usize>,
+}
+
+impl std::fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(page) = self.page {
+            write!(f, "page {page}: ")?;
+        }
+        let (key, var) = self.resource.setting();
+        match self.resource {
+            Resource::Time => write!(
+                f,
+                "took longer than {} s, the time budget of one submission",
+                self.limit
+            )?,
+            r => write!(
+                f,
+                "the submission needs more than {} {}, its budget",
+                self.limit,
+                r.what()
+            )?,
+        }
+        write!(f, " ([limits] {key}, or {var})")
+    }
+}
+
+/// What one submission has spent of its [`Limits`], shared by every stage
+/// that decodes, interprets or recognises it (and by threads, hence the
+/// atomics). The first budget to run out is remembered: every later charge
+/// fails at once, so each loop that charges ends quickly, and the caller
+/// reports it with [`Budget::check`].
+#[derive(Debug)]
+pub struct Budget {
+    limits: Limits,
+    deadline: std::time::Instant,
+    pixels: std::sync::atomic::AtomicU64,
+    decoded: std::sync::atomic::AtomicU64,
+    operations: std::sync::atomic::AtomicU64,
+    page: std::sync::atomic::AtomicUsize,
+    exceeded: std::sync::OnceLock<Exceeded>,
+}
+
+impl Budget {
+    /// A full budget; the clock starts now.
+    pub fn new(limits: &Limits) -> Budget {
+        let now = std::time::Instant::now();
+        let deadline = now
+            .checked_add(std::time::Duration::from_secs(limits.max_seconds))
+            .unwrap_or(now + std::time::Duration::from_secs(86_400 * 365));
+        Budget {
+            limits: *limits,
+            deadline,
+            pixels: Default::default(),
+            decoded: Default::default(),
+            operations: Default::default(),
+            page: Default::default(),
+            exceeded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The limits this budget spends.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Says which 1-based page is being read, for messages.
+    pub fn on_page(&self, page: usize) {
+        self.page.store(page, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn limit(&self, resource: Resource) -> u64 {
+        match resource {
+            Resource::Pixels => self.limits.max_total_pixels,
+            Resource::DecodedBytes => self.limits.max_decoded_bytes,
+            Resource::Operations => self.limits.max_operations,
+            Resource::Time => self.limits.max_seconds,
+            Resource::ReferenceDepth => u64::from(self.limits.max_reference_depth),
+        }
+    }
+
+    fn run_out(&self, resource: Resource) -> Exceeded {
+        let page = self.page.load(std::sync::atomic::Ordering::Relaxed);
+        self.exceeded
+            .get_or_init(|| Exceeded {
+                resource,
+                limit: self.limit(resource),
+                page: (page > 0).then_some(page),
+            })
+            .clone()
+    }
+
+    /// Spends `amount` of `resource`; fails when that (or any earlier
+    /// charge) went over its limit, or the time is up.
+    pub fn charge(&self, resource: Resource, amount: u64) -> Result<(), Exceeded> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(e) = self.exceeded.get() {
+            return Err(e.clone());
+        }
+        let counter = match resource {
+            Resource::Pixels => &self.pixels,
+            Resource::DecodedBytes => &self.decoded,
+            Resource::Operations => &self.operations,
+            Resource::Time => return self.check_time(),
+            Resource::ReferenceDepth => {
+                if amount > self.limit(resource) {
+                    return Err(self.run_out(resource));
+                }
+                return Ok(());
+            }
+        };
+        let before = counter.fetch_add(amount, Relaxed);
+        let after = before.saturating_add(amount);
+        if after > self.limit(resource) {
+            return Err(self.run_out(resource));
+        }
+        // The clock is read about once per 4,096 operations, and on every
+        // other kind of charge.
+        if resource != Resource::Operations || (before >> 12) != (after >> 12) {
+            self.check_time()?;
+        }
+        Ok(())
+    }
+
+    /// Fails when the time is up (or another budget already ran out).
+    pub fn check_time(&self) -> Result<(), Exceeded> {
+        if let Some(e) = self.exceeded.get() {
+            return Err(e.clone());
+        }
+        if std::time::Instant::now() >= self.deadline {
+            return Err(self.run_out(Resource::Time));
+        }
+        Ok(())
+    }
+
+    /// Admits page `page` of `width` × `height` pixels before it is decoded:
+    /// within the per-page limit, and its pixels spent from the total.
+    pub fn admit_page(&self, page: usize, width: u64, height: u64) -> Result<(), DecodeError> {
+        check_pixels(page, width, height, &self.limits)?;
+        self.on_page(page);
+        self.charge(Resource::Pixels, width.saturating_mul(height))?;
+        Ok(())
+    }
+
+    /// The budget that ran out, if one did.
+    pub fn check(&self) -> Result<(), DecodeError> {
+        match self.exceeded.get() {
+            Some(e) => Err(DecodeError::OverBudget(e.clone())),
+            None => Ok(()),
         }
     }
 }
@@ -76,6 +294,9 @@ pub enum DecodeError {
         /// What the decoder said.
         detail: String,
     },
+    /// Reading the submission went over one of its budgets.
+    #[error("{0}")]
+    OverBudget(Exceeded),
     /// The PDF is encrypted.
     #[error("the PDF is encrypted; submit an unprotected copy")]
     Encrypted,
@@ -100,6 +321,12 @@ pub enum DecodeError {
         /// The feature, e.g. `JBIG2`.
         feature: String,
     },
+}
+
+impl From<Exceeded> for DecodeError {
+    fn from(e: Exceeded) -> Self {
+        DecodeError::OverBudget(e)
+    }
 }
 
 /// Refuses a page whose stated size is zero or above the pixel limit; called

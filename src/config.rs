@@ -18,6 +18,7 @@ use crate::pipeline::PipelineOptions;
 use crate::prepare::PrepareOptions;
 use crate::queue::{QueueUrl, QueueUrlError};
 use crate::store::{S3Credentials, S3Options, StoreUrl, StoreUrlError};
+use crate::worker::Policy;
 
 /// The default data directory when none is given.
 pub const DEFAULT_DATA_DIR: &str = "docseal-data";
@@ -42,6 +43,8 @@ pub struct Config {
     pub lease_secs: Option<u64>,
     /// Leases a job may take before it is failed. `None` for the worker default.
     pub max_attempts: Option<u32>,
+    /// Which jobs run in a child process of their own.
+    pub isolate: Policy,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             store: None,
             lease_secs: None,
             max_attempts: None,
+            isolate: Policy::default(),
         }
     }
 
@@ -482,6 +486,7 @@ settings! {
     /// store = "s3://docseal-archive/prod"
     /// lease_secs = 120     # a crashed worker's job is taken again after this
     /// max_attempts = 3     # leases a job may take before it is failed
+    /// isolate = "after-crash"  # or "always", "never": jobs run in a process of their own
     ///
     /// [s3]
     /// endpoint = "http://s3.internal:9000"
@@ -493,6 +498,11 @@ settings! {
     /// max_pages = 50
     /// max_pixels = 60000000
     /// max_bytes = 209715200
+    /// max_total_pixels = 400000000
+    /// max_decoded_bytes = 536870912
+    /// max_operations = 10000000
+    /// max_reference_depth = 32
+    /// max_seconds = 600
     /// ```
     pub struct Settings {
         /// The data directory (keys; and the registry and objects of the embedded default).
@@ -512,6 +522,10 @@ settings! {
         lease_secs: u64 = env("DOCSEAL_LEASE_SECS").expecting("a whole number of seconds"),
         /// Leases a job may take before it is failed (at least 1).
         max_attempts: u32 = env("DOCSEAL_MAX_ATTEMPTS"),
+        /// Which jobs run in a child process of their own: `after-crash`
+        /// (a job whose last attempt ended with its worker gone), `always`
+        /// or `never`.
+        isolate: String = env("DOCSEAL_ISOLATE"),
     }
     tables {
         /// How to reach the S3 store.
@@ -531,6 +545,16 @@ settings! {
         max_pixels: u64 = env("DOCSEAL_MAX_PIXELS").above_zero(),
         /// Largest accepted file in bytes.
         max_bytes: u64 = env("DOCSEAL_MAX_BYTES").above_zero(),
+        /// Most pixels across all pages of one submission.
+        max_total_pixels: u64 = env("DOCSEAL_MAX_TOTAL_PIXELS").above_zero(),
+        /// Most bytes out of stream filters across one submission.
+        max_decoded_bytes: u64 = env("DOCSEAL_MAX_DECODED_BYTES").above_zero(),
+        /// Most content-stream operators and operands across one submission.
+        max_operations: u64 = env("DOCSEAL_MAX_OPERATIONS").above_zero(),
+        /// Most indirect references followed in a row.
+        max_reference_depth: u32 = env("DOCSEAL_MAX_REFERENCE_DEPTH").above_zero(),
+        /// Wall-clock seconds one submission may take; then its job fails.
+        max_seconds: u64 = env("DOCSEAL_MAX_SECONDS").above_zero(),
     }
 }
 
@@ -544,6 +568,21 @@ impl LimitSettings {
         }
         if let Some(n) = self.max_bytes {
             limits.max_bytes = n;
+        }
+        if let Some(n) = self.max_total_pixels {
+            limits.max_total_pixels = n;
+        }
+        if let Some(n) = self.max_decoded_bytes {
+            limits.max_decoded_bytes = n;
+        }
+        if let Some(n) = self.max_operations {
+            limits.max_operations = n;
+        }
+        if let Some(n) = self.max_reference_depth {
+            limits.max_reference_depth = n;
+        }
+        if let Some(n) = self.max_seconds {
+            limits.max_seconds = n;
         }
     }
 }
@@ -617,6 +656,13 @@ impl Settings {
         }
         config.lease_secs = self.lease_secs;
         config.max_attempts = self.max_attempts;
+        if let Some(isolate) = &self.isolate {
+            config.isolate = isolate.parse().map_err(|expected| ConfigError::Value {
+                name: "isolate".into(),
+                value: isolate.clone(),
+                expected,
+            })?;
+        }
         self.limits.apply(&mut config.pipeline.limits);
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
         config.store = self
@@ -655,6 +701,24 @@ pub struct Overrides {
 }
 
 impl Overrides {
+    /// The flags a child process for one job is given: those that choose the
+    /// settings and the issuer, never the queue or the store (which may hold
+    /// a password, and which the child does not use).
+    pub fn child_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args = Vec::new();
+        let mut flag = |name: &str, value: Option<std::ffi::OsString>| {
+            if let Some(v) = value {
+                args.push(std::ffi::OsString::from(name));
+                args.push(v);
+            }
+        };
+        flag("--data", self.data_dir.clone().map(Into::into));
+        flag("--config", self.config_file.clone().map(Into::into));
+        flag("--office", self.office.clone().map(Into::into));
+        flag("--operator", self.operator.clone().map(Into::into));
+        args
+    }
+
     /// The settings these flags give.
     fn settings(&self) -> Settings {
         Settings {

@@ -24,7 +24,7 @@
 //! checked against [`Limits`] before any pixel is decoded.
 
 use crate::codec::raster;
-pub use crate::codec::{DecodeError, Limits};
+pub use crate::codec::{Budget, DecodeError, Exceeded, Limits, Resource};
 pub(crate) use crate::headers::dpi_from_density;
 use crate::model::{Format, OcrPage, Page};
 
@@ -77,6 +77,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
 /// before its pixels are decoded, and the page count before any page is.
 /// Pages come back as 8-bit gray or 8-bit RGB images.
 pub fn decode_with_text(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
+    decode_within(bytes, &Budget::new(limits))
+}
+
+/// [`decode_with_text`] spending `budget`, which the caller may go on
+/// spending (on OCR, say) after the pages are decoded: pixels across all
+/// pages, bytes out of stream filters, content-stream operations and time.
+pub fn decode_within(bytes: &[u8], budget: &Budget) -> Result<Decoded, DecodeError> {
+    let limits = budget.limits();
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -88,20 +96,21 @@ pub fn decode_with_text(bytes: &[u8], limits: &Limits) -> Result<Decoded, Decode
     }
     let (pages, text) = match sniff(bytes) {
         None => return Err(DecodeError::UnknownFormat(describe_unknown(bytes))),
-        Some(Format::Png) => (vec![raster::decode_png(bytes, limits)?], vec![None]),
+        Some(Format::Png) => (vec![raster::decode_png(bytes, budget)?], vec![None]),
         Some(Format::Jpeg) => (
-            vec![raster::decode_jpeg(bytes, limits, 1, true)?],
+            vec![raster::decode_jpeg(bytes, budget, 1, true)?],
             vec![None],
         ),
         Some(Format::Tiff) => {
-            let pages = tiff_pages::decode_tiff(bytes, limits)?;
+            let pages = tiff_pages::decode_tiff(bytes, budget)?;
             let text = vec![None; pages.len()];
             (pages, text)
         }
-        Some(Format::Pdf) => crate::pdf::read::decode_pdf(bytes, limits)?
+        Some(Format::Pdf) => crate::pdf::read::decode_pdf(bytes, budget)?
             .into_iter()
             .unzip(),
     };
+    budget.check()?;
     if pages.is_empty() {
         return Err(DecodeError::NoImages);
     }

@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::classify::{classify, Classified};
-use crate::decode::{self, DecodeError, Limits};
+use crate::decode::{self, Budget, DecodeError, Limits};
 use crate::extract::{extract, ExtractOptions};
 use crate::model::{
     Format, IssuedAt, Issuer, Manifest, OcrPage, Page, Record, SourceInfo, TextSource,
@@ -80,13 +80,18 @@ pub fn media_type(format: Option<Format>) -> &'static str {
     }
 }
 
-/// Decodes, prepares, OCRs, classifies and extracts.
+/// Decodes, prepares, OCRs, classifies and extracts, within the budgets of
+/// `options.limits` (time included: the deadline is checked before each
+/// page is recognised).
 pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, PipelineError> {
-    let decoded = decode::decode_with_text(bytes, &options.limits)?;
+    let budget = Budget::new(&options.limits);
+    let decoded = decode::decode_within(bytes, &budget)?;
     let pages = decoded.pages;
     let mut ocr_pages = Vec::with_capacity(pages.len());
     let mut pages = pages;
-    for (page, layer) in pages.iter_mut().zip(decoded.text) {
+    for (number, (page, layer)) in pages.iter_mut().zip(decoded.text).enumerate() {
+        budget.on_page(number + 1);
+        budget.check_time().map_err(DecodeError::from)?;
         // A PDF page with trustworthy visible text is not OCRed (see decode).
         if let Some(text) = layer {
             ocr_pages.push(text);

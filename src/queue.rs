@@ -206,7 +206,7 @@ fn superseded_reason(document_id: &str, version: &str) -> String {
 }
 
 /// What a finished job produced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Completion {
     /// `Issued` or `NeedsReview`.
     pub state: JobState,

@@ -413,6 +413,18 @@ pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
 
 /// Every check of a result PDF against a trusted list.
 fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
+    // Bytes added after signing are never parsed: the answer is already
+    // INVALID, and they may be built to exhaust whoever reads them.
+    if let Ok(coverage @ crate::pdf::sign::Coverage::UpdatedAfterSigning { .. }) =
+        crate::pdf::sign::signed_coverage(pdf)
+    {
+        r.push("pdf_signature", CheckStatus::Fail, coverage.to_string());
+        r.notes.push(
+            "nothing else in the file was read: what was added after signing is not the signed document"
+                .into(),
+        );
+        return;
+    }
     let attachment = match read_attachment(pdf, crate::render::MANIFEST_ATTACHMENT) {
         Ok(Some(a)) => a,
         Ok(None) => {

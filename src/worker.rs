@@ -18,6 +18,12 @@ use crate::queue::{Completion, DocumentRow, JobState, Jobs, Lease, QueueError};
 use crate::render::FontSet;
 use crate::store::{sha256_hex, Body, ObjectKind, ObjectStore, StoreError};
 
+mod isolate;
+pub use isolate::{serve_child, Isolation, Policy};
+
+/// Stack of each CPU thread.
+const CPU_STACK_BYTES: usize = 64 << 20;
+
 /// How the pool works.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -33,6 +39,9 @@ pub struct WorkerOptions {
     pub until_idle: bool,
     /// The name of this process in leases and logs.
     pub name: String,
+    /// How to run a job in a child process of its own, and when; `None`
+    /// runs every job in this process.
+    pub isolation: Option<Isolation>,
 }
 
 impl Default for WorkerOptions {
@@ -44,6 +53,7 @@ impl Default for WorkerOptions {
             poll: Duration::from_millis(500),
             until_idle: false,
             name: format!("worker-{}", std::process::id()),
+            isolation: None,
         }
     }
 }
@@ -54,6 +64,32 @@ pub struct Services<Q, S> {
     pub queue: Arc<Q>,
     /// The object store.
     pub store: Arc<S>,
+    /// The office's signing key and certificates.
+    pub credentials: Arc<Credentials>,
+    /// Fonts for result documents.
+    pub fonts: Arc<FontSet>,
+    /// Pipeline settings.
+    pub pipeline: Arc<PipelineOptions>,
+    /// Who issues.
+    pub issuer: Issuer,
+}
+
+impl<Q, S> Services<Q, S> {
+    /// What the CPU part of a job needs.
+    pub fn issuing(&self) -> Issuing {
+        Issuing {
+            credentials: self.credentials.clone(),
+            fonts: self.fonts.clone(),
+            pipeline: self.pipeline.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
+}
+
+/// What the CPU part of a job needs: no queue, no store (a child process
+/// that runs one job has only this).
+#[derive(Clone)]
+pub struct Issuing {
     /// The office's signing key and certificates.
     pub credentials: Arc<Credentials>,
     /// Fonts for result documents.
@@ -131,6 +167,9 @@ pub async fn run<Q: Jobs, S: ObjectStore>(
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("docseal-cpu-{i}"))
+            // Room for the recursion of the PDF and image libraries on deep
+            // (but refused-when-measurable) structures; reserved, not used.
+            .stack_size(CPU_STACK_BYTES)
             .build()
             .map_err(|e| WorkerError::Threads(e.to_string()))?,
     );
@@ -234,9 +273,21 @@ async fn process<Q: Jobs, S: ObjectStore>(
             }
         }
     };
-    let work = run_job(services, pool, lease);
+    // The pipeline stops itself at its time budget; this is the backstop for
+    // a stage that cannot look at the clock (one page in Tesseract, say).
+    let seconds = services.pipeline.limits.max_seconds;
+    let backstop = Duration::from_secs(seconds.saturating_add(seconds / 4).saturating_add(30));
+    let isolation = options
+        .isolation
+        .as_ref()
+        .filter(|i| i.applies(lease.attempt));
+    let work = tokio::time::timeout(backstop, run_job(services, pool, lease, isolation));
     let outcome = tokio::select! {
-        r = work => r,
+        r = work => r.unwrap_or_else(|_| Err(JobError::Input(format!(
+            "{}: took longer than {seconds} s, the time budget of one submission \
+             ([limits] max_seconds, or DOCSEAL_MAX_SECONDS); its work was abandoned",
+            lease.name
+        )))),
         _ = heartbeat => {
             // Lease lost: stop caring; the outputs are idempotent anyway.
             Err(JobError::Transient("lease lost".into()))
@@ -289,7 +340,7 @@ async fn process<Q: Jobs, S: ObjectStore>(
 
 /// The CPU part of a job: analysis and, when issuable, the result document,
 /// as the objects to store with their keys (hashed on the CPU pool too).
-struct Computed {
+pub struct Computed {
     /// Every object to store, in order, with its key.
     objects: Vec<(String, Body)>,
     /// What the registry records once the objects are stored.
@@ -300,39 +351,72 @@ async fn run_job<Q: Jobs, S: ObjectStore>(
     services: &Services<Q, S>,
     pool: &Arc<rayon::ThreadPool>,
     lease: &Lease,
+    isolation: Option<&Isolation>,
 ) -> Result<Completion, JobError> {
     let bytes =
         services.store.get(&lease.scan_key).await?.ok_or_else(|| {
             JobError::Input(format!("{}: the stored scan is missing", lease.name))
         })?;
     let name = lease.name.clone();
-    let svc = services.clone();
     let issued_at = IssuedAt::from_unix_seconds(lease.first_started_at);
     let version = lease.pipeline_version.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    pool.spawn(move || {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            compute(&bytes, &svc, issued_at, &version)
-        }));
-        let _ = tx.send(result);
-    });
-    let computed = match rx.await {
-        Err(_) => return Err(JobError::Transient("the worker thread stopped".into())),
-        Ok(Err(panic)) => {
+    let computed = match isolation {
+        Some(isolation) => {
+            if lease.attempt > 1 {
+                warn!(
+                    attempt = lease.attempt,
+                    "The last attempt at this job ended with its worker gone; running it in a process of its own."
+                );
+            }
+            let job = isolate::ChildJob {
+                name: &name,
+                issued_at,
+                pipeline_version: &version,
+                limits: &services.pipeline.limits,
+            };
+            isolation.run(&job, bytes).await.map_err(JobError::Input)?
+        }
+        None => {
+            let issuing = services.issuing();
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            pool.spawn(move || {
+                let _ = tx.send(compute_caught(&bytes, &issuing, issued_at, &version, &name));
+            });
+            match rx.await {
+                Err(_) => return Err(JobError::Transient("the worker thread stopped".into())),
+                Ok(result) => result.map_err(JobError::Input)?,
+            }
+        }
+    };
+    store_outputs(services, computed).await
+}
+
+/// [`compute`] with a panic turned into the job's failure; the error names
+/// the file.
+fn compute_caught(
+    bytes: &[u8],
+    issuing: &Issuing,
+    issued_at: IssuedAt,
+    version: &str,
+    name: &str,
+) -> Result<Computed, String> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        compute(bytes, issuing, issued_at, version)
+    })) {
+        Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown cause");
-            return Err(JobError::Input(format!(
+            Err(format!(
                 "{name}: internal error while processing ({what}); the job was stopped, other submissions go on"
-            )));
+            ))
         }
-        Ok(Ok(Err(Failed::Pipeline(e)))) => return Err(JobError::Input(format!("{name}: {e}"))),
-        Ok(Ok(Err(Failed::Output(msg)))) => return Err(JobError::Input(msg)),
-        Ok(Ok(Ok(c))) => c,
-    };
-    store_outputs(services, computed).await
+        Ok(Err(Failed::Pipeline(e))) => Err(format!("{name}: {e}")),
+        Ok(Err(Failed::Output(msg))) => Err(msg),
+        Ok(Ok(c)) => Ok(c),
+    }
 }
 
 /// Why the CPU part of a job failed.
@@ -343,12 +427,14 @@ enum Failed {
     Output(String),
 }
 
-fn compute<Q, S>(
+fn compute(
     bytes: &[u8],
-    services: &Services<Q, S>,
+    services: &Issuing,
     issued_at: IssuedAt,
     version: &str,
 ) -> Result<Computed, Failed> {
+    #[cfg(debug_assertions)]
+    crash_on_request(bytes);
     let analysis = pipeline::analyze(bytes, &services.pipeline).map_err(Failed::Pipeline)?;
     let issued = if analysis.record.is_issuable() {
         Some(
@@ -446,4 +532,17 @@ async fn store_outputs<Q: Jobs, S: ObjectStore>(
         services.store.put(&key, body).await?;
     }
     Ok(computed.completion)
+}
+
+/// Test builds only: aborts the process, as a stack overflow would, on a
+/// scan whose SHA-256 is in `DOCSEAL_TEST_ABORT_ON` (comma-separated), so
+/// that the isolation of such a job can be tested with no real poison file.
+#[cfg(debug_assertions)]
+fn crash_on_request(bytes: &[u8]) {
+    if let Ok(list) = std::env::var("DOCSEAL_TEST_ABORT_ON") {
+        let sha = sha256_hex(bytes);
+        if list.split(',').any(|s| s.trim() == sha) {
+            std::process::abort();
+        }
+    }
 }

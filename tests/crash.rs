@@ -113,6 +113,7 @@ fn worker_options(name: &str) -> WorkerOptions {
         poll: Duration::from_millis(200),
         until_idle: false,
         name: name.to_string(),
+        isolation: None,
     }
 }
 

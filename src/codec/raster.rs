@@ -8,7 +8,7 @@ use image::codecs::png::PngDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError};
 
-use super::{check_pixels, normalize, DecodeError, Limits};
+use super::{normalize, Budget, DecodeError, Limits};
 use crate::headers::{JpegHeader, PngHeader};
 use crate::model::Page;
 
@@ -46,12 +46,13 @@ pub(super) fn image_error(format: &'static str, page: usize, err: ImageError) ->
 }
 
 /// Decodes a PNG (gray, RGB, palette, with or without alpha, 1 to 16 bits).
-pub(crate) fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeError> {
+pub(crate) fn decode_png(bytes: &[u8], budget: &Budget) -> Result<Page, DecodeError> {
+    let limits = budget.limits();
     let header = PngHeader::read(bytes).ok_or_else(|| DecodeError::Corrupt {
         format: "PNG",
         detail: "the header (IHDR) is missing or cut short".into(),
     })?;
-    check_pixels(1, header.width.into(), header.height.into(), limits)?;
+    budget.admit_page(1, header.width.into(), header.height.into())?;
     let decoder = PngDecoder::with_limits(Cursor::new(bytes), image_limits(limits))
         .map_err(|e| image_error("PNG", 1, e))?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error("PNG", 1, e))?;
@@ -75,15 +76,16 @@ pub(crate) fn decode_png(bytes: &[u8], limits: &Limits) -> Result<Page, DecodeEr
 /// kept when they can be embedded as is.
 pub(crate) fn decode_jpeg(
     bytes: &[u8],
-    limits: &Limits,
+    budget: &Budget,
     page: usize,
     exif_orientation: bool,
 ) -> Result<Page, DecodeError> {
+    let limits = budget.limits();
     let info = JpegHeader::read(bytes).ok_or_else(|| DecodeError::Corrupt {
         format: "JPEG",
         detail: "no frame header before the image data".into(),
     })?;
-    check_pixels(page, info.width.into(), info.height.into(), limits)?;
+    budget.admit_page(page, info.width.into(), info.height.into())?;
     if info.precision != 8 {
         return Err(DecodeError::Unsupported {
             page,

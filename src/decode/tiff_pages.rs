@@ -18,7 +18,7 @@ use image::{DynamicImage, GrayImage, RgbImage};
 
 use super::dpi_from_density;
 use crate::codec::samples::{cmyk_to_rgb, unpack_row};
-use crate::codec::{check_pages, check_pixels, over_white, DecodeError, Limits};
+use crate::codec::{check_pages, over_white, Budget, DecodeError, Resource};
 use crate::model::Page;
 
 /// One directory of the main chain, as the walk saw it.
@@ -28,6 +28,9 @@ struct Ifd {
     reduced: bool,
     /// Where the PhotometricInterpretation value sits, when it says RGB palette.
     palette_entry: Option<PaletteEntry>,
+    /// The stated width and height, when written inline (they always are
+    /// in practice: one SHORT or LONG each).
+    size: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -107,7 +110,9 @@ fn walk_ifds(bytes: &[u8]) -> Result<(Layout, Vec<Ifd>), DecodeError> {
         let mut ifd = Ifd {
             reduced: false,
             palette_entry: None,
+            size: None,
         };
+        let (mut width, mut height) = (None, None);
         for i in 0..count {
             let e = entries + i * entry_size;
             let tag = layout.uint(bytes, e, 2).unwrap_or(0);
@@ -120,6 +125,8 @@ fn walk_ifds(bytes: &[u8]) -> Result<(Layout, Vec<Ifd>), DecodeError> {
             };
             match (tag, value) {
                 (254, Some(v)) => ifd.reduced |= v & 1 == 1,
+                (256, Some(v)) => width = Some(v),
+                (257, Some(v)) => height = Some(v),
                 (255, Some(v)) => ifd.reduced |= v == 2,
                 (262, Some(3)) => {
                     ifd.palette_entry = Some(PaletteEntry {
@@ -130,6 +137,7 @@ fn walk_ifds(bytes: &[u8]) -> Result<(Layout, Vec<Ifd>), DecodeError> {
                 _ => {}
             }
         }
+        ifd.size = width.zip(height);
         ifds.push(ifd);
         next = layout.uint(bytes, end, offset_size);
     }
@@ -137,12 +145,28 @@ fn walk_ifds(bytes: &[u8]) -> Result<(Layout, Vec<Ifd>), DecodeError> {
 }
 
 /// Decodes every page of a TIFF.
-pub(super) fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+pub(super) fn decode_tiff(bytes: &[u8], budget: &Budget) -> Result<Vec<Page>, DecodeError> {
+    let limits = budget.limits();
     let (layout, ifds) = walk_ifds(bytes)?;
     let pages = ifds.iter().filter(|i| !i.reduced).count();
     check_pages(pages, limits)?;
     if pages == 0 {
         return Err(DecodeError::NoImages);
+    }
+    // The pixels every page states, against the submission's budget, before
+    // any page is decoded (each page is admitted again as it is decoded).
+    let stated: u64 = ifds
+        .iter()
+        .filter(|i| !i.reduced)
+        .filter_map(|i| i.size)
+        .map(|(w, h)| w.saturating_mul(h))
+        .fold(0, u64::saturating_add);
+    if stated > limits.max_total_pixels {
+        return Err(DecodeError::OverBudget(crate::codec::Exceeded {
+            resource: Resource::Pixels,
+            limit: limits.max_total_pixels,
+            page: None,
+        }));
     }
 
     // Palette pages are decoded as gray indices from a patched copy.
@@ -169,11 +193,14 @@ pub(super) fn decode_tiff(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, De
         bytes
     };
 
-    std::panic::catch_unwind(|| decode_pages(data, &ifds, limits))
-        .unwrap_or_else(|_| Err(corrupt("the TIFF reader failed on this file")))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_pages(data, &ifds, budget)
+    }))
+    .unwrap_or_else(|_| Err(corrupt("the TIFF reader failed on this file")))
 }
 
-fn decode_pages(data: &[u8], ifds: &[Ifd], limits: &Limits) -> Result<Vec<Page>, DecodeError> {
+fn decode_pages(data: &[u8], ifds: &[Ifd], budget: &Budget) -> Result<Vec<Page>, DecodeError> {
+    let limits = budget.limits();
     let mut tiff_limits = ::tiff::decoder::Limits::default();
     // 16-bit RGBA at the pixel limit; the size itself is checked per page first.
     tiff_limits.decoding_buffer_size =
@@ -196,7 +223,7 @@ fn decode_pages(data: &[u8], ifds: &[Ifd], limits: &Limits) -> Result<Vec<Page>,
             &mut decoder,
             number,
             ifd.palette_entry.is_some(),
-            limits,
+            budget,
         )?);
     }
     Ok(pages)
@@ -206,10 +233,10 @@ fn decode_page(
     decoder: &mut Decoder<Cursor<&[u8]>>,
     page: usize,
     palette: bool,
-    limits: &Limits,
+    budget: &Budget,
 ) -> Result<Page, DecodeError> {
     let (width, height) = decoder.dimensions().map_err(|e| tiff_error(page, e))?;
-    check_pixels(page, width.into(), height.into(), limits)?;
+    budget.admit_page(page, width.into(), height.into())?;
     let color = decoder.colortype().map_err(|e| tiff_error(page, e))?;
     let dpi = resolution(decoder);
     let colormap = if palette {

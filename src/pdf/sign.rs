@@ -472,19 +472,10 @@ pub fn sign_pdf(
 /// validity at the signing time. Bytes appended after the signed revision are
 /// reported in [`PdfSignature::coverage`], not treated as an error.
 pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignature, PdfSignError> {
-    if !pdf.starts_with(b"%PDF-") {
-        return Err(PdfSignError::NotAPdf("it does not start with %PDF-".into()));
-    }
-    let found = find_signature(pdf)?;
+    let found = find_signature_in(pdf)?;
+    let coverage = coverage_of(&found, pdf);
     let br = found.byte_range;
     let covered = br[2] + br[3];
-    let coverage = if covered == pdf.len() {
-        Coverage::WholeFile
-    } else {
-        Coverage::UpdatedAfterSigning {
-            appended_bytes: pdf.len() - covered,
-        }
-    };
     let subfilter = found.subfilter.as_slice();
     if subfilter != SUBFILTER_CADES && subfilter != SUBFILTER_PKCS7 {
         return Err(PdfSignError::Unsupported(format!(
@@ -835,6 +826,33 @@ struct FoundSignature {
 
 /// Finds the first signature whose `/ByteRange` is backed by a signature
 /// field of the revision it signs.
+/// How much of `pdf` its signature covers, found by the bytes alone (no
+/// object is parsed): what a verifier checks before it reads anything else,
+/// so that bytes appended after signing are never parsed.
+pub fn signed_coverage(pdf: &[u8]) -> Result<Coverage, PdfSignError> {
+    let found = find_signature_in(pdf)?;
+    Ok(coverage_of(&found, pdf))
+}
+
+fn find_signature_in(pdf: &[u8]) -> Result<FoundSignature, PdfSignError> {
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(PdfSignError::NotAPdf("it does not start with %PDF-".into()));
+    }
+    find_signature(pdf)
+}
+
+fn coverage_of(found: &FoundSignature, pdf: &[u8]) -> Coverage {
+    let br = found.byte_range;
+    let covered = br[2] + br[3];
+    if covered == pdf.len() {
+        Coverage::WholeFile
+    } else {
+        Coverage::UpdatedAfterSigning {
+            appended_bytes: pdf.len().saturating_sub(covered),
+        }
+    }
+}
+
 fn find_signature(pdf: &[u8]) -> Result<FoundSignature, PdfSignError> {
     let mut first_problem: Option<PdfSignError> = None;
     let mut from = 0;

@@ -15,10 +15,9 @@ use ::pdf::object::{NoResolve, PlainRef, Resolve};
 use ::pdf::parser::{parse_with_lexer, Lexer, ParseFlags};
 use ::pdf::primitive::{Dictionary, PdfStream, Primitive};
 
+use crate::codec::{Budget, Resource};
 use crate::pdf::syntax::parse_to_unicode;
 
-/// How many references in a row are followed before giving up.
-const MAX_REFERENCE_CHAIN: usize = 16;
 /// How far up the page tree an attribute is looked for.
 const MAX_TREE_DEPTH: usize = 32;
 /// Most filters one stream may chain.
@@ -27,14 +26,17 @@ const MAX_FILTERS: usize = 8;
 /// The objects of one file, resolved once each.
 pub(super) struct Objects<'r, R: Resolve> {
     resolver: &'r R,
+    /// What reading the submission may still spend.
+    pub budget: &'r Budget,
     memo: RefCell<HashMap<PlainRef, Option<Primitive>>>,
 }
 
 impl<'r, R: Resolve> Objects<'r, R> {
     /// Objects read through `resolver`.
-    pub fn new(resolver: &'r R) -> Objects<'r, R> {
+    pub fn new(resolver: &'r R, budget: &'r Budget) -> Objects<'r, R> {
         Objects {
             resolver,
+            budget,
             memo: RefCell::new(HashMap::new()),
         }
     }
@@ -55,7 +57,7 @@ impl<'r, R: Resolve> Objects<'r, R> {
             Primitive::Reference(r) => *r,
             other => return Some(other.clone()),
         };
-        for _ in 0..MAX_REFERENCE_CHAIN {
+        for _ in 0..self.budget.limits().max_reference_depth {
             match self.get(r)? {
                 Primitive::Reference(next) => r = next,
                 other => return Some(other),
@@ -189,7 +191,7 @@ impl<'r, R: Resolve> Objects<'r, R> {
             let remaining = limit.saturating_sub(content.len());
             match self.stream_data(&stream, remaining) {
                 Ok(data) => content.extend_from_slice(&data),
-                Err(StreamError::TooLarge) => return None,
+                Err(StreamError::TooLarge | StreamError::OverBudget) => return None,
                 Err(StreamError::Undecodable) => {
                     let raw = self.raw(&stream)?;
                     if raw.len() > remaining {
@@ -252,6 +254,9 @@ impl<'r, R: Resolve> Objects<'r, R> {
             if data.len() > limit {
                 return Err(StreamError::TooLarge);
             }
+            self.budget
+                .charge(Resource::DecodedBytes, data.len() as u64)
+                .map_err(|_| StreamError::OverBudget)?;
         }
         if data.len() > limit {
             return Err(StreamError::TooLarge);
@@ -317,6 +322,8 @@ pub(super) enum StreamError {
     TooLarge,
     /// A filter is unknown or its data is damaged.
     Undecodable,
+    /// The submission's budget ran out (see [`Budget::check`]).
+    OverBudget,
 }
 
 /// Inflates zlib data (or, when that yields nothing, raw deflate after the
@@ -428,51 +435,74 @@ pub(super) struct Operation {
     pub operands: Vec<Primitive>,
 }
 
-/// Splits a content stream into operations; reading stops at the first thing
-/// that is neither an operand nor an operator. Inline images (`BI` … `ID` …
-/// `EI`) are skipped; one whose data does not end where it should spoils the
-/// whole stream: nothing is read from it.
-pub(super) fn operations(content: &[u8]) -> Vec<Operation> {
-    let mut lexer = Lexer::new(content);
-    let mut operands = Vec::new();
-    let mut ops = Vec::new();
-    loop {
-        if lexer.get_pos() >= content.len() {
-            break;
-        }
-        match parse_with_lexer(&mut lexer, &NoResolve, ParseFlags::ANY) {
-            Ok(p) => operands.push(p),
-            Err(e) if e.is_eof() => break,
-            Err(_) => {
-                let Ok(token) = lexer.next() else {
-                    break;
-                };
-                let Ok(operator) = token.as_str() else {
-                    break;
-                };
-                if !operator
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || b"*'\"".contains(&c))
-                    || operator.is_empty()
-                    || operator.as_bytes()[0].is_ascii_digit()
-                {
-                    break;
-                }
-                if operator == "BI" {
-                    operands.clear();
-                    if !skip_inline_image(&mut lexer, content) {
-                        return Vec::new();
+/// Most operands kept for one operator; more are read (and charged) but
+/// dropped. No operator takes more than a few dozen.
+const MAX_OPERANDS: usize = 64;
+
+/// Splits a content stream into operations, one at a time, each operand and
+/// operator charged to `budget` as [`Resource::Operations`]; reading stops
+/// at the first thing that is neither an operand nor an operator, or when
+/// the budget runs out. Inline images (`BI` … `ID` … `EI`) are skipped; one
+/// whose data does not end where it should ends the stream there.
+pub(super) fn operations<'a>(content: &'a [u8], budget: &'a Budget) -> Operations<'a> {
+    Operations {
+        lexer: Lexer::new(content),
+        content,
+        budget,
+    }
+}
+
+/// The operations of a content stream (see [`operations`]).
+pub(super) struct Operations<'a> {
+    lexer: Lexer<'a>,
+    content: &'a [u8],
+    budget: &'a Budget,
+}
+
+impl Iterator for Operations<'_> {
+    type Item = Operation;
+
+    fn next(&mut self) -> Option<Operation> {
+        let mut operands = Vec::new();
+        loop {
+            if self.lexer.get_pos() >= self.content.len()
+                || self.budget.charge(Resource::Operations, 1).is_err()
+            {
+                return None;
+            }
+            match parse_with_lexer(&mut self.lexer, &NoResolve, ParseFlags::ANY) {
+                Ok(p) => {
+                    if operands.len() < MAX_OPERANDS {
+                        operands.push(p);
                     }
-                    continue;
                 }
-                ops.push(Operation {
-                    operator: operator.to_string(),
-                    operands: std::mem::take(&mut operands),
-                });
+                Err(e) if e.is_eof() => return None,
+                Err(_) => {
+                    let token = self.lexer.next().ok()?;
+                    let operator = token.as_str().ok()?;
+                    if !operator
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"*'\"".contains(&c))
+                        || operator.is_empty()
+                        || operator.as_bytes()[0].is_ascii_digit()
+                    {
+                        return None;
+                    }
+                    if operator == "BI" {
+                        operands.clear();
+                        if !skip_inline_image(&mut self.lexer, self.content) {
+                            return None;
+                        }
+                        continue;
+                    }
+                    return Some(Operation {
+                        operator: operator.to_string(),
+                        operands,
+                    });
+                }
             }
         }
     }
-    ops
 }
 
 /// Moves past an inline image's dictionary, `ID`, data and `EI`. The data
@@ -586,19 +616,21 @@ fn inline_image_len(dict: &Dictionary) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Limits;
 
     fn operators(content: &[u8]) -> Vec<String> {
-        operations(content)
-            .into_iter()
-            .map(|o| o.operator)
-            .collect()
+        let budget = Budget::new(&Limits::default());
+        operations(content, &budget).map(|o| o.operator).collect()
     }
 
     #[test]
     fn content_streams_split_into_operators_with_their_operands() {
-        let ops = operations(
+        let budget = Budget::new(&Limits::default());
+        let ops: Vec<Operation> = operations(
             b"q 1 0 0 1 72 770.5 cm BT /F1 12 Tf 7 Tr (a\\)b) Tj [(x) -250 (y)] TJ 0 0 Td T* ET Q",
-        );
+            &budget,
+        )
+        .collect();
         let names: Vec<&str> = ops.iter().map(|o| o.operator.as_str()).collect();
         assert_eq!(
             names,
@@ -624,9 +656,37 @@ mod tests {
         // Filtered data ends at the first EI between white space.
         let content = b"BI /W 9 /H 9 /CS /RGB /BPC 8 /F /Fl ID x\x9c\x01EI2 EI BT ET";
         assert_eq!(operators(content), ["BT", "ET"]);
-        // An image that does not end spoils the whole stream.
-        assert!(operators(b"BT ET BI /W 4 /H 1 /CS /G /BPC 8 ID abcdXY").is_empty());
-        assert!(operators(b"BT ET BI /W 9 /F /Fl ID abcdEIX").is_empty());
+        // An image that does not end ends the stream there.
+        assert_eq!(
+            operators(b"BT ET BI /W 4 /H 1 /CS /G /BPC 8 ID abcdXY BT"),
+            ["BT", "ET"]
+        );
+        assert_eq!(
+            operators(b"BT ET BI /W 9 /F /Fl ID abcdEIX BT"),
+            ["BT", "ET"]
+        );
+    }
+
+    #[test]
+    fn operands_and_operators_are_charged_and_reading_stops_when_the_budget_runs_out() {
+        let limits = Limits {
+            max_operations: 1_000,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        // Half a million operands and no operator: stops after the budget.
+        let flood = b"0 ".repeat(500_000);
+        let ops: Vec<Operation> = operations(&flood, &budget).collect();
+        assert!(ops.is_empty());
+        let err = budget.check().expect_err("over budget");
+        assert!(err.to_string().contains("max_operations"), "{err}");
+        // Operands past the cap are dropped, not kept.
+        let budget = Budget::new(&Limits::default());
+        let mut many = b"1 ".repeat(1000);
+        many.extend_from_slice(b"re");
+        let ops: Vec<Operation> = operations(&many, &budget).collect();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].operands.len(), MAX_OPERANDS);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::codec::raster::decode_jpeg;
 use crate::codec::samples::{
     decode_fax, inflate, to_image, unpredict, ColorModel, FaxError, FaxParams, Samples,
 };
-use crate::codec::{check_pages, check_pixels, DecodeError, Limits};
+use crate::codec::{check_pages, Budget, DecodeError, Resource};
 use crate::headers::{dpi_from_density, JpegHeader};
 use crate::model::{OcrPage, Page};
 
@@ -40,8 +40,8 @@ fn corrupt(detail: impl Into<String>) -> DecodeError {
 }
 
 /// Decodes the scanned image of every page of a PDF.
-pub(crate) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
-    match catch_unwind(AssertUnwindSafe(|| decode_document(bytes, limits))) {
+pub(crate) fn decode_pdf(bytes: &[u8], budget: &Budget) -> Result<Vec<PdfPage>, DecodeError> {
+    match catch_unwind(AssertUnwindSafe(|| decode_document(bytes, budget))) {
         Ok(result) => result,
         Err(panic) => {
             let reason = panic
@@ -57,20 +57,150 @@ pub(crate) fn decode_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, 
     }
 }
 
+/// What the `pdf` crate says went wrong, without the chain of source
+/// locations it wraps its errors in (paths on the machine that built
+/// docseal, meaningless to whoever submitted the file): the innermost cause.
+pub(crate) fn reason(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let innermost = text.rsplit(", caused by").next().unwrap_or(&text);
+    let kept: Vec<&str> = innermost
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Try at ") && !l.contains(".rs:"))
+        .collect();
+    if kept.is_empty() {
+        "the PDF reader gave no reason".to_string()
+    } else {
+        kept.join("; ")
+    }
+}
+
+/// The longest chain of objects whose whole value is a reference to another
+/// (`5 0 obj 6 0 R endobj`, `6 0 obj 7 0 R endobj`, …), found in the bytes
+/// as written (objects inside compressed object streams are not seen); a
+/// chain that loops counts as endless.
+pub(crate) fn longest_reference_chain(bytes: &[u8]) -> u64 {
+    use std::collections::HashMap;
+    let mut next: HashMap<u64, u64> = HashMap::new();
+    let mut from = 0;
+    while let Some(p) = bytes[from..].windows(3).position(|w| w == b"obj") {
+        let at = from + p;
+        from = at + 3;
+        let Some(id) = object_number_before(bytes, at) else {
+            continue;
+        };
+        if let Some(target) = bare_reference_after(&bytes[at + 3..]) {
+            next.insert(id, target);
+        }
+    }
+    // Chain lengths, each object walked once: a walk stops at an object whose
+    // length is known, or at one it has already passed (a loop).
+    let mut length: HashMap<u64, u64> = HashMap::with_capacity(next.len());
+    let mut longest = 0;
+    for &start in next.keys() {
+        if length.contains_key(&start) {
+            continue;
+        }
+        let mut path = Vec::new();
+        let mut on_path = std::collections::HashSet::new();
+        let mut at = start;
+        let tail = loop {
+            if let Some(&known) = length.get(&at) {
+                break known;
+            }
+            if !on_path.insert(at) {
+                break u64::MAX / 2;
+            }
+            path.push(at);
+            match next.get(&at) {
+                Some(&n) => at = n,
+                None => break 0,
+            }
+        };
+        let mut len = tail;
+        for &obj in path.iter().rev() {
+            len = len.saturating_add(u64::from(next.contains_key(&obj)));
+            length.insert(obj, len);
+        }
+        longest = longest.max(len);
+    }
+    longest
+}
+
+/// The object number of `N G obj` ending just before `at`.
+fn object_number_before(bytes: &[u8], at: usize) -> Option<u64> {
+    let is_white = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
+    let mut i = at;
+    let skip_white = |i: &mut usize| {
+        let start = *i;
+        while *i > 0 && is_white(bytes[*i - 1]) {
+            *i -= 1;
+        }
+        *i < start
+    };
+    let digits = |i: &mut usize| {
+        let end = *i;
+        while *i > 0 && bytes[*i - 1].is_ascii_digit() && end - *i < 10 {
+            *i -= 1;
+        }
+        (*i < end).then(|| {
+            std::str::from_utf8(&bytes[*i..end])
+                .ok()?
+                .parse::<u64>()
+                .ok()
+        })?
+    };
+    if !skip_white(&mut i) {
+        return None;
+    }
+    digits(&mut i)?;
+    if !skip_white(&mut i) {
+        return None;
+    }
+    let id = digits(&mut i)?;
+    (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()).then_some(id)
+}
+
+/// `M G R` and then `endobj` at the start of `rest` (after white space):
+/// the object's whole value is a reference to `M`.
+fn bare_reference_after(rest: &[u8]) -> Option<u64> {
+    let is_white = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
+    let mut words = rest.split(is_white).filter(|w| !w.is_empty()).take(4);
+    let id = std::str::from_utf8(words.next()?)
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    std::str::from_utf8(words.next()?)
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    (words.next()? == b"R" && words.next()?.starts_with(b"endobj")).then_some(id)
+}
+
 /// Whether the bytes have an `/Encrypt` key (looked for when the parser fails,
 /// since the parser tries to decrypt before anything else).
 fn mentions_encrypt(bytes: &[u8]) -> bool {
     bytes.windows(8).any(|w| w == b"/Encrypt")
 }
 
-fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, DecodeError> {
+fn decode_document(bytes: &[u8], budget: &Budget) -> Result<Vec<PdfPage>, DecodeError> {
+    let limits = budget.limits();
+    // The `pdf` crate follows a reference to a reference by recursion: a long
+    // enough chain overflows the stack, which aborts the process. Such
+    // chains are refused before the crate sees the file.
+    budget.charge(Resource::ReferenceDepth, longest_reference_chain(bytes))?;
     let file = match FileOptions::uncached()
         .parse_options(ParseOptions::tolerant())
         .load(bytes)
     {
         Ok(file) => file,
         Err(_) if mentions_encrypt(bytes) => return Err(DecodeError::Encrypted),
-        Err(e) => return Err(corrupt(format!("the file cannot be read as PDF ({e})"))),
+        Err(e) => {
+            return Err(corrupt(format!(
+                "the file cannot be read as PDF ({})",
+                reason(&e)
+            )))
+        }
     };
     if file.trailer.encrypt_dict.is_some() {
         return Err(DecodeError::Encrypted);
@@ -78,12 +208,14 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
     let count = file.num_pages() as usize;
     check_pages(count, limits)?;
     let resolver = file.resolver();
-    let objects = Objects::new(&resolver);
+    let objects = Objects::new(&resolver, budget);
     let mut unreadable = None;
     let mut pages = Vec::new();
     for (index, page) in file.pages().enumerate() {
         let number = index + 1;
-        let page = page.map_err(|e| corrupt(format!("page {number} cannot be read ({e})")))?;
+        budget.on_page(number);
+        let page =
+            page.map_err(|e| corrupt(format!("page {number} cannot be read ({})", reason(&e))))?;
         let text = match page_text(&objects, page.get_ref()) {
             PageText::Usable(t) => Some(t),
             PageText::Unusable => {
@@ -92,10 +224,11 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
             }
             PageText::None => None,
         };
+        budget.check()?;
         let (candidates, broken) = page_images(&page, &resolver);
         let Some(image) = candidates.into_iter().max_by_key(area) else {
             if let Some(text) = text {
-                pages.push((stand_in(&text, number, limits)?, Some(text)));
+                pages.push((stand_in(&text, number, budget)?, Some(text)));
                 continue;
             }
             if let Some(e) = broken {
@@ -110,7 +243,7 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
             .crop_box()
             .ok()
             .map(|r| ((r.right - r.left).abs(), (r.top - r.bottom).abs()));
-        let mut decoded = decode_image(&image, number, &resolver, limits)?;
+        let mut decoded = decode_image(&image, number, &resolver, budget)?;
         decoded.dpi =
             box_pt.and_then(|(w, h)| page_dpi(decoded.image.width(), decoded.image.height(), w, h));
         let rotate = page.rotate.rem_euclid(360);
@@ -137,10 +270,10 @@ fn decode_document(bytes: &[u8], limits: &Limits) -> Result<Vec<PdfPage>, Decode
 /// The picture of a page that has text but no image: white paper of the
 /// page's size at 72 dpi (one pixel per point); the text is drawn on it in
 /// the result document.
-fn stand_in(text: &OcrPage, number: usize, limits: &Limits) -> Result<Page, DecodeError> {
+fn stand_in(text: &OcrPage, number: usize, budget: &Budget) -> Result<Page, DecodeError> {
     let points = |px: u32| ((px as f32 * 72.0 / TEXT_LAYER_DPI as f32).round() as u32).max(1);
     let (w, h) = (points(text.width), points(text.height));
-    check_pixels(number, w.into(), h.into(), limits)?;
+    budget.admit_page(number, w.into(), h.into())?;
     Ok(Page {
         image: DynamicImage::ImageLuma8(GrayImage::from_pixel(w, h, Luma([255]))),
         dpi: Some(72),
@@ -198,7 +331,7 @@ fn collect(
                 XObject::Form(_) => forms.push(x),
                 XObject::Postscript(_) => {}
             },
-            Err(e) => *broken = Some(e.to_string()),
+            Err(e) => *broken = Some(reason(&e)),
         }
     }
 }
@@ -216,12 +349,15 @@ fn decode_image(
     xobject: &RcRef<XObject>,
     page: usize,
     resolver: &impl Resolve,
-    limits: &Limits,
+    budget: &Budget,
 ) -> Result<Page, DecodeError> {
     let XObject::Image(image) = &**xobject else {
         return Err(DecodeError::NoImages);
     };
-    check_pixels(page, image.width.into(), image.height.into(), limits)?;
+    // A JPEG is admitted by its own header, which is what gets decoded.
+    if !matches!(image.inner.filters.last(), Some(StreamFilter::DCTDecode(_))) {
+        budget.admit_page(page, image.width.into(), image.height.into())?;
+    }
     let unsupported = |feature: &str| DecodeError::Unsupported {
         page,
         feature: feature.to_string(),
@@ -234,9 +370,12 @@ fn decode_image(
             _ => {}
         }
     }
-    let (data, filter) = image
-        .raw_image_data(resolver)
-        .map_err(|e| corrupt(format!("page {page}: the image data cannot be read ({e})")))?;
+    let (data, filter) = image.raw_image_data(resolver).map_err(|e| {
+        corrupt(format!(
+            "page {page}: the image data cannot be read ({})",
+            reason(&e)
+        ))
+    })?;
     let decode = image.decode.as_deref();
     let model = if image.image_mask {
         ColorModel::Gray
@@ -315,7 +454,7 @@ fn decode_image(
             Ok(plain(samples(&bits)?))
         }
         Some(StreamFilter::DCTDecode(_)) => {
-            let mut decoded = decode_jpeg(&data, limits, page, false)?;
+            let mut decoded = decode_jpeg(&data, budget, page, false)?;
             let info = JpegHeader::read(&data);
             let components = info.map(|i| usize::from(i.components));
             let inverted = decode.is_some_and(|d| d.first().is_some_and(|&v| v > 0.5));
@@ -398,5 +537,36 @@ fn short_name(cs: &ColorSpace) -> &'static str {
         ColorSpace::Pattern => "Pattern",
         ColorSpace::Indexed(..) => "Indexed",
         _ => "of this kind",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason;
+
+    #[test]
+    fn chains_of_references_are_measured_in_the_bytes() {
+        use super::longest_reference_chain as chain;
+        assert_eq!(
+            chain(b"1 0 obj << /A 2 0 R >> endobj 2 0 obj 3 0 R endobj"),
+            1
+        );
+        let mut long = Vec::new();
+        for i in 10..60 {
+            long.extend_from_slice(format!("{i} 0 obj\n{} 0 R\nendobj\n", i + 1).as_bytes());
+        }
+        assert_eq!(chain(&long), 50);
+        // A loop is endless.
+        assert!(chain(b"4 0 obj 5 0 R endobj 5 0 obj 4 0 R endobj") > 1_000_000);
+        // Not an object header: `x1 0 obj` or a reference inside a dictionary.
+        assert_eq!(chain(b"x1 0 obj 2 0 R endobj 3 0 obj [4 0 R] endobj"), 0);
+    }
+
+    #[test]
+    fn reasons_keep_the_cause_and_drop_source_locations() {
+        let chain = "Shared, caused by\n  Try at /root/.cargo/registry/src/x/pdf-0.10.0/src/file.rs:261:29:\n    r = PlainRef { id: 3, gen: 0 }\n, caused by\n  Try at /root/.cargo/registry/src/x/pdf-0.10.0/src/parser/mod.rs:231:27:, caused by\n  Max nesting depth reached";
+        assert_eq!(reason(&chain), "Max nesting depth reached");
+        assert_eq!(reason(&"unexpected end of file"), "unexpected end of file");
+        assert!(!reason(&"Try at /a/b.rs:1:2:").contains(".rs"));
     }
 }

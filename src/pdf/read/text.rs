@@ -50,8 +50,6 @@ pub const TEXT_LAYER_DPI: u32 = 300;
 
 /// How deep Form XObjects may nest.
 const MAX_FORM_DEPTH: usize = 6;
-/// Most operators interpreted on one page (content and forms together).
-const MAX_OPS: usize = 2_000_000;
 
 /// What a page's text layer is worth.
 #[derive(Debug, Clone, PartialEq)]
@@ -482,7 +480,6 @@ struct Reader<'o, 'r, R: Resolve> {
     /// Images painted, with their order of painting.
     images: Vec<(Rect, usize)>,
     seq: usize,
-    ops: usize,
 }
 
 fn operand(ops: &[Primitive], i: usize) -> f32 {
@@ -515,7 +512,6 @@ impl<'o, 'r, R: Resolve> Reader<'o, 'r, R> {
             glyphs: Vec::new(),
             images: Vec::new(),
             seq: 0,
-            ops: 0,
         }
     }
 
@@ -579,11 +575,10 @@ impl<'o, 'r, R: Resolve> Reader<'o, 'r, R> {
         let mut gs = State::new(ctm);
         let mut stack: Vec<State> = Vec::new();
         let (mut tm, mut tlm) = (IDENTITY, IDENTITY);
-        for op in &operations(content) {
-            self.ops += 1;
-            if self.ops > MAX_OPS {
-                return;
-            }
+        let budget = self.objects.budget;
+        // Operators and operands, Form XObjects included, are charged to
+        // the submission's budget; reading ends when it runs out.
+        for op in operations(content, budget) {
             let o = &op.operands;
             match op.operator.as_str() {
                 "q" if stack.len() < 64 => stack.push(gs.clone()),
