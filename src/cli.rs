@@ -66,7 +66,7 @@ pub enum Command {
     /// then reports it invalid, with the reason).
     Revoke(revoke::Revoke),
     /// Answer document status over HTTP: `GET /v1/documents/{id}/status`,
-    /// signed by the office's signing key. Runs until SIGTERM or Ctrl-C.
+    /// signed by the office's status key. Runs until SIGTERM or Ctrl-C.
     Serve(serve::Serve),
     /// Measure the pipeline against ground truth (`NAME.truth.json` beside each scan).
     Eval(eval::Eval),
@@ -78,8 +78,20 @@ pub enum Command {
     Inspect(inspect::Inspect),
 }
 
+/// Exit code of a command that could not run: bad settings, an unreadable
+/// input, a trust list whose signature fails, a backend that cannot be
+/// reached (`main.rs` maps every error to it).
+pub const EXIT_ERROR: u8 = 3;
+/// Exit code of a usage error: an unknown command or flag, a missing or
+/// malformed argument (clap's own code).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `verify` when the verdict is CANNOT TELL.
+pub const EXIT_CANNOT_TELL: u8 = 4;
+
 /// What every command has: a command's flags, run in a [`Context`], give the
-/// process exit code (errors become exit code 3 in `main.rs`).
+/// process exit code: 0 success (VALID), 1 something failed (INVALID),
+/// [`EXIT_USAGE`], [`EXIT_ERROR`] (errors, mapped in `main.rs`) or
+/// [`EXIT_CANNOT_TELL`].
 pub trait Execute {
     /// Runs the command.
     fn execute(self, ctx: &Context) -> Result<ExitCode>;
@@ -105,7 +117,15 @@ impl Execute for Command {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` print to standard output and succeed.
+            let _ = e.print();
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            return Ok(ExitCode::from(code));
+        }
+    };
     let ctx = Context::new(crate::config::load(&cli.settings)?)?;
     cli.command.execute(&ctx)
 }
@@ -136,12 +156,14 @@ impl Context {
     /// The configured queue and store (the embedded default unless told otherwise).
     pub async fn open_backends(&self) -> Result<(Arc<AnyQueue>, Arc<AnyStore>)> {
         let config = &self.config;
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+        crate::fsutil::create_private_dir_all(&config.data_dir)
+            .and_then(|()| crate::fsutil::make_private_dir(&config.data_dir))
+            .with_context(|| {
+                format!(
+                    "cannot create the data directory {} readable by its owner only",
+                    config.data_dir.display()
+                )
+            })?;
         let queue = AnyQueue::open(&config.queue_url())
             .await
             .with_context(|| format!("cannot open the queue {}", config.queue_url()))?;
