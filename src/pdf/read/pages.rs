@@ -35,7 +35,7 @@ type PdfPage = (Page, Option<OcrPage>);
 fn corrupt(detail: impl Into<String>) -> DecodeError {
     DecodeError::Corrupt {
         format: "PDF",
-        detail: detail.into(),
+        detail: super::without_source_locations(&detail.into()),
     }
 }
 
