@@ -62,7 +62,7 @@ impl From<DocumentStatus> for RegistryStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusStatement {
-    /// `docseal-status/1`.
+    /// `docseal-status/2`.
     pub format: String,
     /// The document asked about.
     pub document_id: String,

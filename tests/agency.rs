@@ -6,36 +6,14 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-const OFFICE: &str = "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh";
+mod common;
+use common::{docseal, docseal_cmd, text, OFFICE};
+
 const SAMPLE: &str = "samples/0000_birth_certificate.png";
-
-fn docseal_cmd(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_docseal"));
-    c.arg("--data")
-        .arg(data)
-        .env("DOCSEAL_OFFICE", OFFICE)
-        .env("DOCSEAL_OPERATOR", "Trần Thị Thu");
-    c
-}
-
-fn docseal(data: &Path, args: &[&str]) -> Output {
-    docseal_cmd(data)
-        .args(args)
-        .output()
-        .expect("the docseal binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The JSON report of `docseal verify --json ARGS`, with its exit code.
 fn verify_json(data: &Path, args: &[&str]) -> (i32, Value) {

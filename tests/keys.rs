@@ -8,30 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use docseal::office::{load_trust, Credentials, KeyUsage, TRUST_FILE};
 
-fn docseal_cmd(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docseal"));
-    cmd.arg("--data")
-        .arg(data)
-        .env("DOCSEAL_OFFICE", "UBND phường Bến Nghé")
-        .env("DOCSEAL_OPERATOR", "Trần Thị Thu")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn docseal(data: &Path, args: &[&str]) -> Output {
-    docseal_cmd(data)
-        .args(args)
-        .output()
-        .expect("the docseal binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod common;
+use common::{docseal, docseal_cmd, text};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)

@@ -12,6 +12,7 @@ mod pages;
 mod text;
 
 pub(crate) use pages::decode_pdf;
+pub use text::{MIN_GLYPHS, MIN_MAPPED, TEXT_LAYER_CONF, TEXT_LAYER_DPI};
 
 /// The `pdf` crate's error text without the source locations some of its
 /// errors carry (`Try at /…/pdf-0.10.0/src/file.rs:123:45:[…], caused by`,
@@ -93,4 +94,3 @@ mod tests {
         }
     }
 }
-pub use text::{MIN_GLYPHS, MIN_MAPPED, TEXT_LAYER_CONF, TEXT_LAYER_DPI};
