@@ -64,6 +64,7 @@ fn bench_seal(c: &mut Criterion) {
             not_after: None,
             revoked_at: None,
             revocation_reason: None,
+            usage: Default::default(),
         }],
         roots: vec![],
         signature: None,

@@ -67,7 +67,7 @@ pub enum Command {
     /// then reports it invalid, with the reason).
     Revoke(revoke::Revoke),
     /// Answer document status over HTTP: `GET /v1/documents/{id}/status`,
-    /// signed by the office's signing key. Runs until SIGTERM or Ctrl-C.
+    /// signed by the office's status key. Runs until SIGTERM or Ctrl-C.
     Serve(serve::Serve),
     /// Measure the pipeline against ground truth (`NAME.truth.json` beside each scan).
     Eval(eval::Eval),
@@ -82,8 +82,20 @@ pub enum Command {
     ComputeJob(compute_job::ComputeJob),
 }
 
+/// Exit code of a command that could not run: bad settings, an unreadable
+/// input, a trust list whose signature fails, a backend that cannot be
+/// reached (`main.rs` maps every error to it).
+pub const EXIT_ERROR: u8 = 3;
+/// Exit code of a usage error: an unknown command or flag, a missing or
+/// malformed argument (clap's own code).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of `verify` when the verdict is CANNOT TELL.
+pub const EXIT_CANNOT_TELL: u8 = 4;
+
 /// What every command has: a command's flags, run in a [`Context`], give the
-/// process exit code (errors become exit code 3 in `main.rs`).
+/// process exit code: 0 success (VALID), 1 something failed (INVALID),
+/// [`EXIT_USAGE`], [`EXIT_ERROR`] (errors, mapped in `main.rs`) or
+/// [`EXIT_CANNOT_TELL`].
 pub trait Execute {
     /// Runs the command.
     fn execute(self, ctx: &Context) -> Result<ExitCode>;
@@ -110,7 +122,15 @@ impl Execute for Command {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` print to standard output and succeed.
+            let _ = e.print();
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            return Ok(ExitCode::from(code));
+        }
+    };
     let mut ctx = Context::new(crate::config::load(&cli.settings)?)?;
     ctx.child_args = cli.settings.child_args();
     cli.command.execute(&ctx)
@@ -148,12 +168,14 @@ impl Context {
     /// The configured queue and store (the embedded default unless told otherwise).
     pub async fn open_backends(&self) -> Result<(Arc<AnyQueue>, Arc<AnyStore>)> {
         let config = &self.config;
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+        crate::fsutil::create_private_dir_all(&config.data_dir)
+            .and_then(|()| crate::fsutil::make_private_dir(&config.data_dir))
+            .with_context(|| {
+                format!(
+                    "cannot create the data directory {} readable by its owner only",
+                    config.data_dir.display()
+                )
+            })?;
         let queue = AnyQueue::open(&config.queue_url())
             .await
             .with_context(|| format!("cannot open the queue {}", config.queue_url()))?;
@@ -166,7 +188,7 @@ impl Context {
     /// What the workers need: the backends, the OCR engine checked, the
     /// office's keys (created on first use) and the fonts.
     pub fn services<Q, S>(&self, queue: Arc<Q>, store: Arc<S>) -> Result<Services<Q, S>> {
-        let issuing = self.issuing()?;
+        let issuing = self.issuing(true)?;
         Ok(Services {
             queue,
             store,
@@ -178,12 +200,18 @@ impl Context {
     }
 
     /// What computing a job needs: the OCR engine checked, the office's keys
-    /// (created on first use), the fonts and the pipeline settings.
-    pub fn issuing(&self) -> Result<Issuing> {
+    /// (set up on first use when `set_up` says so; a child process for one
+    /// job only loads them), the fonts and the pipeline settings.
+    pub fn issuing(&self, set_up: bool) -> Result<Issuing> {
         let config = &self.config;
         crate::ocr::check_engine(&config.pipeline.ocr)?;
-        let credentials = Credentials::load_or_create(&config.keys_dir(), &config.office)
-            .context("cannot load or create the office's keys and certificates")?;
+        let keys = config.keys_dir();
+        let credentials = if set_up {
+            Credentials::load_or_create(&keys, &config.office)
+        } else {
+            Credentials::load(&keys)
+        }
+        .context("cannot load or create the office's keys and certificates")?;
         let fonts = FontSet::find().context("cannot find fonts for result documents")?;
         Ok(Issuing {
             credentials: Arc::new(credentials),

@@ -174,13 +174,14 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The settings file is not valid TOML or has unknown or mistyped keys.
-    #[error("settings file {path}: {source}")]
+    /// The message names the line but never shows it, since the line may
+    /// hold a secret.
+    #[error("settings file {path}: {detail}")]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parser's error.
-        #[source]
-        source: toml::de::Error,
+        /// Where and what, without the file's text ([`describe_toml_error`]).
+        detail: String,
     },
     /// A queue or store URL cannot be used.
     #[error("{what} `{url}`: {reason}")]
@@ -221,6 +222,32 @@ impl From<StoreUrlError> for ConfigError {
             url: e.url,
             reason: e.reason,
         }
+    }
+}
+
+/// A TOML error as line, column and the parser's message, without the
+/// excerpt of the file the parser's own message carries; on a line whose key
+/// names a secret (`secret_access_key = …`) or holds a URL with a password,
+/// without the message either, which may quote the value.
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let start = span.start.min(text.len());
+    let before = text.get(..start).unwrap_or_default();
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    let key = line.split('=').next().unwrap_or_default().trim();
+    let secret_line = crate::redact::is_secret_name(key) || crate::redact::url(line) != line;
+    if secret_line {
+        format!(
+            "line {line_no}: the `{key}` setting is not valid TOML (its value is not shown); \
+             write it as {key} = \"…\""
+        )
+    } else {
+        format!("line {line_no}, column {column}: {}", e.message().trim())
     }
 }
 
@@ -594,9 +621,9 @@ impl Settings {
             path: path.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            source,
+            detail: describe_toml_error(&text, &e),
         })
     }
 
@@ -767,6 +794,35 @@ pub fn load_with(
 #[cfg(test)]
 mod backend_tests {
     use super::*;
+
+    /// Regression: a syntax error on the `secret_access_key` line printed
+    /// the line, secret and all.
+    #[test]
+    fn a_settings_error_never_shows_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docseal.toml");
+        for (text, line) in [
+            (
+                "[s3]\nregion = \"x\"\nsecret_access_key = hunter2SECRET\n",
+                3,
+            ),
+            ("[s3]\nsecret_access_key = \"hunter2SECRET\n", 2),
+            ("[s3]\nsecret_access_key = 12345678\n", 2),
+            ("queue = \"postgres://u:hunter2SECRET@db/x\" x\n", 1),
+            (
+                "queue = \"postgres://u@db/x?password=hunter2SECRET\" x\n",
+                1,
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = Settings::read(&path).unwrap_err().to_string();
+            assert!(!e.contains("hunter2") && !e.contains("12345678"), "{e}");
+            assert!(e.contains(&format!("line {line}")), "{e}");
+        }
+        std::fs::write(&path, "max_attempts = \"three\"\n").unwrap();
+        let e = Settings::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 1, column"), "{e}");
+    }
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {

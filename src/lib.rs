@@ -31,8 +31,10 @@
 //! - [`classify`]: which document type a page is, or `unknown`, and why.
 //! - [`extract`]: fields of a classified document, normalized and validated.
 //! - [`seal`]: a manifest sealed with the office's key, and the check of a sealed manifest.
-//! - [`office`]: the office's keys and key files, its X.509 certificates
-//!   ([`office::pki`]), the trust list and its root signature, signed JSON.
+//! - [`office`]: the office's keys and key files (created and changed only
+//!   under the keys directory's lock, by the `keys` commands), its X.509
+//!   certificates ([`office::pki`]), the trust list and its root signature,
+//!   signed JSON.
 //! - [`qrseal`]: the QR seal for printed copies (COSE_Sign1, zlib, base45): encode, read, verify, draw.
 //! - [`pdf`]: every PDF byte: submitted PDFs read with the `pdf` crate
 //!   (`pdf::read`), our result documents written, read back and signed with
@@ -42,7 +44,8 @@
 //! - [`render`]: the result PDF (scan pages with text layer, certificate page).
 //! - [`verify`]: verification of a result document or a QR seal, offline, and
 //!   online against the registry's status endpoint.
-//! - [`status`]: the registry's signed statement of a document's status.
+//! - [`status`]: the registry's statement of a document's status, signed by
+//!   the office's status key, and its check (key usage, freshness, binding).
 //! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
@@ -53,7 +56,9 @@
 //! - [`samples`]: the synthetic scan generator with ground truth.
 //! - [`eval`]: accuracy of the pipeline against ground truth.
 //! - [`config`]: where data lives and how the pipeline is tuned.
-//! - [`fsutil`]: durable file writes (temporary file, fsync, rename).
+//! - [`fsutil`]: durable, owner-only file writes (temporary file, fsync,
+//!   rename; files 0600, directories 0700).
+//! - [`redact`]: secrets kept out of what is printed (URL passwords).
 //! - [`cli`]: the command-line front end.
 
 pub mod classify;
@@ -78,6 +83,7 @@ pub mod prepare;
 pub mod qrseal;
 pub mod queue;
 pub mod raster;
+pub mod redact;
 pub mod render;
 pub mod samples;
 pub mod schema;

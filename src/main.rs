@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(3)
+            ExitCode::from(docseal::cli::EXIT_ERROR)
         }
     }
 }

@@ -13,13 +13,19 @@ mod trust;
 use std::path::PathBuf;
 
 pub use json::{canonical_json, json_signature_matches, sign_json, SignatureInfo};
-pub use keys::{key_id, Credentials, Signer};
-pub use trust::{KeyUnusable, TrustList, TrustProblem, TrustSignature, TrustedKey};
+pub use keys::{
+    init, key_id, load_trust, revoke_key, rotate, sign_trust, Credentials, InitOutcome, Rotation,
+    Signer,
+};
+pub use trust::{KeyUnusable, KeyUsage, TrustList, TrustProblem, TrustSignature, TrustedKey};
 
 /// The trust file format this version writes.
 pub const TRUST_FORMAT: &str = "docseal-trust/1";
 /// File name of the office's signing key inside the keys directory.
 pub const SIGNING_KEY_FILE: &str = "signing.key";
+/// File name of the registry's status key inside the keys directory: it
+/// signs `docseal serve`'s status answers and nothing else.
+pub const STATUS_KEY_FILE: &str = "status.key";
 /// File name of the trust file inside the keys directory.
 pub const TRUST_FILE: &str = "trust.json";
 /// File name of the office's root key inside the keys directory.
@@ -61,6 +67,48 @@ pub enum OfficeError {
         path: PathBuf,
         /// What is wrong.
         detail: String,
+    },
+    /// The trust list's root signature does not check: it was changed
+    /// after the root signed it, or never signed. Nothing uses it.
+    #[error("{path}: {problem}. The list was not used; restore the copy the office signed, or, if the change was deliberate, sign it again with `docseal keys sign-trust`")]
+    TrustNotSigned {
+        /// The trust file.
+        path: PathBuf,
+        /// Why the signature does not check.
+        problem: TrustProblem,
+    },
+    /// The trust list is signed by a root other than the keys directory's
+    /// root certificate.
+    #[error("{path} is signed by another root than {root}; the list was not used")]
+    OtherRoot {
+        /// The trust file.
+        path: PathBuf,
+        /// The root certificate it should be signed by.
+        root: PathBuf,
+    },
+    /// The keys directory has not been set up, or lacks a file it needs.
+    #[error(
+        "{path} is missing; run `docseal keys init` (or copy the office's keys directory here)"
+    )]
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A key file does not match what the trust list or a certificate says.
+    #[error("{path}: {detail}")]
+    Inconsistent {
+        /// The file.
+        path: PathBuf,
+        /// What does not match.
+        detail: String,
+    },
+    /// The signing key may not issue: it was revoked or retired.
+    #[error("the signing key {key_id} {state}, so nothing more is issued with it; run `docseal keys rotate` to start a new one")]
+    SigningKeyUnusable {
+        /// The key.
+        key_id: String,
+        /// `was revoked at …` or `was retired at …`.
+        state: String,
     },
     /// A signed value, key or certificate could not be serialized (the
     /// message predates the split of sealing and keys, and is kept).

@@ -555,6 +555,7 @@ mod tests {
                 not_after: None,
                 revoked_at: None,
                 revocation_reason: None,
+                usage: Default::default(),
             }],
             roots: vec![],
             signature: None,

@@ -42,6 +42,15 @@ pub enum QueueError {
     /// A row held a value this version cannot read.
     #[error("job database holds an unreadable value: {0}")]
     Corrupt(String),
+    /// The SQLite file could not be created or made private.
+    #[error("job database {path}: {source}")]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// States a job goes through.

@@ -7,6 +7,11 @@
 //! within [`READ_TIMEOUT`], answers, and closes the connection. Anything else
 //! (another method, another path, a malformed or oversized request) gets a
 //! JSON error with a stable code; internal errors are logged, never sent.
+//!
+//! It always accepts: a connection beyond [`MAX_CONNECTIONS`] at once gets a
+//! `503` at once and is closed, so slow or idle clients holding every slot
+//! delay nobody by more than their own deadline, and never stop the server
+//! from answering.
 
 use std::future::Future;
 use std::io::{Read as _, Write as _};
@@ -28,8 +33,10 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long, and how many bytes, the server reads after answering.
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 64 * 1024;
-/// Connections served at once; more wait to be accepted.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once; one more is answered `503` and closed.
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long a refused connection is given to take its `503`.
+const REFUSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The most bytes of an answer the client reads.
 const MAX_RESPONSE: u64 = 64 * 1024;
 /// The longest document id the endpoint accepts.
@@ -236,8 +243,13 @@ async fn handle<Q: Registry>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<S
         },
         Err(r) => r,
     };
-    let _ = stream.write_all(&response.to_bytes()).await;
-    let _ = stream.shutdown().await;
+    let send = async {
+        let _ = stream.write_all(&response.to_bytes()).await;
+        let _ = stream.shutdown().await;
+    };
+    if tokio::time::timeout(READ_TIMEOUT, send).await.is_err() {
+        return;
+    }
     // Read what the client still sends (bounded), so that closing with unread
     // input does not reset the connection before the client reads the answer.
     let drain = async {
@@ -263,30 +275,48 @@ pub async fn run<Q: Registry>(
     let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return Ok(()),
-            },
-            _ = &mut shutdown => return Ok(()),
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
                     tracing::warn!(error = %e, "A connection could not be accepted.");
+                    // Out of file descriptors, say: give connections time to close.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             _ = &mut shutdown => return Ok(()),
         };
-        tracing::debug!(%peer, "Connection accepted.");
-        let (queue, signer) = (queue.clone(), signer.clone());
-        tokio::spawn(async move {
-            handle(stream, queue, signer).await;
-            drop(permit);
-        });
+        match permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tracing::debug!(%peer, "Connection accepted.");
+                let (queue, signer) = (queue.clone(), signer.clone());
+                tokio::spawn(async move {
+                    handle(stream, queue, signer).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tracing::warn!(%peer, "A connection was refused: every slot is taken.");
+                tokio::spawn(refuse(stream));
+            }
+        }
     }
+}
+
+/// Answers `503` to a connection over the limit and closes it, within
+/// [`REFUSE_TIMEOUT`].
+async fn refuse(mut stream: TcpStream) {
+    let busy = Response::error(
+        503,
+        "busy",
+        "the server is handling too many connections; try again shortly",
+    );
+    let send = async {
+        let _ = stream.write_all(&busy.to_bytes()).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(REFUSE_TIMEOUT, send).await;
 }
 
 /// Errors of asking a status endpoint.
@@ -474,6 +504,70 @@ mod tests {
         assert!(text.contains("Allow: GET\r\n") && text.contains("Connection: close\r\n"));
         assert!(text.contains(&format!("Content-Length: {}\r\n", r.body.len())));
         assert!(text.ends_with("\"code\":\"method_not_allowed\",\"message\":\"only GET\"}}"));
+    }
+
+    /// Regression: the connection limit was taken before `accept`, so 64
+    /// slow clients (each holding a slot for up to the head deadline)
+    /// stalled the server for everyone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_clients_do_not_stop_others_from_being_answered() {
+        use tokio::io::AsyncWriteExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let queue = crate::queue::SqliteQueue::open(&dir.path().join("q.sqlite"))
+            .await
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(
+            listener,
+            Arc::new(queue),
+            Arc::new(Signer::from_secret(&[7u8; 32])),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let url = format!("http://{addr}");
+        let ask = |url: String| {
+            tokio::task::spawn_blocking(move || {
+                fetch_status(&url, "DS-1", "00ff", Duration::from_secs(30))
+            })
+        };
+        // Well past the old limit: each sends half a request head and waits.
+        let mut slow = Vec::new();
+        for _ in 0..100 {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /v1/documents/DS-1/sta").await.unwrap();
+            slow.push(s);
+        }
+        let answered = tokio::time::timeout(Duration::from_secs(5), ask(url.clone()))
+            .await
+            .expect("a normal request is answered while slow clients wait")
+            .unwrap();
+        let body = answered.expect("a status answer");
+        assert!(String::from_utf8_lossy(&body).contains("\"unknown\""));
+
+        // With every slot taken, a further connection is refused at once.
+        for _ in slow.len()..MAX_CONNECTIONS {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /v1/documents/DS-1/sta").await.unwrap();
+            slow.push(s);
+        }
+        // Let the server take them all before asking.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let refused = tokio::time::timeout(Duration::from_secs(5), ask(url.clone()))
+            .await
+            .expect("a connection over the limit is answered at once")
+            .unwrap();
+        match refused {
+            Err(ClientError::BadResponse { detail, .. }) => {
+                assert!(detail.contains("503"), "{detail}")
+            }
+            other => panic!("expected a 503, got {other:?}"),
+        }
+        drop(slow);
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
     }
 
     #[test]

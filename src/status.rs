@@ -2,23 +2,34 @@
 //! superseded, or unknown to it): made by `docseal serve`, checked by
 //! `docseal verify --online`.
 //!
-//! The answer is a statement signed with the office's signing key (Ed25519
-//! over its RFC 8785 canonical bytes, like the manifest). It names the
-//! document and echoes the verifier's nonce, so an answer fetched over plain
-//! HTTP can be trusted as far as the trust list trusts the key, and an old
-//! answer cannot be replayed for a new question.
+//! The answer is a statement signed with the office's status key (Ed25519
+//! over its RFC 8785 canonical bytes, like the manifest), a key the trust
+//! list names for status answers only: a document key never verifies an
+//! answer, nor a status key a document, and the server never holds the
+//! document-signing key. It names the document, the key that signed it, the
+//! result PDF's SHA-256 and its issue time as the registry recorded them, and
+//! echoes the verifier's nonce; the verifier refuses an answer made more than
+//! a few minutes ago ([`DEFAULT_MAX_AGE`]). So an answer fetched over plain
+//! HTTP can be trusted as far as the trust list trusts the status key, an old
+//! answer cannot be replayed for a new question, and an answer about another
+//! document of the same id does not vouch for this one.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{format_rfc3339, parse_rfc3339};
 use crate::office::{
-    json_signature_matches, sign_json, KeyUnusable, OfficeError, SignatureInfo, Signer, TrustList,
+    json_signature_matches, sign_json, KeyUnusable, KeyUsage, OfficeError, SignatureInfo, Signer,
+    TrustList,
 };
 use crate::queue::{DocumentRow, DocumentStatus};
 
 /// The statement format this version writes and reads.
-pub const STATUS_FORMAT: &str = "docseal-status/1";
+pub const STATUS_FORMAT: &str = "docseal-status/2";
+
+/// How old an answer the verifier accepts by default, and how far ahead of
+/// its own clock.
+pub const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The longest nonce a verifier may send: 64 hex digits.
 pub const MAX_NONCE_LEN: usize = 64;
@@ -51,7 +62,7 @@ impl From<DocumentStatus> for RegistryStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusStatement {
-    /// `docseal-status/1`.
+    /// `docseal-status/2`.
     pub format: String,
     /// The document asked about.
     pub document_id: String,
@@ -66,12 +77,34 @@ pub struct StatusStatement {
     /// When the document was issued, RFC 3339, if the registry knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_at: Option<String>,
+    /// The key that signed the document, if the registry knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_key_id: Option<String>,
+    /// SHA-256 of the result PDF the office issued, if the registry knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_sha256: Option<String>,
     /// When the registry answered, RFC 3339.
     pub answered_at: String,
     /// The verifier's nonce, echoed.
     pub nonce: String,
-    /// The key that signs the answer.
+    /// The status key that signs the answer.
     pub key_id: String,
+}
+
+/// What the verifier asks about, as its document shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    /// The document's id.
+    pub document_id: &'a str,
+    /// The nonce sent with the question.
+    pub nonce: &'a str,
+    /// The key the document is signed with.
+    pub key_id: &'a str,
+    /// The document's issue time, Unix seconds.
+    pub issued_at: i64,
+    /// SHA-256 of the result PDF, when the verifier has the file (not for a
+    /// printed copy's QR seal).
+    pub document_sha256: Option<&'a str>,
 }
 
 /// A statement with its signature: the body of a status answer.
@@ -89,9 +122,19 @@ pub enum StatusProblem {
     /// The body is not a signed status statement.
     #[error("the answer is not a signed docseal status statement: {0}")]
     Malformed(String),
-    /// The signing key is not in the trust list.
-    #[error("the answer is signed with key {0}, which is not in the trust list")]
+    /// The signing key is not a status key of the trust list.
+    #[error("the answer is signed with key {0}, which is not a status key in the trust list")]
     UnknownKey(String),
+    /// The answer was made too long ago, or ahead of the verifier's clock.
+    #[error("the answer was made at {answered_at}, {age}; only answers made within {max_age_secs} s of this computer's clock are accepted")]
+    Stale {
+        /// When the answer says it was made.
+        answered_at: String,
+        /// How far from now, in words.
+        age: String,
+        /// The most accepted, in seconds.
+        max_age_secs: u64,
+    },
     /// The signing key was not valid when the answer was made.
     #[error(
         "the answer is signed with key {key_id}, which was not valid at {answered_at}: {detail}"
@@ -118,10 +161,19 @@ pub enum StatusProblem {
     /// The answer does not echo this question's nonce (a replayed answer).
     #[error("the answer does not echo this question's nonce: it may be an old answer replayed")]
     NonceMismatch,
+    /// The registry's record of the document id is not this document.
+    #[error("the registry's record of {document_id} is another document: {detail}")]
+    DifferentDocument {
+        /// The document id.
+        document_id: String,
+        /// What differs.
+        detail: String,
+    },
 }
 
-/// Builds and signs the answer for `document_id` (with its registry row, if
-/// any) to a question carrying `nonce`, made at `now` (Unix seconds).
+/// Builds and signs, with the status key, the answer for `document_id` (with
+/// its registry row, if any) to a question carrying `nonce`, made at `now`
+/// (Unix seconds).
 pub fn answer(
     document_id: &str,
     row: Option<&DocumentRow>,
@@ -136,6 +188,8 @@ pub fn answer(
         reason: row.and_then(|r| r.status_reason.clone()),
         changed_at: row.and_then(|r| r.status_at).map(format_rfc3339),
         issued_at: row.map(|r| format_rfc3339(r.issued_at)),
+        document_key_id: row.map(|r| r.key_id.clone()),
+        document_sha256: row.map(|r| r.pdf_sha256.clone()),
         answered_at: format_rfc3339(now),
         nonce: nonce.to_string(),
         key_id: signer.key_id().to_string(),
@@ -149,13 +203,15 @@ pub fn answer(
     })
 }
 
-/// Checks an answer's body against the trust list and the question asked;
+/// Checks an answer's body against the trust list and the question asked, at
+/// `now` (Unix seconds), accepting answers made at most `max_age` from it;
 /// returns the statement when it can be trusted.
 pub fn check_answer(
     body: &[u8],
     trust: &TrustList,
-    document_id: &str,
-    nonce: &str,
+    question: &Question,
+    now: i64,
+    max_age: std::time::Duration,
 ) -> Result<StatusStatement, StatusProblem> {
     let malformed = |e: &dyn std::fmt::Display| StatusProblem::Malformed(e.to_string());
     let whole: Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
@@ -182,7 +238,7 @@ pub fn check_answer(
         )));
     }
     let key = trust
-        .find(&signature.key_id)
+        .find_for(&signature.key_id, KeyUsage::Status)
         .ok_or_else(|| StatusProblem::UnknownKey(signature.key_id.clone()))?;
     let public = key
         .verifying_key()
@@ -210,14 +266,69 @@ pub fn check_answer(
             return Err(not_valid(format!("the key had been revoked ({reason})")))
         }
     }
-    if statement.document_id != document_id {
+    if let Some(KeyUnusable::Revoked { at, reason }) = key.unusable_at(now) {
+        return Err(not_valid(format!(
+            "the key has since been revoked, at {at} ({reason}), so its answers prove nothing"
+        )));
+    }
+    let max_age_secs = max_age.as_secs();
+    let age = now - answered;
+    if age.unsigned_abs() > max_age_secs {
+        return Err(StatusProblem::Stale {
+            answered_at: statement.answered_at.clone(),
+            age: if age > 0 {
+                format!("{age} s ago")
+            } else {
+                format!("{} s ahead of this computer's clock", -age)
+            },
+            max_age_secs,
+        });
+    }
+    if statement.document_id != question.document_id {
         return Err(StatusProblem::OtherDocument {
-            asked: document_id.to_string(),
+            asked: question.document_id.to_string(),
             answered: statement.document_id,
         });
     }
-    if statement.nonce != nonce {
+    if statement.nonce != question.nonce {
         return Err(StatusProblem::NonceMismatch);
+    }
+    if statement.status != RegistryStatus::Unknown {
+        let differs = |detail: String| StatusProblem::DifferentDocument {
+            document_id: statement.document_id.clone(),
+            detail,
+        };
+        match statement.document_key_id.as_deref() {
+            Some(k) if k == question.key_id => {}
+            other => {
+                return Err(differs(format!(
+                    "signed with key {}, this one with {}",
+                    other.unwrap_or("(none recorded)"),
+                    question.key_id
+                )))
+            }
+        }
+        match statement.issued_at.as_deref().and_then(parse_rfc3339) {
+            Some(t) if t == question.issued_at => {}
+            _ => {
+                return Err(differs(format!(
+                    "issued at {}, this one at {}",
+                    statement.issued_at.as_deref().unwrap_or("(none recorded)"),
+                    format_rfc3339(question.issued_at)
+                )))
+            }
+        }
+        if let Some(sha) = question.document_sha256 {
+            if statement.document_sha256.as_deref() != Some(sha) {
+                return Err(differs(format!(
+                    "its result PDF has SHA-256 {}, this file {sha}",
+                    statement
+                        .document_sha256
+                        .as_deref()
+                        .unwrap_or("(none recorded)")
+                )));
+            }
+        }
     }
     Ok(statement)
 }
@@ -234,11 +345,28 @@ mod tests {
     use super::*;
     use crate::office::TrustedKey;
 
-    fn trust_for(signer: &Signer, revoked_at: Option<&str>) -> TrustList {
-        let mut key = TrustedKey::for_signer(signer, "x", "2020-01-01T00:00:00Z");
+    const NOW: i64 = 1_760_000_000;
+    const AGE: std::time::Duration = DEFAULT_MAX_AGE;
+
+    fn status_key() -> Signer {
+        Signer::from_secret(&[3u8; 32])
+    }
+
+    fn document_key() -> Signer {
+        Signer::from_secret(&[5u8; 32])
+    }
+
+    /// A list with the document key and `status` as the status key.
+    fn trust_for(status: &Signer, revoked_at: Option<&str>) -> TrustList {
+        let mut key = TrustedKey::with_usage(status, "x", "2020-01-01T00:00:00Z", KeyUsage::Status);
         key.revoked_at = revoked_at.map(str::to_string);
         key.revocation_reason = revoked_at.map(|_| "lost".to_string());
         let mut list = TrustList::empty();
+        list.keys.push(TrustedKey::for_signer(
+            &document_key(),
+            "x",
+            "2020-01-01T00:00:00Z",
+        ));
         list.keys.push(key);
         list
     }
@@ -249,65 +377,153 @@ mod tests {
             submission_id: "s".into(),
             doc_type: "birth_certificate".into(),
             issued_at: 1_700_000_000,
-            key_id: "k".into(),
+            key_id: document_key().key_id().to_string(),
             pdf_key: "results/x".into(),
-            pdf_sha256: "x".into(),
+            pdf_sha256: "ab".repeat(32),
             status: DocumentStatus::Revoked,
             status_reason: Some("issued by mistake".into()),
             status_at: Some(1_750_000_000),
         }
     }
 
-    const NOW: i64 = 1_760_000_000;
+    static DOCUMENT_KEY_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+    fn question<'a>(document_id: &'a str, nonce: &'a str, sha: &'a str) -> Question<'a> {
+        Question {
+            document_id,
+            nonce,
+            key_id: DOCUMENT_KEY_ID.get_or_init(|| document_key().key_id().to_string()),
+            issued_at: 1_700_000_000,
+            document_sha256: Some(sha),
+        }
+    }
 
     #[test]
     fn a_signed_answer_checks_and_any_change_is_caught() {
-        let signer = Signer::from_secret(&[3u8; 32]);
+        let signer = status_key();
         let trust = trust_for(&signer, None);
+        let sha = "ab".repeat(32);
+        let q = question("DS-AAAA", "00ff", &sha);
         let signed = answer("DS-AAAA", Some(&row()), "00ff", NOW, &signer).unwrap();
         let body = serde_json::to_vec(&signed).unwrap();
-        let st = check_answer(&body, &trust, "DS-AAAA", "00ff").unwrap();
+        let st = check_answer(&body, &trust, &q, NOW, AGE).unwrap();
         assert_eq!(st.status, RegistryStatus::Revoked);
         assert_eq!(st.reason.as_deref(), Some("issued by mistake"));
         assert_eq!(st.changed_at.as_deref(), Some("2025-06-15T15:06:40Z"));
+        assert_eq!(st.document_sha256, Some(sha.clone()));
 
+        let other_nonce = question("DS-AAAA", "0000", &sha);
         assert_eq!(
-            check_answer(&body, &trust, "DS-AAAA", "0000"),
+            check_answer(&body, &trust, &other_nonce, NOW, AGE),
             Err(StatusProblem::NonceMismatch)
         );
         assert!(matches!(
-            check_answer(&body, &trust, "DS-BBBB", "00ff"),
+            check_answer(&body, &trust, &question("DS-BBBB", "00ff", &sha), NOW, AGE),
             Err(StatusProblem::OtherDocument { .. })
         ));
         let forged = String::from_utf8(body.clone())
             .unwrap()
             .replace("\"revoked\"", "\"valid\"");
         assert_eq!(
-            check_answer(forged.as_bytes(), &trust, "DS-AAAA", "00ff"),
+            check_answer(forged.as_bytes(), &trust, &q, NOW, AGE),
             Err(StatusProblem::BadSignature)
         );
         let other = Signer::from_secret(&[4u8; 32]);
         assert!(matches!(
-            check_answer(&body, &trust_for(&other, None), "DS-AAAA", "00ff"),
+            check_answer(&body, &trust_for(&other, None), &q, NOW, AGE),
             Err(StatusProblem::UnknownKey(_))
         ));
         let revoked = trust_for(&signer, Some("2025-01-01T00:00:00Z"));
         assert!(matches!(
-            check_answer(&body, &revoked, "DS-AAAA", "00ff"),
+            check_answer(&body, &revoked, &q, NOW, AGE),
             Err(StatusProblem::KeyNotValid { .. })
         ));
         assert!(matches!(
-            check_answer(b"<html>", &trust, "DS-AAAA", "00ff"),
+            check_answer(b"<html>", &trust, &q, NOW, AGE),
             Err(StatusProblem::Malformed(_))
         ));
     }
 
+    /// The registry answering with an old time and an echoed nonce, or with
+    /// a key revoked since, or about another document of the same id, does
+    /// not make a revoked document valid.
+    #[test]
+    fn old_answers_answers_by_a_since_revoked_key_and_other_documents_are_refused() {
+        let signer = status_key();
+        let trust = trust_for(&signer, None);
+        let sha = "ab".repeat(32);
+        let q = question("DS-AAAA", "00ff", &sha);
+        let mut valid = row();
+        valid.status = DocumentStatus::Valid;
+        let old = answer("DS-AAAA", Some(&valid), "00ff", NOW - 3600, &signer).unwrap();
+        let body = serde_json::to_vec(&old).unwrap();
+        let e = check_answer(&body, &trust, &q, NOW, AGE).unwrap_err();
+        assert!(matches!(e, StatusProblem::Stale { .. }), "{e}");
+        assert!(e.to_string().contains("3600 s ago"), "{e}");
+        assert!(check_answer(&body, &trust, &q, NOW - 3500, AGE).is_ok());
+        let ahead = answer("DS-AAAA", Some(&valid), "00ff", NOW + 3600, &signer).unwrap();
+        let body = serde_json::to_vec(&ahead).unwrap();
+        assert!(matches!(
+            check_answer(&body, &trust, &q, NOW, AGE),
+            Err(StatusProblem::Stale { .. })
+        ));
+
+        let fresh = answer("DS-AAAA", Some(&valid), "00ff", NOW, &signer).unwrap();
+        let body = serde_json::to_vec(&fresh).unwrap();
+        let later = trust_for(&signer, Some("2025-12-01T00:00:00Z"));
+        assert!(check_answer(&body, &later, &q, NOW, AGE).is_ok());
+        assert!(matches!(
+            check_answer(&body, &later, &q, 1_770_000_000, std::time::Duration::MAX),
+            Err(StatusProblem::KeyNotValid { .. })
+        ));
+
+        let other_file = "cd".repeat(32);
+        for q in [
+            question("DS-AAAA", "00ff", &other_file),
+            Question {
+                issued_at: 1_700_000_001,
+                ..q
+            },
+            Question {
+                key_id: "ed25519:0000000000000000",
+                ..q
+            },
+        ] {
+            assert!(matches!(
+                check_answer(&body, &trust, &q, NOW, AGE),
+                Err(StatusProblem::DifferentDocument { .. })
+            ));
+        }
+        // A printed copy has no file hash: the key and time still bind it.
+        let printed = Question {
+            document_sha256: None,
+            ..q
+        };
+        assert!(check_answer(&body, &trust, &printed, NOW, AGE).is_ok());
+    }
+
+    /// A document key never verifies a status answer.
+    #[test]
+    fn an_answer_signed_with_a_document_key_is_refused() {
+        let trust = trust_for(&status_key(), None);
+        let sha = "ab".repeat(32);
+        let signed = answer("DS-AAAA", Some(&row()), "00ff", NOW, &document_key()).unwrap();
+        let body = serde_json::to_vec(&signed).unwrap();
+        assert!(matches!(
+            check_answer(&body, &trust, &question("DS-AAAA", "00ff", &sha), NOW, AGE),
+            Err(StatusProblem::UnknownKey(_))
+        ));
+        // And a status key is no document key.
+        assert!(trust.find(status_key().key_id()).is_none());
+    }
+
     #[test]
     fn an_unknown_document_is_answered_as_unknown() {
-        let signer = Signer::from_secret(&[3u8; 32]);
+        let signer = status_key();
         let signed = answer("DS-NONE", None, "01", NOW, &signer).unwrap();
         let body = serde_json::to_vec(&signed).unwrap();
-        let st = check_answer(&body, &trust_for(&signer, None), "DS-NONE", "01").unwrap();
+        let q = question("DS-NONE", "01", "x");
+        let st = check_answer(&body, &trust_for(&signer, None), &q, NOW, AGE).unwrap();
         assert_eq!(st.status, RegistryStatus::Unknown);
         assert_eq!((st.reason, st.issued_at), (None, None));
         assert_eq!(new_nonce().unwrap().len(), 32);

@@ -27,12 +27,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The process exit code: 0 valid, 1 invalid, 2 cannot tell.
+    /// The process exit code: 0 valid, 1 invalid, 4 cannot tell (2 is a
+    /// usage error and 3 any other error, as for every command).
     pub fn exit_code(self) -> u8 {
         match self {
             Verdict::Valid => 0,
             Verdict::Invalid => 1,
-            Verdict::CannotTell => 2,
+            Verdict::CannotTell => crate::cli::EXIT_CANNOT_TELL,
         }
     }
 }
@@ -172,6 +173,9 @@ pub struct Options<'a> {
     /// The registry's status endpoint (`http://HOST:PORT`), to ask whether the
     /// office revoked or superseded the document.
     pub online: Option<&'a str>,
+    /// How old a registry answer may be (and how far ahead of this
+    /// computer's clock) to be accepted.
+    pub max_answer_age: std::time::Duration,
 }
 
 /// How long `--online` waits for the registry.
@@ -200,9 +204,8 @@ pub fn verify_file(path: &Path, opts: &Options) -> Report {
     if let Some(src) = opts.source {
         check_source(&mut r, src);
     }
-    if let Some(url) = opts.online {
-        check_online(&mut r, url, &trust);
-    }
+    let sha256 = crate::store::sha256_hex(&bytes);
+    check_registry(&mut r, opts, &trust, Some(&sha256));
     r
 }
 
@@ -214,10 +217,22 @@ pub fn verify_qr_text(text: &str, opts: &Options) -> Report {
         return r;
     };
     check_qr(&mut r, text, &trust);
-    if let Some(url) = opts.online {
-        check_online(&mut r, url, &trust);
-    }
+    check_registry(&mut r, opts, &trust, None);
     r
+}
+
+/// The registry's word on the document when `--online` is given; otherwise
+/// the report says that revocation was not checked online.
+fn check_registry(r: &mut Report, opts: &Options, trust: &TrustList, sha256: Option<&str>) {
+    match opts.online {
+        Some(url) => check_online(r, url, trust, sha256, opts.max_answer_age),
+        None if r.document.is_none() => {}
+        None => r.push(
+            "registry_status",
+            CheckStatus::Skipped,
+            "not checked online: whether the issuing office has since revoked this document was not asked; add --online URL of the office's registry to ask",
+        ),
+    }
 }
 
 /// Loads the trust list and checks its root's signature (and the pinned
@@ -341,12 +356,19 @@ fn check_source(r: &mut Report, src: &Path) {
 /// signed answer. Revoked: fail. Superseded: pass with a note (the document
 /// stays genuine). Unknown to the registry, unreachable, or an answer that
 /// does not check: cannot tell (the offline checks still stand in the report).
-fn check_online(r: &mut Report, url: &str, trust: &TrustList) {
+fn check_online(
+    r: &mut Report,
+    url: &str,
+    trust: &TrustList,
+    sha256: Option<&str>,
+    max_age: std::time::Duration,
+) {
     const NAME: &str = "registry_status";
-    let Some(document_id) = r.document.as_ref().map(|d| d.document_id.clone()) else {
+    let Some(doc) = r.document.clone() else {
         r.push(NAME, CheckStatus::Skipped, "no document id to ask about");
         return;
     };
+    let document_id = doc.document_id.clone();
     let unknown = |r: &mut Report, why: String| {
         r.push(
             NAME,
@@ -362,8 +384,23 @@ fn check_online(r: &mut Report, url: &str, trust: &TrustList) {
         Ok(b) => b,
         Err(e) => return unknown(r, format!("the registry could not be asked: {e}")),
     };
-    let st = match crate::status::check_answer(&body, trust, &document_id, &nonce) {
+    let question = crate::status::Question {
+        document_id: &document_id,
+        nonce: &nonce,
+        key_id: &doc.key_id,
+        issued_at: doc.issued_at.unix_seconds(),
+        document_sha256: sha256,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let st = match crate::status::check_answer(&body, trust, &question, now, max_age) {
         Ok(st) => st,
+        Err(e @ crate::status::StatusProblem::DifferentDocument { .. }) => {
+            return r.push(
+                NAME,
+                CheckStatus::Fail,
+                format!("{e}: the office did not issue this document as it is"),
+            )
+        }
         Err(e) => {
             return unknown(
                 r,

@@ -6,36 +6,14 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-const OFFICE: &str = "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh";
+mod common;
+use common::{docseal, docseal_cmd, text, OFFICE};
+
 const SAMPLE: &str = "samples/0000_birth_certificate.png";
-
-fn docseal_cmd(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_docseal"));
-    c.arg("--data")
-        .arg(data)
-        .env("DOCSEAL_OFFICE", OFFICE)
-        .env("DOCSEAL_OPERATOR", "Trần Thị Thu");
-    c
-}
-
-fn docseal(data: &Path, args: &[&str]) -> Output {
-    docseal_cmd(data)
-        .args(args)
-        .output()
-        .expect("the docseal binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The JSON report of `docseal verify --json ARGS`, with its exit code.
 fn verify_json(data: &Path, args: &[&str]) -> (i32, Value) {
@@ -149,6 +127,16 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
         t["detail"].as_str().unwrap().contains("root you pinned"),
         "{t}"
     );
+    // Offline, the report says that revocation was not asked about.
+    let online = check(&report, "registry_status");
+    assert_eq!(online["status"], "skipped", "{online}");
+    assert!(
+        online["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not checked online"),
+        "{online}"
+    );
 
     // A printed copy: the certificate page rasterized at 200 dpi, its QR read.
     let last = pages_of(&pdf).to_string();
@@ -178,7 +166,7 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
     let bad = data.join("bad-trust.json");
     std::fs::write(&bad, &bytes).unwrap();
     let (code, report) = verify_json(data, &["--trust", s(&bad), s(&pdf)]);
-    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(code, 4, "{report:#}");
     assert_eq!(report["verdict"], "cannot_tell");
     let t = check(&report, "trust_list");
     assert_eq!(t["status"], "unknown");
@@ -197,11 +185,15 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
         data,
         &["--trust", s(&trust), "--root", s(&foreign_root), s(&pdf)],
     );
-    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(code, 4, "{report:#}");
     let why = check(&report, "trust_list")["detail"].as_str().unwrap();
     assert!(why.contains("not by the root you pinned"), "{why}");
 
-    // Online: the registry's signed answer.
+    // Online: the registry's signed answer, made with the status key; the
+    // server does without the document-signing key.
+    let signing_key = data.join("keys").join("signing.key");
+    let aside = data.join("signing.key.aside");
+    std::fs::rename(&signing_key, &aside).unwrap();
     let server = Server::start(data);
     let (code, report) = verify_json(
         data,
@@ -263,6 +255,7 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
     );
     assert_eq!(code, 1, "{report:#}");
     drop(server);
+    std::fs::rename(&aside, &signing_key).unwrap();
 
     // The registry cannot be reached: cannot tell, offline checks still shown.
     let (code, report) = verify_json(
@@ -275,7 +268,7 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
             s(&pdf),
         ],
     );
-    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(code, 4, "{report:#}");
     assert_eq!(check(&report, "registry_status")["status"], "unknown");
     assert_eq!(check(&report, "pdf_signature")["status"], "pass");
     assert_eq!(check(&report, "qr_seal")["status"], "pass");

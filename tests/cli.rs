@@ -237,7 +237,7 @@ fn verify_rejects_a_manifest_with_one_byte_changed() {
         data.path(),
         &["verify", "--trust", "/nonexistent/trust.json", &pdf],
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -26,7 +26,7 @@ pub struct ComputeJob {
 
 impl Execute for ComputeJob {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
-        let issuing = ctx.issuing()?;
+        let issuing = ctx.issuing(false)?;
         worker::serve_child(
             &issuing,
             &self.name,

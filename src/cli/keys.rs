@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 
 use super::{Context, Execute};
 use crate::model::now_rfc3339;
-use crate::office::{Credentials, Signer, TrustList, ROOT_CERT_FILE};
+use crate::office::{self, KeyUsage, ROOT_CERT_FILE};
 
 /// Manage the office's signing keys and its trust list.
 #[derive(Debug, clap::Args)]
@@ -17,17 +17,29 @@ pub struct Keys {
     action: KeysCommand,
 }
 
-/// Key management commands.
+/// Key management commands: the only commands that create keys or change
+/// and sign the trust list. Every other command only loads them.
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
-    /// Create the office's signing key and trust list (if there is none yet).
+    /// Create the office's keys and trust list, or add what is missing (the
+    /// status key of a directory made by an older version). An existing list
+    /// must check against the root certificate.
     Init,
-    /// List the keys in the trust list with their validity.
+    /// List the keys in the trust list with their use and validity.
     List,
-    /// Retire the current signing key and start a new one; the old one stays
-    /// valid for what it signed before now.
-    Rotate,
+    /// Retire the current signing key (or with `--status`, the status key)
+    /// and start a new one; the old one stays valid for what it signed before
+    /// now. Its private key is deleted, with any kept before.
+    Rotate {
+        /// Rotate the key that signs the registry's status answers.
+        #[arg(long)]
+        status: bool,
+        /// Keep the retired private key in `keys/retired/` (mode 0600).
+        #[arg(long)]
+        keep_retired: bool,
+    },
     /// Revoke a key: documents it signed at or after `--at` become invalid.
+    /// A revoked signing key issues nothing more until `keys rotate`.
     Revoke {
         /// The key id, as `keys list` shows it.
         key_id: String,
@@ -38,6 +50,9 @@ pub enum KeysCommand {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Sign the trust list as it now stands with the root key, after an edit
+    /// you made on purpose and checked (no other command signs a changed list).
+    SignTrust,
     /// Write the trust list verifiers need.
     ExportTrust {
         /// Output file (default: standard output).
@@ -53,8 +68,13 @@ impl Execute for Keys {
         let trust_path = config.trust_path();
         match self.action {
             KeysCommand::Init => {
-                let c = Credentials::load_or_create(&dir, &config.office)?;
+                let done = office::init(&dir, &config.office)?;
+                let c = &done.credentials;
+                if !done.created.is_empty() {
+                    println!("Created {} in {}", done.created.join(", "), dir.display());
+                }
                 println!("Signing key {} in {}", c.signer.key_id(), dir.display());
+                println!("Status key {}", done.status_key_id);
                 println!("Trust list (signed by the root): {}", trust_path.display());
                 println!(
                     "Root certificate for PDF validators: {}",
@@ -63,10 +83,9 @@ impl Execute for Keys {
                 println!("Root SHA-256 fingerprint: {}", root_fingerprint(&c.root)?);
             }
             KeysCommand::List => {
-                let c = Credentials::load_or_create(&dir, &config.office)?;
-                println!("Root {}", crate::office::pki::subject(&c.root));
-                println!("  SHA-256 {}", root_fingerprint(&c.root)?);
-                let trust = TrustList::load(&trust_path)?;
+                let (trust, root) = office::load_trust(&dir)?;
+                println!("Root {}", crate::office::pki::subject(&root));
+                println!("  SHA-256 {}", root_fingerprint(&root)?);
                 for k in &trust.keys {
                     let state = match (&k.revoked_at, &k.not_after) {
                         (Some(at), _) => format!(
@@ -78,36 +97,64 @@ impl Execute for Keys {
                         }
                         (None, None) => format!("current, valid from {}", k.not_before),
                     };
-                    println!("{}  {}  {state}", k.key_id, k.office);
+                    println!(
+                        "{}  {:<8}  {}  {state}",
+                        k.key_id,
+                        k.usage.as_str(),
+                        k.office
+                    );
                 }
             }
-            KeysCommand::Rotate => {
-                let (old, _) = Signer::rotate(&dir, &config.office)?;
-                let c = Credentials::load_or_create(&dir, &config.office)?;
-                println!("Retired {old}; new signing key {}", c.signer.key_id());
+            KeysCommand::Rotate {
+                status,
+                keep_retired,
+            } => {
+                let usage = if status {
+                    KeyUsage::Status
+                } else {
+                    KeyUsage::Document
+                };
+                let r = office::rotate(&dir, &config.office, usage, keep_retired)?;
+                println!("Retired {}; new {} key {}", r.old, usage.as_str(), r.new);
+                for f in &r.retired_files {
+                    let verb = if keep_retired { "Kept" } else { "Deleted" };
+                    println!("{verb} the retired private key {}", f.display());
+                }
             }
             KeysCommand::Revoke { key_id, reason, at } => {
-                let mut trust = TrustList::load(&trust_path)?;
                 let at = at.unwrap_or_else(now_rfc3339);
-                trust
-                    .revoke(&key_id, &reason, &at)
-                    .map_err(anyhow::Error::msg)?;
-                Credentials::save_trust(&dir, &mut trust)?;
+                let key = office::revoke_key(&dir, &key_id, &reason, &at)?;
                 println!("Revoked {key_id} from {at}: {reason}");
+                if key.not_after.is_none() {
+                    println!(
+                        "It is the current {} key: run `docseal keys rotate{}` to start a new one",
+                        key.usage.as_str(),
+                        if key.usage == KeyUsage::Status {
+                            " --status"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            KeysCommand::SignTrust => {
+                let trust = office::sign_trust(&dir)?;
+                let root = trust
+                    .check_signature()
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{} was not signed", trust_path.display()))?;
+                println!(
+                    "Signed {} ({} keys) with the root {}",
+                    trust_path.display(),
+                    trust.keys.len(),
+                    root_fingerprint(&root)?
+                );
             }
             KeysCommand::ExportTrust { out } => {
-                let c = Credentials::load_or_create(&dir, &config.office)?;
-                let trust = TrustList::load(&trust_path)?;
-                let signer = trust.check_signature().map_err(anyhow::Error::msg)?;
-                anyhow::ensure!(
-                    signer == c.root,
-                    "{} is signed by another root than {}; run `docseal keys init` to sign it again",
-                    trust_path.display(),
-                    dir.join(ROOT_CERT_FILE).display()
-                );
+                let (trust, root) = office::load_trust(&dir)?;
                 eprintln!(
                     "The list is signed by the root with SHA-256 fingerprint {}",
-                    root_fingerprint(&c.root)?
+                    root_fingerprint(&root)?
                 );
                 let text = serde_json::to_string_pretty(&trust)? + "\n";
                 match out {

@@ -37,6 +37,11 @@ pub struct Verify {
     /// document was revoked or superseded, e.g. `http://registry:8480`.
     #[arg(long, value_name = "URL")]
     online: Option<String>,
+    /// With `--online`: the oldest registry answer accepted, in seconds (an
+    /// answer made longer ago, or this far ahead of this computer's clock, is
+    /// refused).
+    #[arg(long, value_name = "SECS", default_value_t = crate::status::DEFAULT_MAX_AGE.as_secs())]
+    max_answer_age: u64,
 }
 
 impl Execute for Verify {
@@ -47,6 +52,7 @@ impl Execute for Verify {
             root: self.root.as_deref(),
             source: self.source.as_deref(),
             online: self.online.as_deref(),
+            max_answer_age: std::time::Duration::from_secs(self.max_answer_age),
         };
         let report = match (self.file, self.qr, self.qr_image) {
             (Some(file), _, _) => verify::verify_file(&file, &options),

@@ -35,6 +35,38 @@ pub struct TrustedKey {
     /// Why it was revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_reason: Option<String>,
+    /// What the key signs: documents (the default, and what a list without
+    /// the field means) or the registry's status answers. Not written for a
+    /// document key, so lists signed before the field existed still check.
+    #[serde(default, skip_serializing_if = "KeyUsage::is_document")]
+    pub usage: KeyUsage,
+}
+
+/// What a trusted key may sign. A key of one usage never verifies what the
+/// other signs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    /// Manifests, QR seals and PDF signatures of result documents.
+    #[default]
+    Document,
+    /// The registry's signed status answers (`docseal serve`).
+    Status,
+}
+
+impl KeyUsage {
+    /// Whether this is [`KeyUsage::Document`].
+    pub fn is_document(&self) -> bool {
+        *self == KeyUsage::Document
+    }
+
+    /// The word `keys list` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::Document => "document",
+            KeyUsage::Status => "status",
+        }
+    }
 }
 
 /// Why a trusted key could not be used at some time.
@@ -54,8 +86,20 @@ pub enum KeyUnusable {
 }
 
 impl TrustedKey {
-    /// A current entry for `signer`'s public key, valid from `not_before`.
+    /// A current document key entry for `signer`'s public key, valid from
+    /// `not_before`.
     pub fn for_signer(signer: &Signer, office: &str, not_before: &str) -> TrustedKey {
+        TrustedKey::with_usage(signer, office, not_before, KeyUsage::Document)
+    }
+
+    /// A current entry of `usage` for `signer`'s public key, valid from
+    /// `not_before`.
+    pub fn with_usage(
+        signer: &Signer,
+        office: &str,
+        not_before: &str,
+        usage: KeyUsage,
+    ) -> TrustedKey {
         TrustedKey {
             key_id: signer.key_id().to_string(),
             office: office.to_string(),
@@ -65,6 +109,7 @@ impl TrustedKey {
             not_after: None,
             revoked_at: None,
             revocation_reason: None,
+            usage,
         }
     }
 
@@ -305,9 +350,16 @@ impl TrustList {
             .collect()
     }
 
-    /// The entry with this key id.
+    /// The document key with this id (a status key is never one).
     pub fn find(&self, key_id: &str) -> Option<&TrustedKey> {
-        self.keys.iter().find(|k| k.key_id == key_id)
+        self.find_for(key_id, KeyUsage::Document)
+    }
+
+    /// The key with this id, if it is listed for `usage`.
+    pub fn find_for(&self, key_id: &str, usage: KeyUsage) -> Option<&TrustedKey> {
+        self.keys
+            .iter()
+            .find(|k| k.key_id == key_id && k.usage == usage)
     }
 }
 

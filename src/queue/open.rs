@@ -21,7 +21,8 @@ pub struct QueueUrlError {
     pub reason: String,
 }
 
-/// A PostgreSQL connection URL. `Display` and `Debug` hide its password.
+/// A PostgreSQL connection URL. `Display` and `Debug` hide its password
+/// (in the user information or a `password` parameter).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl(String);
 
@@ -34,29 +35,13 @@ impl DbUrl {
 
 impl fmt::Display for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact_password(&self.0))
+        f.write_str(&crate::redact::url(&self.0))
     }
 }
 
 impl fmt::Debug for DbUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DbUrl({self})")
-    }
-}
-
-/// `scheme://user:secret@host/...` becomes `scheme://user:***@host/...`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }
 
@@ -73,7 +58,7 @@ impl QueueUrl {
     /// Parses a queue URL.
     pub fn parse(url: &str) -> Result<QueueUrl, QueueUrlError> {
         let bad = |reason: &str| QueueUrlError {
-            url: redact_password(url),
+            url: crate::redact::url(url),
             reason: reason.to_string(),
         };
         if let Some(path) = url.strip_prefix("sqlite://") {
@@ -170,7 +155,10 @@ mod tests {
             QueueUrl::Postgres(url) => assert!(url.expose().contains("hunter2")),
             other => panic!("parsed as {other:?}"),
         }
-        let err = QueueUrl::parse("mysql://u:hunter2@db/x").unwrap_err();
+        let pg = QueueUrl::parse("postgres://docseal@db/docseal?password=hunter2").unwrap();
+        assert!(!pg.to_string().contains("hunter2"), "{pg}");
+        assert!(!format!("{pg:?}").contains("hunter2"));
+        let err = QueueUrl::parse("mysql://u:hunter2@db/x?password=hunter2").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(QueueUrl::parse("sqlite://").is_err());
     }

@@ -44,6 +44,21 @@ impl SqliteQueue {
     /// waiting, so opening is retried while the database is busy, for as long
     /// as any statement would wait.
     pub async fn open(path: &Path) -> Result<SqliteQueue, QueueError> {
+        // The database holds personal data: owner-only, whatever the umask
+        // (SQLite gives its journal and WAL files the database's mode).
+        let mut journals = [path.as_os_str().to_owned(), path.as_os_str().to_owned()];
+        journals[0].push("-wal");
+        journals[1].push("-shm");
+        crate::fsutil::make_private_file(path).map_err(|source| QueueError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for journal in journals.iter().map(Path::new).filter(|p| p.exists()) {
+            crate::fsutil::make_private_file(journal).map_err(|source| QueueError::File {
+                path: journal.to_path_buf(),
+                source,
+            })?;
+        }
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

@@ -11,7 +11,7 @@ use crate::dispatch::dispatch;
 #[derive(Debug, thiserror::Error)]
 #[error("store `{url}`: {reason}")]
 pub struct StoreUrlError {
-    /// The URL.
+    /// The URL, with any password hidden.
     pub url: String,
     /// What is wrong and what is expected.
     pub reason: String,
@@ -33,7 +33,7 @@ impl StoreUrl {
     /// Parses a store URL.
     pub fn parse(url: &str) -> Result<StoreUrl, StoreUrlError> {
         let bad = |reason: String| StoreUrlError {
-            url: url.to_string(),
+            url: crate::redact::url(url),
             reason,
         };
         if let Some(path) = url.strip_prefix("file://") {
@@ -46,6 +46,11 @@ impl StoreUrl {
             return Err(bad("expected file:///PATH or s3://BUCKET/PREFIX".into()));
         };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.contains('@') {
+            return Err(bad(
+                "keys do not belong in the store URL: set s3.access_key_id and s3.secret_access_key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)".into(),
+            ));
+        }
         let bucket_ok = (3..=63).contains(&bucket.len())
             && bucket
                 .chars()

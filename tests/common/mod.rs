@@ -1,14 +1,47 @@
-//! What the backend tests share: the local services `tests/services.sh` starts,
-//! fresh databases and buckets on them.
+//! What the tests share: the binary run in a data directory, the local
+//! services `tests/services.sh` starts, fresh databases and buckets on them.
 
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use docseal::store::{S3Credentials, S3Options, S3Store};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Executor};
+
+/// The office the binary tests issue for.
+pub const OFFICE: &str = "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh";
+
+/// The `docseal` binary with `--data DATA`, the office and an operator set.
+pub fn docseal_cmd(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_docseal"));
+    c.arg("--data")
+        .arg(data)
+        .env("DOCSEAL_OFFICE", OFFICE)
+        .env("DOCSEAL_OPERATOR", "Trần Thị Thu")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs `docseal --data DATA ARGS` to the end.
+pub fn docseal(data: &Path, args: &[&str]) -> Output {
+    docseal_cmd(data)
+        .args(args)
+        .output()
+        .expect("the docseal binary runs")
+}
+
+/// What a run printed, standard output then standard error.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
 
 /// The value of a variable the test services set; fails the test when it is
 /// missing, since skipping would pass without testing anything.
