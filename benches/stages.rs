@@ -66,6 +66,7 @@ fn bench_seal(c: &mut Criterion) {
             revocation_reason: None,
         }],
         roots: vec![],
+        logs: vec![],
         signature: None,
     };
     c.bench_function("check signed manifest", |b| {

@@ -557,6 +557,7 @@ mod tests {
                 revocation_reason: None,
             }],
             roots: vec![],
+            logs: vec![],
             signature: None,
         }
     }

@@ -154,6 +154,7 @@ mod tests {
                 revocation_reason: None,
             }],
             roots: vec![],
+            logs: vec![],
             signature: None,
         }
     }

@@ -93,6 +93,11 @@ impl Execute for Keys {
                     .revoke(&key_id, &reason, &at)
                     .map_err(anyhow::Error::msg)?;
                 Credentials::save_trust(&dir, &mut trust)?;
+                ctx.block_on(async {
+                    let (queue, _) = ctx.open_backends().await?;
+                    let kind = crate::queue::EntryKind::KeyRevocation;
+                    super::log::log_revocation(queue.as_ref(), kind, &key_id, &reason, &at).await
+                })?;
                 println!("Revoked {key_id} from {at}: {reason}");
             }
             KeysCommand::ExportTrust { out } => {

@@ -37,6 +37,19 @@ pub struct Verify {
     /// document was revoked or superseded, e.g. `http://registry:8480`.
     #[arg(long, value_name = "URL")]
     online: Option<String>,
+    /// The office's transparency-log proof for the document
+    /// (`docseal log proof DOC_ID`): proves it existed when the log's
+    /// checkpoint was signed.
+    #[arg(long, value_name = "FILE")]
+    log_proof: Option<PathBuf>,
+    /// Where checkpoints seen before are remembered (default
+    /// `$XDG_STATE_HOME/docseal/checkpoints`).
+    #[arg(long, value_name = "DIR")]
+    seen_dir: Option<PathBuf>,
+    /// A copy of the office's published log (its `tlog/` directory), to
+    /// check a checkpoint against those seen before.
+    #[arg(long, value_name = "DIR")]
+    log_tiles: Option<PathBuf>,
 }
 
 impl Execute for Verify {
@@ -47,6 +60,9 @@ impl Execute for Verify {
             root: self.root.as_deref(),
             source: self.source.as_deref(),
             online: self.online.as_deref(),
+            log_proof: self.log_proof.as_deref(),
+            seen_dir: self.seen_dir.as_deref(),
+            log_tiles: self.log_tiles.as_deref(),
         };
         let report = match (self.file, self.qr, self.qr_image) {
             (Some(file), _, _) => verify::verify_file(&file, &options),
