@@ -295,6 +295,19 @@ mod tests {
         assert!(LogProof::parse(b"c2sp.org/tlog-proof@v1\nindex x\n\n").is_err());
     }
 
+    /// The tree over `entries` and a directory holding its published tiles.
+    fn published(entries: &[Vec<u8>]) -> (Tree, tempfile::TempDir) {
+        let tree = Tree::from_entries(entries.iter().map(Vec::as_slice)).unwrap();
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        let dir = tempfile::tempdir().unwrap();
+        for (p, b) in tree.tiles(0, &refs).unwrap() {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b).unwrap();
+        }
+        (tree, dir)
+    }
+
     #[test]
     fn a_history_rewritten_after_it_was_seen_is_caught() {
         let k = LogKey::from_parts("docseal/o", &[3u8; 32]).unwrap();
@@ -314,14 +327,7 @@ mod tests {
         );
 
         // An honest log grows; its published tiles prove it.
-        let honest = Tree::from_entries(e.iter().map(Vec::as_slice)).unwrap();
-        let refs: Vec<&[u8]> = e.iter().map(Vec::as_slice).collect();
-        let pub_dir = tempfile::tempdir().unwrap();
-        for (p, b) in honest.tiles(0, &refs).unwrap() {
-            let path = pub_dir.path().join(p);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, b).unwrap();
-        }
+        let (honest, pub_dir) = published(&e);
         let cp300 = open_checkpoint(&signed(&k, &honest, 300, 2), &logs).unwrap();
         assert_eq!(
             seen.check_and_remember(&cp300, &logs, Some(pub_dir.path()))
@@ -339,19 +345,12 @@ mod tests {
         // Grown past what was seen: without the published log it cannot be
         // told (and is not remembered); with it, the rewrite is caught.
         forged.push(b"more".to_vec());
-        let ft = Tree::from_entries(forged.iter().map(Vec::as_slice)).unwrap();
+        let (ft, fdir) = published(&forged);
         let f301 = open_checkpoint(&signed(&k, &ft, 301, 4), &logs).unwrap();
         assert_eq!(
             seen.check_and_remember(&f301, &logs, None).unwrap(),
             Seen::Unchecked { seen_size: 300 }
         );
-        let frefs: Vec<&[u8]> = forged.iter().map(Vec::as_slice).collect();
-        let fdir = tempfile::tempdir().unwrap();
-        for (p, b) in ft.tiles(0, &frefs).unwrap() {
-            let path = fdir.path().join(p);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, b).unwrap();
-        }
         let err = seen
             .check_and_remember(&f301, &logs, Some(fdir.path()))
             .unwrap_err();
