@@ -63,7 +63,7 @@ fn key_path(config: &Config) -> PathBuf {
 /// The trust list, used only when its root signature checks.
 fn checked_trust(config: &Config) -> Result<TrustList> {
     let trust = TrustList::load(&config.trust_path())
-        .context("the log is listed in the trust list: run `docseal keys init` first")?;
+        .context("the log needs the office's trust list; run `docseal keys init` first")?;
     trust.check_signature().map_err(anyhow::Error::msg)?;
     Ok(trust)
 }
