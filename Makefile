@@ -48,6 +48,8 @@ PYHANKO := pyhanko==0.38.0 pyhanko-cli==0.6.0
 pydeps:
 	@command -v pyhanko >/dev/null 2>&1 || python3 -m pip install -q $(PYHANKO) 2>/dev/null || \
 		python3 -m pip install -q --break-system-packages $(PYHANKO)
+	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages cryptography
 
 test: deps pydeps
 	$(CARGO) fmt --check

@@ -67,6 +67,7 @@ fn bench_seal(c: &mut Criterion) {
             usage: Default::default(),
         }],
         roots: vec![],
+        logs: vec![],
         signature: None,
     };
     c.bench_function("check signed manifest", |b| {

@@ -9,12 +9,14 @@
 //! - `run`: submit and process scans in one go, then report each input.
 //! - `submit`, `work`, `status`: the queue and the workers separately.
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
+//! - `log`: the office's transparency log.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 
 mod compute_job;
 mod eval;
 mod inspect;
 mod keys;
+mod log;
 mod revoke;
 mod run;
 mod samples;
@@ -75,6 +77,8 @@ pub enum Command {
     Samples(samples::Samples),
     /// Manage the office's signing keys and its trust list.
     Keys(keys::Keys),
+    /// The office's transparency log of issued documents and revocations.
+    Log(log::Log),
     /// Show what the pipeline reads in one scan, without storing anything.
     Inspect(inspect::Inspect),
     /// Compute one job in a process of its own (started by a worker).
@@ -114,6 +118,7 @@ impl Execute for Command {
             Command::Eval(c) => c.execute(ctx),
             Command::Samples(c) => c.execute(ctx),
             Command::Keys(c) => c.execute(ctx),
+            Command::Log(c) => c.execute(ctx),
             Command::Inspect(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }

@@ -49,8 +49,12 @@
 //! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
-//!   [`queue::Registry`] and [`queue::Stats`], and their SQLite and PostgreSQL
+//!   [`queue::Registry`], [`queue::Stats`] and [`queue::LogEntries`] (the
+//!   transparency log's sequenced entries), and their SQLite and PostgreSQL
 //!   implementations over one shared state machine.
+//! - [`tlog`]: the office's transparency log: entries, the log key and its
+//!   timestamped cosignature, the Merkle tree and C2SP tiles, inclusion
+//!   proofs and the checkpoints a verifier has seen, publishing.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
 //! - [`samples`]: the synthetic scan generator with ground truth.
@@ -91,6 +95,7 @@ pub mod seal;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod tlog;
 pub mod verify;
 pub mod worker;
 

@@ -558,6 +558,7 @@ mod tests {
                 usage: Default::default(),
             }],
             roots: vec![],
+            logs: vec![],
             signature: None,
         }
     }

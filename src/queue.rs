@@ -10,10 +10,13 @@
 //! Each consumer gets the narrowest trait it needs: [`Jobs`] (submit, lease,
 //! heartbeat, complete, fail, release) for `submit` and the worker,
 //! [`Registry`] (jobs and documents as they stand, revocation) for the status
-//! endpoint and `revoke`, [`Stats`] (counts and timings) for `status`.
+//! endpoint and `revoke`, [`Stats`] (counts and timings) for `status`, and
+//! [`LogEntries`] (the transparency log's entries and signed checkpoints) for
+//! the worker, `revoke`, `keys revoke` and `log`.
 //!
 //! - `sql.rs`: the state machine and the registry, written once as SQL both
 //!   databases run, over a small `Backend` trait for what differs.
+//! - `log.rs`: the log's sequencing, written once the same way.
 //! - `sqlite.rs`: [`SqliteQueue`], the embedded default.
 //! - `postgres.rs`: [`PgQueue`], shared by many machines.
 //! - `open.rs`: [`QueueUrl`] and [`AnyQueue`], the queue a URL names.
@@ -23,6 +26,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod log;
 mod open;
 mod postgres;
 mod sql;
@@ -51,6 +55,10 @@ pub enum QueueError {
         #[source]
         source: std::io::Error,
     },
+    /// The transparency log refused an entry: other bytes are already logged
+    /// for its subject, or it is too large. Retrying cannot help.
+    #[error("transparency log: {0}")]
+    LogRefused(String),
 }
 
 /// States a job goes through.
@@ -364,6 +372,114 @@ pub trait Registry: Send + Sync + 'static {
 pub trait Stats: Send + Sync + 'static {
     /// Counts, timings and last errors.
     fn status(&self) -> impl Future<Output = Result<StatusReport, QueueError>> + Send;
+}
+
+/// The kinds of transparency-log entries, with the subject each is unique by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// An issued document; the subject is its document id.
+    Document,
+    /// A document the office revoked; the subject is its document id.
+    DocumentRevocation,
+    /// A signing key the office revoked; the subject is its key id.
+    KeyRevocation,
+}
+
+impl EntryKind {
+    /// The kind's name in the database and in revocation statements.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Document => "document",
+            EntryKind::DocumentRevocation => "document_revocation",
+            EntryKind::KeyRevocation => "key_revocation",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn parse(s: &str) -> Result<EntryKind, QueueError> {
+        Ok(match s {
+            "document" => EntryKind::Document,
+            "document_revocation" => EntryKind::DocumentRevocation,
+            "key_revocation" => EntryKind::KeyRevocation,
+            other => return Err(QueueError::Corrupt(format!("log entry kind `{other}`"))),
+        })
+    }
+}
+
+/// One sequenced transparency-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEntry {
+    /// Its index in the log (0-based, without gaps).
+    pub idx: u64,
+    /// Its kind.
+    pub kind: EntryKind,
+    /// The document or key id it is about.
+    pub subject: String,
+    /// The logged bytes.
+    pub entry: Vec<u8>,
+    /// When it was sequenced (Unix seconds of the database's clock).
+    pub created_at: i64,
+}
+
+/// A signed checkpoint of the transparency log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Its tree size.
+    pub size: u64,
+    /// The signed note.
+    pub note: Vec<u8>,
+    /// When it was signed (Unix seconds).
+    pub signed_at: i64,
+}
+
+/// The largest entry the log takes: C2SP entry bundles prefix each entry
+/// with a 16-bit length.
+pub const MAX_LOG_ENTRY_BYTES: usize = u16::MAX as usize;
+
+/// The transparency log's entries and checkpoints. Each entry gets the next
+/// index without gaps; appending is idempotent by `(kind, subject)` (a
+/// retried job appends the same bytes again and gets the index it had), and
+/// other bytes for a subject already logged are refused.
+pub trait LogEntries: Send + Sync + 'static {
+    /// Appends an entry, returning it with its index.
+    fn append(
+        &self,
+        kind: EntryKind,
+        subject: &str,
+        entry: &[u8],
+    ) -> impl Future<Output = Result<LoggedEntry, QueueError>> + Send;
+
+    /// Entries with `from <= idx < to`, in order.
+    fn entries(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<LoggedEntry>, QueueError>> + Send;
+
+    /// The entry of a subject.
+    fn find(
+        &self,
+        kind: EntryKind,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<LoggedEntry>, QueueError>> + Send;
+
+    /// The number of entries.
+    fn size(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+
+    /// Records a signed checkpoint, unless one of that size exists; says
+    /// whether it was recorded.
+    fn add_checkpoint(
+        &self,
+        cp: &StoredCheckpoint,
+    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+
+    /// The earliest checkpoint holding entry `idx` (`size > idx`), or the
+    /// latest one when `idx` is `None`.
+    fn checkpoint(
+        &self,
+        idx: Option<u64>,
+    ) -> impl Future<Output = Result<Option<StoredCheckpoint>, QueueError>> + Send;
 }
 
 fn now_ms() -> i64 {

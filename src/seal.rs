@@ -155,6 +155,7 @@ mod tests {
                 usage: Default::default(),
             }],
             roots: vec![],
+            logs: vec![],
             signature: None,
         }
     }

@@ -238,6 +238,15 @@ pub trait ObjectStore: Send + Sync + 'static {
         bytes: impl Into<Body> + Send,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Stores `bytes` under `key`, replacing what the key held: for the few
+    /// objects that change (the transparency log's latest checkpoint).
+    /// Returns once they are durable.
+    fn replace(
+        &self,
+        key: &str,
+        bytes: impl Into<Body> + Send,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The bytes under `key`, or `None` when there is no such object.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
 
@@ -283,13 +292,14 @@ pub fn check_key(key: &str) -> Result<(), StoreError> {
     }
 }
 
-impl ObjectStore for DirStore {
-    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+impl DirStore {
+    /// Writes `bytes` durably under `key` off the async threads; unless
+    /// `replace`, a file of the same size is taken to hold them already.
+    async fn write(&self, key: &str, bytes: Body, replace: bool) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
-        let bytes = bytes.into();
         tokio::task::spawn_blocking(move || {
             if let Ok(meta) = std::fs::metadata(&path) {
-                if meta.len() == bytes.len() as u64 {
+                if !replace && meta.len() == bytes.len() as u64 {
                     return Ok(());
                 }
             }
@@ -303,6 +313,16 @@ impl ObjectStore for DirStore {
             path: self.root.clone(),
             source: std::io::Error::other(e.to_string()),
         })?
+    }
+}
+
+impl ObjectStore for DirStore {
+    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+        self.write(key, bytes.into(), false).await
+    }
+
+    async fn replace(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+        self.write(key, bytes.into(), true).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

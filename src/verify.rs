@@ -1,13 +1,15 @@
 //! Verification of a result document or a printed copy's QR seal: the trust
 //! list's root signature, the PDF signature, the attached manifest's signature,
-//! the signing key's validity at issue time, that the certificate page shows
-//! exactly what was signed, and, when asked, the registry's signed status.
+//! the signing key's validity at issue time (for a key revoked since, with the
+//! office's transparency-log proof that the document existed before), that
+//! the certificate page shows exactly what was signed, and, when asked, the
+//! registry's signed status.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{IssuedAt, Manifest};
+use crate::model::{format_rfc3339, parse_rfc3339, IssuedAt, Manifest};
 use crate::office::pki;
 use crate::office::{KeyUnusable, TrustList, TrustedKey};
 use crate::pdf::write::{page_text, read_attachment, PdfError};
@@ -176,6 +178,15 @@ pub struct Options<'a> {
     /// How old a registry answer may be (and how far ahead of this
     /// computer's clock) to be accepted.
     pub max_answer_age: std::time::Duration,
+    /// The office's transparency-log proof for the document
+    /// (`c2sp.org/tlog-proof@v1`, from `docseal log proof`).
+    pub log_proof: Option<&'a Path>,
+    /// Where the checkpoints seen before are kept (default
+    /// `$XDG_STATE_HOME/docseal/checkpoints`).
+    pub seen_dir: Option<&'a Path>,
+    /// A copy of the office's published log (`tlog/`), to check a checkpoint
+    /// against one seen before.
+    pub log_tiles: Option<&'a Path>,
 }
 
 /// How long `--online` waits for the registry.
@@ -200,7 +211,8 @@ pub fn verify_file(path: &Path, opts: &Options) -> Report {
     let Some(trust) = open_trust(&mut r, opts) else {
         return r;
     };
-    check_pdf(&mut r, &bytes, &trust);
+    let log = LogInput::from_options(&mut r, opts);
+    check_pdf(&mut r, &bytes, &trust, &log);
     if let Some(src) = opts.source {
         check_source(&mut r, src);
     }
@@ -444,12 +456,121 @@ fn check_online(
 /// Verifies result PDF bytes against a trust list the caller already trusts.
 pub fn verify_bytes(name: &str, pdf: &[u8], trust: &TrustList) -> Report {
     let mut r = Report::new(name);
-    check_pdf(&mut r, pdf, trust);
+    check_pdf(&mut r, pdf, trust, &LogInput::default());
     r
 }
 
+/// What the transparency log adds to a verification: a proof, and where
+/// checkpoints seen before are kept.
+#[derive(Debug, Clone, Default)]
+pub struct LogInput {
+    /// The proof's bytes.
+    pub proof: Option<Vec<u8>>,
+    /// The directory of checkpoints seen before.
+    pub seen_dir: Option<PathBuf>,
+    /// A copy of the office's published log.
+    pub tiles: Option<PathBuf>,
+}
+
+impl LogInput {
+    fn from_options(r: &mut Report, opts: &Options) -> LogInput {
+        let proof = opts.log_proof.and_then(|p| match std::fs::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                r.push(
+                    "log_proof",
+                    CheckStatus::Unknown,
+                    format!("cannot read the log proof {}: {e}", p.display()),
+                );
+                None
+            }
+        });
+        LogInput {
+            proof,
+            seen_dir: opts
+                .seen_dir
+                .map(Path::to_path_buf)
+                .or_else(crate::tlog::proof::SeenCheckpoints::default_dir),
+            tiles: opts.log_tiles.map(Path::to_path_buf),
+        }
+    }
+}
+
+/// Checks a log proof for the document's attached manifest bytes; returns
+/// the time its checkpoint was signed when the proof holds.
+fn check_log_proof(r: &mut Report, entry: &[u8], trust: &TrustList, log: &LogInput) -> Option<u64> {
+    use crate::tlog::proof::{LogProof, Seen, SeenCheckpoints};
+    let text = log.proof.as_ref()?;
+    let logs = match crate::tlog::publish::trusted_logs(trust) {
+        Ok(l) if !l.is_empty() => l,
+        Ok(_) => {
+            r.push(
+                "log_proof",
+                CheckStatus::Unknown,
+                "the trust list names no transparency log, so the proof cannot be checked",
+            );
+            return None;
+        }
+        Err(e) => {
+            r.push("log_proof", CheckStatus::Unknown, e.to_string());
+            return None;
+        }
+    };
+    let checked = LogProof::parse(text).and_then(|p| {
+        let cp = p.check(entry, &logs)?;
+        Ok((p.index, cp))
+    });
+    let (index, cp) = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            r.push(
+                "log_proof",
+                CheckStatus::Fail,
+                format!("the log proof does not hold for this document: {e}"),
+            );
+            return None;
+        }
+    };
+    let when = cp
+        .signed_at
+        .map(|t| format_rfc3339(i64::try_from(t).unwrap_or(i64::MAX)));
+    let seen = match &log.seen_dir {
+        None => Ok(None),
+        Some(d) => SeenCheckpoints::new(d)
+            .check_and_remember(&cp, &logs, log.tiles.as_deref())
+            .map(Some),
+    };
+    let seen_note = match seen {
+        Err(e) => {
+            r.push("log_proof", CheckStatus::Fail, e.to_string());
+            return None;
+        }
+        Ok(None) | Ok(Some(Seen::First)) => String::new(),
+        Ok(Some(Seen::Consistent { seen_size })) => {
+            format!("; consistent with the checkpoint of {seen_size} entries seen before")
+        }
+        Ok(Some(Seen::Unchecked { seen_size })) => {
+            r.notes.push(format!(
+                "a checkpoint of {seen_size} entries of this log was seen before; pass --log-tiles with a copy of the office's published log to check this one against it"
+            ));
+            String::new()
+        }
+    };
+    r.push(
+        "log_proof",
+        CheckStatus::Pass,
+        format!(
+            "the document is entry {index} of the log {}, in its checkpoint of {} entries signed {}{seen_note}",
+            cp.origin,
+            cp.size,
+            when.as_deref().unwrap_or("at an unstated time")
+        ),
+    );
+    cp.signed_at
+}
+
 /// Every check of a result PDF against a trusted list.
-fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
+fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList, log: &LogInput) {
     // Bytes added after signing are never parsed: the answer is already
     // INVALID, and they may be built to exhaust whoever reads them.
     if let Ok(coverage @ crate::pdf::sign::Coverage::UpdatedAfterSigning { .. }) =
@@ -506,7 +627,8 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList) {
             key.key_id, key.office
         ),
     );
-    check_key_validity(r, &manifest, &key);
+    let existed = check_log_proof(r, &attachment, trust, log);
+    check_key_validity(r, &manifest, &key, existed);
     match page_count(pdf).and_then(|n| page_text(pdf, n.saturating_sub(1))) {
         Ok(lines) => {
             let expected = certificate_lines(&manifest);
@@ -671,6 +793,13 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
                 CheckStatus::Pass,
                 "the seal is signed by a trusted key that was valid at issue; compare the fields below with the paper",
             );
+            if let Some(k) = trust.find(&p.key_id) {
+                if let Some(at) = k.revoked_at.as_deref() {
+                    let reason = k.revocation_reason.as_deref().unwrap_or("no reason given");
+                    // A QR seal carries no manifest to prove in the log.
+                    revoked_later(r, p.issued_at, at, reason, None);
+                }
+            }
         }
         Err(crate::qrseal::QrError::UnknownKey(_)) => r.push(
             "qr_seal",
@@ -681,7 +810,7 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
     }
 }
 
-fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey) {
+fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey, existed: Option<u64>) {
     let fail = |r: &mut Report, detail: String| r.push("key_validity", CheckStatus::Fail, detail);
     match key.unusable_at(m.issued_at.unix_seconds()) {
         Some(KeyUnusable::NotYet) => {
@@ -704,15 +833,15 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey) {
         }
         None => {}
     }
-    // Not revoked at issue: any revocation came later.
+    // Not revoked at the time the document claims. A later revocation is
+    // judged by proof of existence: the claimed time alone could have been
+    // written by anyone holding a copy of the key.
     if let Some(at) = key.revoked_at.as_deref() {
         let reason = key
             .revocation_reason
             .as_deref()
             .unwrap_or("no reason given");
-        r.notes.push(format!(
-            "the key was revoked later, at {at} ({reason}); documents it signed before then stay valid"
-        ));
+        return revoked_later(r, m.issued_at, at, reason, existed);
     }
     r.push(
         "key_validity",
@@ -722,6 +851,37 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey) {
             m.issued_at
         ),
     );
+}
+
+/// The verdict on a document whose key was revoked after the time it claims:
+/// valid only when the office's log proves it existed before the revocation.
+fn revoked_later(r: &mut Report, issued: IssuedAt, at: &str, reason: &str, existed: Option<u64>) {
+    let revoked = parse_rfc3339(at);
+    match existed.and_then(|t| i64::try_from(t).ok()) {
+        Some(t) if revoked.is_some_and(|rv| t < rv) => r.push(
+            "key_validity",
+            CheckStatus::Pass,
+            format!(
+                "the key was revoked at {at} ({reason}); the office's log proves the document existed at {}, before the revocation",
+                format_rfc3339(t)
+            ),
+        ),
+        Some(t) => r.push(
+            "key_validity",
+            CheckStatus::Unknown,
+            format!(
+                "the key was revoked at {at} ({reason}); the log proof's checkpoint was signed at {}, not before the revocation, so it does not show the document existed before it; ask the office for the proof from its first checkpoint (`docseal log proof DOC_ID`)",
+                format_rfc3339(t)
+            ),
+        ),
+        None => r.push(
+            "key_validity",
+            CheckStatus::Unknown,
+            format!(
+                "the key was revoked at {at} ({reason}), after the time the document claims ({issued}); anyone holding a copy of the key could date a document before its revocation, and nothing here proves this one existed before it: pass --log-proof with the office's transparency-log proof (`docseal log proof DOC_ID`)"
+            ),
+        ),
+    }
 }
 
 fn page_count(pdf: &[u8]) -> Result<usize, PdfError> {

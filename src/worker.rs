@@ -14,7 +14,9 @@ use tracing::{info, info_span, warn, Instrument};
 use crate::model::{IssuedAt, Issuer};
 use crate::office::Credentials;
 use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
-use crate::queue::{Completion, DocumentRow, JobState, Jobs, Lease, QueueError};
+use crate::queue::{
+    Completion, DocumentRow, EntryKind, JobState, Jobs, Lease, LogEntries, QueueError,
+};
 use crate::render::FontSet;
 use crate::store::{sha256_hex, Body, ObjectKind, ObjectStore, StoreError};
 
@@ -150,13 +152,16 @@ impl From<StoreError> for JobError {
 
 impl From<QueueError> for JobError {
     fn from(e: QueueError) -> Self {
-        JobError::Transient(e.to_string())
+        match e {
+            QueueError::LogRefused(_) => JobError::Input(e.to_string()),
+            _ => JobError::Transient(e.to_string()),
+        }
     }
 }
 
 /// Runs the pool until `shutdown` resolves (then in-flight jobs finish first),
 /// or, with `until_idle`, until nothing is left to do.
-pub async fn run<Q: Jobs, S: ObjectStore>(
+pub async fn run<Q: Jobs + LogEntries, S: ObjectStore>(
     services: Services<Q, S>,
     options: WorkerOptions,
     shutdown: impl Future<Output = ()> + Send,
@@ -253,7 +258,7 @@ fn short(id: &str) -> &str {
 
 /// Processes one leased job to a final state, or releases it. Returns the
 /// final state when the job reached one.
-async fn process<Q: Jobs, S: ObjectStore>(
+async fn process<Q: Jobs + LogEntries, S: ObjectStore>(
     services: &Services<Q, S>,
     options: &WorkerOptions,
     pool: &Arc<rayon::ThreadPool>,
@@ -343,11 +348,14 @@ async fn process<Q: Jobs, S: ObjectStore>(
 pub struct Computed {
     /// Every object to store, in order, with its key.
     objects: Vec<(String, Body)>,
+    /// The issued document's transparency-log entry (its id and its
+    /// attached manifest bytes), appended once the objects are stored.
+    log_entry: Option<(String, Vec<u8>)>,
     /// What the registry records once the objects are stored.
     completion: Completion,
 }
 
-async fn run_job<Q: Jobs, S: ObjectStore>(
+async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
     services: &Services<Q, S>,
     pool: &Arc<rayon::ThreadPool>,
     lease: &Lease,
@@ -485,6 +493,7 @@ fn outputs(
         (words_key, Body::from(words)),
         (hocr_key, Body::from(hocr)),
     ];
+    let mut log_entry = None;
     let document = match issued {
         None => None,
         Some(issued) => {
@@ -503,12 +512,14 @@ fn outputs(
                 status_reason: None,
                 status_at: None,
             };
+            log_entry = Some((m.document_id.clone(), issued.attachment));
             objects.push((pdf_key, Body::from(issued.pdf)));
             Some(row)
         }
     };
     Ok(Computed {
         objects,
+        log_entry,
         completion: Completion {
             state: if document.is_some() {
                 JobState::Issued
@@ -523,13 +534,21 @@ fn outputs(
     })
 }
 
-/// Stores every output, in order; only then may the job be completed.
-async fn store_outputs<Q: Jobs, S: ObjectStore>(
+/// Stores every output, in order, then appends the document to the
+/// transparency log; only then may the job be completed. A retry rebuilds the
+/// same manifest bytes, so the append is idempotent.
+async fn store_outputs<Q: Jobs + LogEntries, S: ObjectStore>(
     services: &Services<Q, S>,
     computed: Computed,
 ) -> Result<Completion, JobError> {
     for (key, body) in computed.objects {
         services.store.put(&key, body).await?;
+    }
+    if let Some((document_id, manifest)) = &computed.log_entry {
+        services
+            .queue
+            .append(EntryKind::Document, document_id, manifest)
+            .await?;
     }
     Ok(computed.completion)
 }

@@ -1,5 +1,6 @@
 //! One conformance suite per backend, run against every implementation: the
-//! queue's `Jobs`, `Registry` and `Stats` on SQLite (temp dir) and PostgreSQL,
+//! queue's `Jobs`, `Registry`, `Stats` and `LogEntries` on SQLite (temp dir)
+//! and PostgreSQL,
 //! `ObjectStore` on a directory (temp dir) and an S3-compatible server. The
 //! PostgreSQL and S3 services are started by `tests/services.sh` (`make test`
 //! does it); each test gets a fresh database or bucket.
@@ -12,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use docseal::queue::{
-    Completion, DocumentRow, DocumentStatus, JobState, Jobs, NewSubmission, PgQueue, Registry,
-    SqliteQueue, Stats, Submitted,
+    Completion, DocumentRow, DocumentStatus, EntryKind, JobState, Jobs, LogEntries, NewSubmission,
+    PgQueue, QueueError, Registry, SqliteQueue, Stats, StoredCheckpoint, Submitted,
+    MAX_LOG_ENTRY_BYTES,
 };
 use docseal::store::{DirStore, ObjectKind, ObjectStore, S3Options, S3Store, StoreError};
 
@@ -27,7 +29,7 @@ const CASE_LIMIT: Duration = Duration::from_secs(120);
 
 /// A fresh queue location that can be opened more than once.
 trait QueueLocation: Send + Sync + 'static {
-    type Q: Jobs + Registry + Stats + Clone;
+    type Q: Jobs + Registry + Stats + LogEntries + Clone;
     fn open(&self) -> impl Future<Output = Self::Q> + Send;
 }
 
@@ -180,6 +182,7 @@ macro_rules! queue_suite {
             revoking_a_document_records_its_status_reason_and_time,
             a_newer_pipeline_version_supersedes_the_older_document,
             opening_many_at_once_is_safe,
+            the_transparency_log_sequences_entries_once_each,
         );
     };
 }
@@ -194,6 +197,7 @@ macro_rules! store_suite {
             a_large_object_round_trips_in_parts,
             concurrent_puts_of_one_key_all_succeed,
             locate_names_the_key,
+            replace_overwrites_an_object,
             an_unreachable_store_gives_transient_errors,
         );
     };
@@ -252,6 +256,75 @@ fn unix_now() -> i64 {
 
 mod queue_cases {
     use super::*;
+
+    pub async fn the_transparency_log_sequences_entries_once_each<L: QueueLocation>(loc: &L) {
+        let log = loc.open().await;
+        let append = |subject: &'static str, bytes: &'static [u8]| {
+            let log = log.clone();
+            async move { log.append(EntryKind::Document, subject, bytes).await }
+        };
+        let a = append("DS-A", b"a").await.unwrap();
+        let b = append("DS-B", b"b").await.unwrap();
+        let again = append("DS-A", b"a").await.unwrap();
+        assert_eq!((a.idx, b.idx, again.idx), (0, 1, 0));
+        assert!(matches!(
+            append("DS-A", b"x").await,
+            Err(QueueError::LogRefused(_))
+        ));
+        let r = log
+            .append(EntryKind::DocumentRevocation, "DS-A", b"r")
+            .await
+            .unwrap();
+        assert_eq!(r.idx, 2);
+        assert_eq!(log.size().await.unwrap(), 3);
+        let all = log.entries(0, 3).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.idx).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(all[1].entry, b"b");
+        assert_eq!(
+            log.find(EntryKind::DocumentRevocation, "DS-A")
+                .await
+                .unwrap()
+                .map(|e| e.entry),
+            Some(b"r".to_vec())
+        );
+        let cp = |size: u64| StoredCheckpoint {
+            size,
+            note: vec![size as u8],
+            signed_at: 10 + size as i64,
+        };
+        assert!(log.add_checkpoint(&cp(2)).await.unwrap());
+        assert!(!log.add_checkpoint(&cp(2)).await.unwrap());
+        assert!(log.add_checkpoint(&cp(3)).await.unwrap());
+        assert_eq!(log.checkpoint(Some(0)).await.unwrap().unwrap().size, 2);
+        assert_eq!(log.checkpoint(Some(2)).await.unwrap().unwrap().size, 3);
+        assert_eq!(log.checkpoint(Some(3)).await.unwrap(), None);
+        assert_eq!(log.checkpoint(None).await.unwrap(), Some(cp(3)));
+        let big = vec![0u8; MAX_LOG_ENTRY_BYTES + 1];
+        assert!(matches!(
+            log.append(EntryKind::Document, "DS-BIG", &big).await,
+            Err(QueueError::LogRefused(_))
+        ));
+
+        // Concurrent appends from several connections: no gap, no duplicate.
+        let mut tasks = Vec::new();
+        for t in 0..4 {
+            let q = loc.open().await;
+            tasks.push(tokio::spawn(async move {
+                for k in 0..10 {
+                    let s = format!("DS-{t}-{k}");
+                    q.append(EntryKind::Document, &s, s.as_bytes())
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let all = log.entries(0, 1000).await.unwrap();
+        assert_eq!(all.len(), 43);
+        assert!(all.iter().enumerate().all(|(i, e)| e.idx == i as u64));
+    }
 
     pub async fn submit_is_idempotent_and_each_job_is_leased_once<L: QueueLocation>(loc: &L) {
         let q = loc.open().await;
@@ -665,6 +738,17 @@ mod queue_cases {
 
 mod store_cases {
     use super::*;
+
+    pub async fn replace_overwrites_an_object<L: StoreLocation>(loc: &L) {
+        let s = loc.open().await;
+        // Same length, other bytes: a put would keep the first.
+        s.replace("tlog/checkpoint", b"first").await.unwrap();
+        s.replace("tlog/checkpoint", b"other").await.unwrap();
+        assert_eq!(
+            s.get("tlog/checkpoint").await.unwrap().as_deref(),
+            Some(&b"other"[..])
+        );
+    }
 
     pub async fn objects_round_trip_and_puts_are_idempotent<L: StoreLocation>(loc: &L) {
         let s = loc.open().await;

@@ -77,7 +77,9 @@ fn a_thousand_single_byte_changes_are_all_rejected_and_revocation_is_judged_by_i
     let r = verify_bytes("appended.pdf", &appended, &trust);
     assert_eq!(r.verdict, Verdict::Invalid, "{}", r.to_text());
 
-    // The signing key revoked after the document was issued: valid, with a note.
+    // The signing key revoked after the time the document claims: without
+    // proof that it existed before the revocation, it cannot be told from a
+    // forgery made with a copy of the key (see tests/tlog.rs for the proof).
     let key_id = report.document.as_ref().unwrap().key_id.clone();
     let mut later = trust.clone();
     later
@@ -88,8 +90,8 @@ fn a_thousand_single_byte_changes_are_all_rejected_and_revocation_is_judged_by_i
         )
         .unwrap();
     let r = verify_bytes("result.pdf", &pdf, &later);
-    assert_eq!(r.verdict, Verdict::Valid, "{}", r.to_text());
-    assert!(r.notes.iter().any(|n| n.contains("revoked later")));
+    assert_eq!(r.verdict, Verdict::CannotTell, "{}", r.to_text());
+    assert!(r.to_text().contains("--log-proof"), "{}", r.to_text());
 
     // Revoked before the document was issued: invalid.
     let mut earlier = trust.clone();

@@ -124,6 +124,11 @@ impl Execute for Keys {
             KeysCommand::Revoke { key_id, reason, at } => {
                 let at = at.unwrap_or_else(now_rfc3339);
                 let key = office::revoke_key(&dir, &key_id, &reason, &at)?;
+                ctx.block_on(async {
+                    let (queue, _) = ctx.open_backends().await?;
+                    let kind = crate::queue::EntryKind::KeyRevocation;
+                    super::log::log_revocation(queue.as_ref(), kind, &key_id, &reason, &at).await
+                })?;
                 println!("Revoked {key_id} from {at}: {reason}");
                 if key.not_after.is_none() {
                     println!(

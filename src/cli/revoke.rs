@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::{Context, Execute};
-use crate::queue::Registry;
+use crate::queue::{EntryKind, Registry};
 
 /// Mark an issued document revoked in the registry.
 #[derive(Debug, clap::Args)]
@@ -39,6 +39,8 @@ impl Execute for Revoke {
                 .status_at
                 .map_or_else(|| "-".to_string(), crate::model::format_rfc3339);
             let reason = d.status_reason.as_deref().unwrap_or_default();
+            let kind = EntryKind::DocumentRevocation;
+            super::log::log_revocation(queue.as_ref(), kind, &d.document_id, reason, &at).await?;
             println!("Revoked {} at {at}: {reason}", d.document_id);
             Ok(ExitCode::SUCCESS)
         })

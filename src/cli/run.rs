@@ -227,6 +227,7 @@ impl Run {
         worker::run(services, options, super::shutdown_signal(), Some(tx)).await?;
         let _ = ticker.await;
         bar.finish_and_clear();
+        super::log::publish_if_configured(&ctx.config, queue.as_ref(), store.as_ref()).await;
 
         let mut tally = Tally::default();
         let stdout = std::io::stdout();

@@ -42,6 +42,19 @@ pub struct Verify {
     /// refused).
     #[arg(long, value_name = "SECS", default_value_t = crate::status::DEFAULT_MAX_AGE.as_secs())]
     max_answer_age: u64,
+    /// The office's transparency-log proof for the document
+    /// (`docseal log proof DOC_ID`): proves it existed when the log's
+    /// checkpoint was signed.
+    #[arg(long, value_name = "FILE")]
+    log_proof: Option<PathBuf>,
+    /// Where checkpoints seen before are remembered (default
+    /// `$XDG_STATE_HOME/docseal/checkpoints`).
+    #[arg(long, value_name = "DIR")]
+    seen_dir: Option<PathBuf>,
+    /// A copy of the office's published log (its `tlog/` directory), to
+    /// check a checkpoint against those seen before.
+    #[arg(long, value_name = "DIR")]
+    log_tiles: Option<PathBuf>,
 }
 
 impl Execute for Verify {
@@ -53,6 +66,9 @@ impl Execute for Verify {
             source: self.source.as_deref(),
             online: self.online.as_deref(),
             max_answer_age: std::time::Duration::from_secs(self.max_answer_age),
+            log_proof: self.log_proof.as_deref(),
+            seen_dir: self.seen_dir.as_deref(),
+            log_tiles: self.log_tiles.as_deref(),
         };
         let report = match (self.file, self.qr, self.qr_image) {
             (Some(file), _, _) => verify::verify_file(&file, &options),

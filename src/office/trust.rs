@@ -156,6 +156,10 @@ pub struct TrustList {
     /// Root certificates (PEM) of the offices, anchors for PDF signatures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roots: Vec<String>,
+    /// The office's transparency logs, as `signed-note` verifier keys
+    /// (`name+id+base64`): their checkpoints prove when a document existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
     /// The root's signature over the rest of the list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<TrustSignature>,
@@ -219,6 +223,7 @@ impl TrustList {
             format: TRUST_FORMAT.to_string(),
             keys: Vec::new(),
             roots: Vec::new(),
+            logs: Vec::new(),
             signature: None,
         }
     }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    Completion, DocumentRow, JobView, Jobs, Lease, NewSubmission, PgQueue, QueueError, Registry,
-    SqliteQueue, Stats, StatusReport, Submitted,
+    Completion, DocumentRow, EntryKind, JobView, Jobs, Lease, LogEntries, LoggedEntry,
+    NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
+    StoredCheckpoint, Submitted,
 };
 use crate::dispatch::dispatch;
 
@@ -131,6 +132,14 @@ dispatch! {
     }
     impl Stats {
         async fn status(&self) -> Result<StatusReport, QueueError>;
+    }
+    impl LogEntries {
+        async fn append(&self, kind: EntryKind, subject: &str, entry: &[u8]) -> Result<LoggedEntry, QueueError>;
+        async fn entries(&self, from: u64, to: u64) -> Result<Vec<LoggedEntry>, QueueError>;
+        async fn find(&self, kind: EntryKind, subject: &str) -> Result<Option<LoggedEntry>, QueueError>;
+        async fn size(&self) -> Result<u64, QueueError>;
+        async fn add_checkpoint(&self, cp: &StoredCheckpoint) -> Result<bool, QueueError>;
+        async fn checkpoint(&self, idx: Option<u64>) -> Result<Option<StoredCheckpoint>, QueueError>;
     }
 }
 

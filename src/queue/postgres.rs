@@ -49,7 +49,7 @@ impl PgQueue {
             .bind(SCHEMA_LOCK)
             .execute(&mut *tx)
             .await?;
-        let ddl = sql::schema("BIGINT") + INDEXES;
+        let ddl = sql::schema("BIGINT", "BYTEA") + INDEXES;
         for statement in ddl.split(';').filter(|s| !s.trim().is_empty()) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
@@ -71,6 +71,10 @@ impl Backend for PgQueue {
     const NOW_SECS: &'static str = "(extract(epoch from clock_timestamp()))::bigint";
 
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+
+    /// A transaction-scoped advisory lock (key `0x646f_6373_6561_6c01`,
+    /// beside the schema's): appends from every connection take turns.
+    const LOG_LOCK: &'static str = "SELECT pg_advisory_xact_lock(7237112473480948737)";
 
     /// Concurrent workers skip the row another one is taking instead of
     /// waiting for it.

@@ -24,8 +24,10 @@ use super::{
 };
 
 /// The tables and the index both databases have; `{int}` is the database's
-/// 64-bit integer type. `UNIQUE (submission_id, pipeline_version)` on
-/// documents is what keeps one document per submission and version.
+/// 64-bit integer type and `{blob}` its byte-string type. `UNIQUE
+/// (submission_id, pipeline_version)` on documents is what keeps one document
+/// per submission and version; `UNIQUE (kind, subject)` on the log's entries
+/// what keeps one entry per document or revocation.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS submissions (
     id          TEXT PRIMARY KEY,
@@ -70,11 +72,25 @@ CREATE TABLE IF NOT EXISTS documents (
     status_at        {int},
     UNIQUE (submission_id, pipeline_version)
 );
+CREATE TABLE IF NOT EXISTS tlog_entries (
+    idx        {int} PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    entry      {blob} NOT NULL,
+    created_at {int} NOT NULL,
+    UNIQUE (kind, subject)
+);
+CREATE TABLE IF NOT EXISTS tlog_checkpoints (
+    size       {int} PRIMARY KEY,
+    note       {blob} NOT NULL,
+    signed_at  {int} NOT NULL
+);
 "#;
 
-/// The shared schema with `integer` as the 64-bit integer type.
-pub fn schema(integer: &str) -> String {
-    SCHEMA.replace("{int}", integer)
+/// The shared schema with `integer` as the 64-bit integer type and `blob`
+/// as the byte-string type.
+pub fn schema(integer: &str, blob: &str) -> String {
+    SCHEMA.replace("{int}", integer).replace("{blob}", blob)
 }
 
 /// Which jobs a worker may take, as a condition on `jobs j` and `clock`: a
@@ -123,6 +139,11 @@ pub trait Backend: Send + Sync + 'static {
     /// transaction locks the whole database).
     const FOR_UPDATE: &'static str;
 
+    /// The statement that, first in a transaction, serialises appends to the
+    /// transparency log until the transaction ends (empty where the
+    /// transaction's first write takes the whole database's write lock).
+    const LOG_LOCK: &'static str;
+
     /// The single statement that takes the next available job ([`next_job`])
     /// for a worker: it sets [`TAKE`] and returns [`CLAIMED`], binding `$1`
     /// to `$3` as [`TAKE`] says, and two workers never take the same job.
@@ -141,6 +162,8 @@ pub enum Arg<'a> {
     MaybeText(Option<&'a str>),
     /// A 64-bit integer.
     Int(i64),
+    /// Bytes.
+    Bytes(&'a [u8]),
 }
 
 /// A statement and the values of its parameters `$1`, `$2`, …, in order.
@@ -177,12 +200,19 @@ impl<'a> Stmt<'a> {
         self
     }
 
+    /// Binds the next parameter to bytes.
+    pub fn bytes(mut self, value: &'a [u8]) -> Stmt<'a> {
+        self.args.push(Arg::Bytes(value));
+        self
+    }
+
     fn query<DB>(&self) -> sqlx::query::Query<'_, DB, <DB as Database>::Arguments<'_>>
     where
         DB: Database,
         for<'q> &'q str: Encode<'q, DB> + Type<DB>,
         for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
         for<'q> i64: Encode<'q, DB> + Type<DB>,
+        for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     {
         self.args
             .iter()
@@ -190,6 +220,7 @@ impl<'a> Stmt<'a> {
                 Arg::Text(s) => q.bind(s),
                 Arg::MaybeText(s) => q.bind(s),
                 Arg::Int(i) => q.bind(i),
+                Arg::Bytes(b) => q.bind(b),
             })
     }
 }
@@ -204,6 +235,8 @@ pub trait Fields {
     fn int(&self, column: &str) -> Result<i64, QueueError>;
     /// An integer column that may be `NULL`.
     fn maybe_int(&self, column: &str) -> Result<Option<i64>, QueueError>;
+    /// A byte-string column.
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, QueueError>;
 }
 
 impl<R> Fields for R
@@ -211,6 +244,7 @@ where
     R: sqlx::Row,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
     for<'c> &'c str: ColumnIndex<R>,
 {
     fn text(&self, column: &str) -> Result<String, QueueError> {
@@ -226,6 +260,10 @@ where
     }
 
     fn maybe_int(&self, column: &str) -> Result<Option<i64>, QueueError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, QueueError> {
         Ok(self.try_get(column)?)
     }
 }
@@ -274,6 +312,7 @@ where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
 {
     type Tx = sqlx::Transaction<'static, DB>;
     type Row = DB::Row;
@@ -318,12 +357,12 @@ fn millis(d: Duration) -> i64 {
 }
 
 /// A count read back, as a `u64`.
-fn count(n: i64) -> u64 {
+pub fn count(n: i64) -> u64 {
     n.max(0) as u64
 }
 
 /// The one row a statement must return.
-async fn fetch_one<D: Db>(
+pub async fn fetch_one<D: Db>(
     db: &D,
     tx: Option<&mut D::Tx>,
     stmt: Stmt<'_>,

@@ -84,7 +84,7 @@ impl SqliteQueue {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::raw_sql(&sql::schema("INTEGER"))
+        sqlx::raw_sql(&sql::schema("INTEGER", "BLOB"))
             .execute(&pool)
             .await?;
         Ok(SqliteQueue { pool })
@@ -108,6 +108,8 @@ impl Backend for SqliteQueue {
         "(CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) / 1000)";
 
     const FOR_UPDATE: &'static str = "";
+
+    const LOG_LOCK: &'static str = "";
 
     /// One statement, so SQLite takes the write lock before it picks the job.
     fn claim_sql() -> String {

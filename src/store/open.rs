@@ -118,6 +118,7 @@ dispatch! {
     AnyStore { Dir, S3 }
     impl ObjectStore {
         async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError>;
+        async fn replace(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError>;
         async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
         fn locate(&self, key: &str) -> String;
     }

@@ -223,7 +223,15 @@ impl S3Store {
         }
     }
 
-    async fn put_single(&self, key: &str, full: &str, bytes: Bytes) -> Result<(), StoreError> {
+    /// Puts one object in one request; `only_new` for an immutable key
+    /// (`If-None-Match: *` when the store supports it), not for a replacement.
+    async fn put_single(
+        &self,
+        key: &str,
+        full: &str,
+        bytes: Bytes,
+        only_new: bool,
+    ) -> Result<(), StoreError> {
         let checksum = self.checksum(key, bytes.clone()).await?;
         let mut request = self
             .client
@@ -234,7 +242,7 @@ impl S3Store {
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .checksum_sha256(checksum)
             .body(ByteStream::from(bytes));
-        if self.conditional_puts {
+        if only_new && self.conditional_puts {
             request = request.if_none_match("*");
         }
         self.put_answer(key, request.send().await)
@@ -283,8 +291,16 @@ impl S3Store {
         }
     }
 
-    async fn put_multipart(&self, key: &str, full: &str, bytes: Bytes) -> Result<(), StoreError> {
-        if self.size_of(key, full).await? == Some(bytes.len() as i64) {
+    /// Puts one object in parts; `only_new` as for [`Self::put_single`], and
+    /// then an object of the same size is taken to hold the bytes already.
+    async fn put_multipart(
+        &self,
+        key: &str,
+        full: &str,
+        bytes: Bytes,
+        only_new: bool,
+    ) -> Result<(), StoreError> {
+        if only_new && self.size_of(key, full).await? == Some(bytes.len() as i64) {
             return Ok(());
         }
         let created = self
@@ -304,7 +320,9 @@ impl S3Store {
                 "missing UploadId in CreateMultipartUpload response",
             ));
         };
-        let outcome = self.upload_parts(key, full, &upload_id, bytes).await;
+        let outcome = self
+            .upload_parts(key, full, &upload_id, bytes, only_new)
+            .await;
         if outcome.is_err() {
             // Best effort: an unfinished upload holds storage until aborted or
             // expired by the bucket's lifecycle rules.
@@ -326,6 +344,7 @@ impl S3Store {
         full: &str,
         upload_id: &str,
         bytes: Bytes,
+        only_new: bool,
     ) -> Result<(), StoreError> {
         let mut parts = Vec::new();
         for (i, start) in (0..bytes.len()).step_by(self.part_size).enumerate() {
@@ -370,7 +389,7 @@ impl S3Store {
                     .set_parts(Some(parts))
                     .build(),
             );
-        if self.conditional_puts {
+        if only_new && self.conditional_puts {
             request = request.if_none_match("*");
         }
         self.put_answer(key, request.send().await)
@@ -513,16 +532,26 @@ fn sha256_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
 
-impl ObjectStore for S3Store {
-    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+impl S3Store {
+    async fn write(&self, key: &str, bytes: Body, only_new: bool) -> Result<(), StoreError> {
         check_key(key)?;
         let full = self.object_key(key);
-        let bytes = bytes.into().into_bytes();
+        let bytes = bytes.into_bytes();
         if bytes.len() > self.part_size {
-            self.put_multipart(key, &full, bytes).await
+            self.put_multipart(key, &full, bytes, only_new).await
         } else {
-            self.put_single(key, &full, bytes).await
+            self.put_single(key, &full, bytes, only_new).await
         }
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn put(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+        self.write(key, bytes.into(), true).await
+    }
+
+    async fn replace(&self, key: &str, bytes: impl Into<Body> + Send) -> Result<(), StoreError> {
+        self.write(key, bytes.into(), false).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -23,6 +23,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -202,6 +204,9 @@ enum Header {
     /// The job computed: each object's key and length, and the completion.
     Computed {
         objects: Vec<(String, u64)>,
+        /// The transparency-log entry: the document id and, base64, the
+        /// manifest bytes.
+        log_entry: Option<(String, String)>,
         completion: Box<Completion>,
     },
     /// The job failed (bad input): the message, naming the file.
@@ -217,6 +222,10 @@ fn encode_outcome(out: &mut impl Write, outcome: &Result<Computed, String>) -> s
                 .iter()
                 .map(|(k, b)| (k.clone(), b.len() as u64))
                 .collect(),
+            log_entry: c
+                .log_entry
+                .as_ref()
+                .map(|(id, bytes)| (id.clone(), B64.encode(bytes))),
             completion: Box::new(c.completion.clone()),
         },
         Err(message) => Header::Failed {
@@ -241,12 +250,20 @@ fn decode_outcome(bytes: &[u8]) -> Result<Result<Computed, String>, String> {
         .ok_or("no header line")?;
     let header: Header =
         serde_json::from_slice(&bytes[..line]).map_err(|e| format!("the header: {e}"))?;
-    let (objects, completion) = match header {
+    let (objects, log_entry, completion) = match header {
         Header::Failed { message } => return Ok(Err(message)),
         Header::Computed {
             objects,
+            log_entry,
             completion,
-        } => (objects, completion),
+        } => (objects, log_entry, completion),
+    };
+    let log_entry = match log_entry {
+        None => None,
+        Some((id, b64)) => Some((
+            id,
+            B64.decode(b64).map_err(|e| format!("the log entry: {e}"))?,
+        )),
     };
     let mut at = line + 1;
     let mut out = Vec::with_capacity(objects.len());
@@ -264,6 +281,7 @@ fn decode_outcome(bytes: &[u8]) -> Result<Result<Computed, String>, String> {
     }
     Ok(Ok(Computed {
         objects: out,
+        log_entry,
         completion: *completion,
     }))
 }
@@ -304,6 +322,7 @@ mod tests {
                 ("results/b.pdf".into(), Body::from(vec![0u8, 10, 255, 10])),
                 ("text/c.txt".into(), Body::from(Vec::new())),
             ],
+            log_entry: Some(("DS-1".into(), b"{\"a\":1}\xff".to_vec())),
             completion: Completion {
                 state: JobState::NeedsReview,
                 record_json: "{}".into(),
@@ -321,6 +340,7 @@ mod tests {
         let back = decode_outcome(&out).expect("reads").expect("computed");
         let want = computed();
         assert_eq!(back.completion, want.completion);
+        assert_eq!(back.log_entry, want.log_entry);
         let keys = |c: &Computed| {
             c.objects
                 .iter()
