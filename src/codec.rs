@@ -398,3 +398,68 @@ pub(crate) fn over_white(value: u8, alpha: u8) -> u8 {
     let v = u32::from(value) * u32::from(alpha) + 255 * (255 - u32::from(alpha));
     ((v + 127) / 255) as u8
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_budget_to_run_out_is_remembered_and_named() {
+        let limits = Limits {
+            max_total_pixels: 100,
+            max_decoded_bytes: 1_000,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        budget.admit_page(1, 8, 8).expect("64 pixels fit");
+        budget.charge(Resource::DecodedBytes, 600).expect("fits");
+        let e = budget.admit_page(2, 8, 8).expect_err("128 pixels do not");
+        assert_eq!(
+            e.to_string(),
+            "page 2: the submission needs more than 100 pixels across its pages, its budget \
+             ([limits] max_total_pixels, or DOCSEAL_MAX_TOTAL_PIXELS)"
+        );
+        // Every later charge fails with the same cause, whatever it charges.
+        let later = budget.charge(Resource::DecodedBytes, 1).expect_err("spent");
+        assert_eq!(later.resource, Resource::Pixels);
+        assert!(matches!(budget.check(), Err(DecodeError::OverBudget(_))));
+        // A page over the per-page limit is refused as such, before the total.
+        let fresh = Budget::new(&Limits::default());
+        assert!(matches!(
+            fresh.admit_page(3, 10_000, 10_000),
+            Err(DecodeError::TooManyPixels { page: 3, .. })
+        ));
+        assert!(fresh.check().is_ok());
+    }
+
+    #[test]
+    fn time_runs_out_at_the_deadline() {
+        let limits = Limits {
+            max_seconds: 1,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        assert!(budget.check_time().is_ok());
+        std::thread::sleep(std::time::Duration::from_millis(1_050));
+        let e = budget.check_time().expect_err("the deadline passed");
+        assert_eq!(e.resource, Resource::Time);
+        assert!(e.to_string().contains("took longer than 1 s"), "{e}");
+        // Charging anything now fails too.
+        assert!(budget.charge(Resource::Operations, 1).is_err());
+    }
+
+    #[test]
+    fn reference_depth_is_a_limit_not_a_sum() {
+        let budget = Budget::new(&Limits::default());
+        budget
+            .charge(Resource::ReferenceDepth, 32)
+            .expect("at the limit");
+        budget
+            .charge(Resource::ReferenceDepth, 32)
+            .expect("not summed");
+        let e = budget
+            .charge(Resource::ReferenceDepth, 20_000)
+            .expect_err("too deep");
+        assert!(e.to_string().contains("max_reference_depth"), "{e}");
+    }
+}

@@ -847,7 +847,7 @@ mod backend_tests {
                 assert!(names.insert(var.name), "{} twice", var.name);
             }
         }
-        assert_eq!(names.len(), 19);
+        assert_eq!(names.len(), 25);
         // Each variable alone, with a value of its kind, sets something.
         for name in names {
             let read = |value: &'static str| {
@@ -998,6 +998,27 @@ access_key_id = "FILEKEY"
             let err = load_with(&Overrides::default(), &env).unwrap_err();
             assert!(err.to_string().contains("DOCSEAL_MAX_PAGES"), "{err}");
         }
+        // The budgets, and where jobs run.
+        std::fs::write(
+            &file,
+            "isolate = \"always\"\n[limits]\nmax_seconds = 30\nmax_operations = 5\nmax_reference_depth = 4\n",
+        )
+        .unwrap();
+        let env = env_of(&[("DOCSEAL_MAX_DECODED_BYTES", "1024")]);
+        let config = load_with(&overrides, &env).unwrap();
+        let limits = config.pipeline.limits;
+        assert_eq!(limits.max_seconds, 30);
+        assert_eq!(limits.max_operations, 5);
+        assert_eq!(limits.max_reference_depth, 4);
+        assert_eq!(limits.max_decoded_bytes, 1024);
+        assert_eq!(limits.max_total_pixels, Limits::default().max_total_pixels);
+        assert_eq!(config.isolate, Policy::Always);
+        let env = env_of(&[("DOCSEAL_ISOLATE", "sometimes")]);
+        let err = load_with(&Overrides::default(), &env).unwrap_err();
+        assert!(
+            err.to_string().contains("after-crash, always or never"),
+            "{err}"
+        );
     }
 
     #[test]

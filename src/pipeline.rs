@@ -102,6 +102,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         prepared.map_back(&mut text, page);
         ocr_pages.push(text);
     }
+    budget.check_time().map_err(DecodeError::from)?;
     let classified = classify(&ocr_pages);
     let mut record = match classified.doc_type {
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),

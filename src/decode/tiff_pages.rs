@@ -18,7 +18,7 @@ use image::{DynamicImage, GrayImage, RgbImage};
 
 use super::dpi_from_density;
 use crate::codec::samples::{cmyk_to_rgb, unpack_row};
-use crate::codec::{check_pages, over_white, Budget, DecodeError, Resource};
+use crate::codec::{check_pages, check_pixels, over_white, Budget, DecodeError, Resource};
 use crate::model::Page;
 
 /// One directory of the main chain, as the walk saw it.
@@ -155,12 +155,16 @@ pub(super) fn decode_tiff(bytes: &[u8], budget: &Budget) -> Result<Vec<Page>, De
     }
     // The pixels every page states, against the submission's budget, before
     // any page is decoded (each page is admitted again as it is decoded).
-    let stated: u64 = ifds
+    let mut stated = 0u64;
+    for (index, (w, h)) in ifds
         .iter()
         .filter(|i| !i.reduced)
-        .filter_map(|i| i.size)
-        .map(|(w, h)| w.saturating_mul(h))
-        .fold(0, u64::saturating_add);
+        .enumerate()
+        .filter_map(|(n, i)| Some((n, i.size?)))
+    {
+        check_pixels(index + 1, w, h, limits)?;
+        stated = stated.saturating_add(w.saturating_mul(h));
+    }
     if stated > limits.max_total_pixels {
         return Err(DecodeError::OverBudget(crate::codec::Exceeded {
             resource: Resource::Pixels,
