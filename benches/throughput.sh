@@ -8,7 +8,9 @@
 #
 # COUNT documents are generated (PNG and JPEG pages, which both sides read);
 # docseal goes all the way to signed, stored result documents. ROUNDS (default
-# 2) sets how many times each side runs.
+# 2) sets how many times each side runs. DOCSEAL_BIN picks the binary;
+# PAGES_FROM=DIR takes the PNG and JPEG pages of DIR instead of generating them,
+# so two builds can be compared on the same pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-24}
@@ -21,9 +23,14 @@ cores=$(getconf _NPROCESSORS_ONLN)  # nproc would obey OMP_THREAD_LIMIT
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" samples --out "$work/all" --count "$count" --seed "$seed" $degrade >/dev/null
 mkdir -p "$work/pages"
-find "$work/all" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) -exec mv {} "$work/pages/" \;
+if [ -n "${PAGES_FROM:-}" ]; then
+  # A kept set, so that two builds (or two machines) are measured on the same pages.
+  find "$PAGES_FROM" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) -exec cp {} "$work/pages/" \;
+else
+  "$bin" samples --out "$work/all" --count "$count" --seed "$seed" $degrade >/dev/null
+  find "$work/all" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) -exec mv {} "$work/pages/" \;
+fi
 pages=$(find "$work/pages" -type f | wc -l)
 if [ "$pages" -eq 0 ]; then echo "no PNG or JPEG pages were generated" >&2; exit 1; fi
 

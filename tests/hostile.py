@@ -273,13 +273,10 @@ def appended_update(genuine: bytes) -> bytes:
     out += b"%d 0 obj\n" % stream_num + operand_flood_stream() + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n%d 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n" % (page_num, at_page, stream_num, at_stream)
-    trailer_at = genuine.rfind(b"trailer")
-    root = b"1 0 R"
-    if trailer_at >= 0:
-        tail = genuine[trailer_at:start]
-        i = tail.find(b"/Root")
-        if i >= 0:
-            root = b" ".join(tail[i + 5 :].split()[:3]).rstrip(b">/")
+    found = re.findall(rb"/Root\s*(\d+)\s+(\d+)\s+R", genuine)
+    if not found:
+        raise SystemExit("no /Root found in the genuine result")
+    root = b"%s %s R" % found[-1]
     out += b"trailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
         stream_num + 1,
         root,
