@@ -9,6 +9,9 @@ use std::process::{Command, Output};
 use lopdf::dictionary;
 use serde_json::Value;
 
+mod common;
+use common::json_lines;
+
 fn docseal(data: &Path, args: &[&str]) -> Output {
     docseal_with_env(data, args, &[])
 }
@@ -30,14 +33,6 @@ fn docseal_with_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
 
 fn samples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 /// `docseal run --json` with `env`, which must succeed; its output lines.

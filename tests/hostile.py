@@ -183,6 +183,18 @@ def lzw_bomb() -> bytes:
     )
 
 
+def ifd(tags: list, next_ifd: int) -> bytes:
+    """A little-endian TIFF directory of (tag, type, count, value) entries,
+    every value inline (type 3 SHORT or 4 LONG), then the next one's offset."""
+    out = struct.pack("<H", len(tags))
+    for tag, typ, count, value in tags:
+        if typ == 3:
+            out += struct.pack("<HHIHH", tag, typ, count, value, 0)
+        else:
+            out += struct.pack("<HHII", tag, typ, count, value)
+    return out + struct.pack("<I", next_ifd)
+
+
 def tiff_pages(pages: int = 50, side: int = 7700) -> bytes:
     strip = deflate_repeated(b"\xff", side * side)
     header = b"II*\0" + struct.pack("<I", 8)
@@ -204,13 +216,7 @@ def tiff_pages(pages: int = 50, side: int = 7700) -> bytes:
             (278, 4, 1, side),  # RowsPerStrip
             (279, 4, 1, len(strip)),  # StripByteCounts
         ]
-        out += struct.pack("<H", len(tags))
-        for tag, typ, count, value in tags:
-            if typ == 3:
-                out += struct.pack("<HHIHH", tag, typ, count, value, 0)
-            else:
-                out += struct.pack("<HHII", tag, typ, count, value)
-        out += struct.pack("<I", nxt)
+        out += ifd(tags, nxt)
     out += strip
     return bytes(out)
 
@@ -228,13 +234,7 @@ def tiff_ifd_loop() -> bytes:
         (278, 4, 1, 8),
         (279, 4, 1, len(data)),
     ]
-    out += struct.pack("<H", len(tags))
-    for tag, typ, count, value in tags:
-        if typ == 3:
-            out += struct.pack("<HHIHH", tag, typ, count, value, 0)
-        else:
-            out += struct.pack("<HHII", tag, typ, count, value)
-    out += struct.pack("<I", 8)  # the next IFD is this one again
+    out += ifd(tags, 8)  # the next IFD is this one again
     out += data
     return bytes(out)
 

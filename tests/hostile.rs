@@ -10,20 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{docseal_cmd as docseal, json_lines};
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn docseal(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_docseal"));
-    c.arg("--data")
-        .arg(data)
-        .env(
-            "DOCSEAL_OFFICE",
-            "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh",
-        )
-        .env("DOCSEAL_OPERATOR", "Trần Thị Thu");
-    c
 }
 
 /// The hostile set, written by `tests/hostile.py` into `dir`; with a result
@@ -73,14 +64,6 @@ fn with_peak_memory(cmd: Command) -> (Output, u64) {
         .next_back()
         .unwrap_or_else(|| panic!("no peak memory in {text:?}"));
     (out, kib)
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 /// What each hostile file must fail with (a part of its error).

@@ -34,6 +34,15 @@ pub fn docseal(data: &Path, args: &[&str]) -> Output {
         .expect("the docseal binary runs")
 }
 
+/// Each line of a run's standard output, as JSON (`--json` commands).
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
 /// What a run printed, standard output then standard error.
 pub fn text(out: &Output) -> String {
     format!(
