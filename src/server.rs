@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::office::Signer;
-use crate::queue::Registry;
+use crate::queue::{EntryKind, LogEntries, Registry};
 use crate::status::{self, MAX_NONCE_LEN};
 
 /// The most bytes of request line and headers the server reads.
@@ -207,7 +207,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Answers one route from the registry.
-async fn respond<Q: Registry>(route: Route, queue: &Q, signer: &Signer) -> Response {
+async fn respond<Q: Registry + LogEntries>(route: Route, queue: &Q, signer: &Signer) -> Response {
     let Route::Status { document_id, nonce } = route;
     let row = match queue.document(&document_id).await {
         Ok(row) => row,
@@ -220,10 +220,30 @@ async fn respond<Q: Registry>(route: Route, queue: &Q, signer: &Signer) -> Respo
             );
         }
     };
+    // The manifest exactly as attached, from the transparency log's entry
+    // for the document (absent from a registry older than the log).
+    let manifest_sha256 = match queue.find(EntryKind::Document, &document_id).await {
+        Ok(entry) => entry.map(|e| crate::store::sha256_hex(&e.entry)),
+        Err(e) => {
+            tracing::error!(document_id = %document_id, error = %e, "The log could not be read.");
+            return Response::error(
+                503,
+                "registry_unavailable",
+                "the registry cannot be read right now; try again later",
+            );
+        }
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // One Ed25519 signature of a few hundred bytes takes tens of microseconds:
     // small enough to make on the runtime's thread.
-    match status::answer(&document_id, row.as_ref(), &nonce, now, signer) {
+    match status::answer(
+        &document_id,
+        row.as_ref(),
+        manifest_sha256,
+        &nonce,
+        now,
+        signer,
+    ) {
         Ok(signed) => {
             let code = if row.is_some() { 200 } else { 404 };
             Response::json(code, &json!(signed))
@@ -235,7 +255,11 @@ async fn respond<Q: Registry>(route: Route, queue: &Q, signer: &Signer) -> Respo
     }
 }
 
-async fn handle<Q: Registry>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<Signer>) {
+async fn handle<Q: Registry + LogEntries>(
+    mut stream: TcpStream,
+    queue: Arc<Q>,
+    signer: Arc<Signer>,
+) {
     let response = match read_head(&mut stream).await {
         Ok(head) => match parse_request(&head) {
             Ok(route) => respond(route, queue.as_ref(), &signer).await,
@@ -266,7 +290,7 @@ async fn handle<Q: Registry>(mut stream: TcpStream, queue: Arc<Q>, signer: Arc<S
 }
 
 /// Serves document status on `listener` until `shutdown` resolves.
-pub async fn run<Q: Registry>(
+pub async fn run<Q: Registry + LogEntries>(
     listener: TcpListener,
     queue: Arc<Q>,
     signer: Arc<Signer>,

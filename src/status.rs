@@ -83,6 +83,10 @@ pub struct StatusStatement {
     /// SHA-256 of the result PDF the office issued, if the registry knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_sha256: Option<String>,
+    /// SHA-256 of the signed manifest exactly as attached to the document
+    /// (its transparency-log entry), if the registry holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
     /// When the registry answered, RFC 3339.
     pub answered_at: String,
     /// The verifier's nonce, echoed.
@@ -105,6 +109,8 @@ pub struct Question<'a> {
     /// SHA-256 of the result PDF, when the verifier has the file (not for a
     /// printed copy's QR seal).
     pub document_sha256: Option<&'a str>,
+    /// SHA-256 of the manifest attached to the file, when the verifier has it.
+    pub manifest_sha256: Option<&'a str>,
 }
 
 /// A statement with its signature: the body of a status answer.
@@ -177,6 +183,7 @@ pub enum StatusProblem {
 pub fn answer(
     document_id: &str,
     row: Option<&DocumentRow>,
+    manifest_sha256: Option<String>,
     nonce: &str,
     now: i64,
     signer: &Signer,
@@ -190,6 +197,7 @@ pub fn answer(
         issued_at: row.map(|r| format_rfc3339(r.issued_at)),
         document_key_id: row.map(|r| r.key_id.clone()),
         document_sha256: row.map(|r| r.pdf_sha256.clone()),
+        manifest_sha256: row.and(manifest_sha256),
         answered_at: format_rfc3339(now),
         nonce: nonce.to_string(),
         key_id: signer.key_id().to_string(),
@@ -329,6 +337,18 @@ pub fn check_answer(
                 )));
             }
         }
+        // A registry without the log entry says nothing here; one with it
+        // must name this manifest.
+        if let (Some(asked), Some(answered)) = (
+            question.manifest_sha256,
+            statement.manifest_sha256.as_deref(),
+        ) {
+            if asked != answered {
+                return Err(differs(format!(
+                    "its signed manifest has SHA-256 {answered}, this one {asked}"
+                )));
+            }
+        }
     }
     Ok(statement)
 }
@@ -395,6 +415,7 @@ mod tests {
             key_id: DOCUMENT_KEY_ID.get_or_init(|| document_key().key_id().to_string()),
             issued_at: 1_700_000_000,
             document_sha256: Some(sha),
+            manifest_sha256: None,
         }
     }
 
@@ -404,7 +425,7 @@ mod tests {
         let trust = trust_for(&signer, None);
         let sha = "ab".repeat(32);
         let q = question("DS-AAAA", "00ff", &sha);
-        let signed = answer("DS-AAAA", Some(&row()), "00ff", NOW, &signer).unwrap();
+        let signed = answer("DS-AAAA", Some(&row()), None, "00ff", NOW, &signer).unwrap();
         let body = serde_json::to_vec(&signed).unwrap();
         let st = check_answer(&body, &trust, &q, NOW, AGE).unwrap();
         assert_eq!(st.status, RegistryStatus::Revoked);
@@ -442,6 +463,37 @@ mod tests {
             check_answer(b"<html>", &trust, &q, NOW, AGE),
             Err(StatusProblem::Malformed(_))
         ));
+
+        // With the manifest's hash: the same manifest checks, another one is
+        // another document, and a verifier without the manifest (a printed
+        // QR seal) is not refused for it.
+        let manifest = "cd".repeat(32);
+        let signed = answer(
+            "DS-AAAA",
+            Some(&row()),
+            Some(manifest.clone()),
+            "00ff",
+            NOW,
+            &signer,
+        )
+        .unwrap();
+        let body = serde_json::to_vec(&signed).unwrap();
+        let same = Question {
+            manifest_sha256: Some(&manifest),
+            ..q
+        };
+        let st = check_answer(&body, &trust, &same, NOW, AGE).unwrap();
+        assert_eq!(st.manifest_sha256.as_deref(), Some(manifest.as_str()));
+        let elsewhere = "ef".repeat(32);
+        let other_manifest = Question {
+            manifest_sha256: Some(&elsewhere),
+            ..q
+        };
+        assert!(matches!(
+            check_answer(&body, &trust, &other_manifest, NOW, AGE),
+            Err(StatusProblem::DifferentDocument { .. })
+        ));
+        assert!(check_answer(&body, &trust, &q, NOW, AGE).is_ok());
     }
 
     /// The registry answering with an old time and an echoed nonce, or with
@@ -455,20 +507,20 @@ mod tests {
         let q = question("DS-AAAA", "00ff", &sha);
         let mut valid = row();
         valid.status = DocumentStatus::Valid;
-        let old = answer("DS-AAAA", Some(&valid), "00ff", NOW - 3600, &signer).unwrap();
+        let old = answer("DS-AAAA", Some(&valid), None, "00ff", NOW - 3600, &signer).unwrap();
         let body = serde_json::to_vec(&old).unwrap();
         let e = check_answer(&body, &trust, &q, NOW, AGE).unwrap_err();
         assert!(matches!(e, StatusProblem::Stale { .. }), "{e}");
         assert!(e.to_string().contains("3600 s ago"), "{e}");
         assert!(check_answer(&body, &trust, &q, NOW - 3500, AGE).is_ok());
-        let ahead = answer("DS-AAAA", Some(&valid), "00ff", NOW + 3600, &signer).unwrap();
+        let ahead = answer("DS-AAAA", Some(&valid), None, "00ff", NOW + 3600, &signer).unwrap();
         let body = serde_json::to_vec(&ahead).unwrap();
         assert!(matches!(
             check_answer(&body, &trust, &q, NOW, AGE),
             Err(StatusProblem::Stale { .. })
         ));
 
-        let fresh = answer("DS-AAAA", Some(&valid), "00ff", NOW, &signer).unwrap();
+        let fresh = answer("DS-AAAA", Some(&valid), None, "00ff", NOW, &signer).unwrap();
         let body = serde_json::to_vec(&fresh).unwrap();
         let later = trust_for(&signer, Some("2025-12-01T00:00:00Z"));
         assert!(check_answer(&body, &later, &q, NOW, AGE).is_ok());
@@ -497,6 +549,7 @@ mod tests {
         // A printed copy has no file hash: the key and time still bind it.
         let printed = Question {
             document_sha256: None,
+            manifest_sha256: None,
             ..q
         };
         assert!(check_answer(&body, &trust, &printed, NOW, AGE).is_ok());
@@ -507,7 +560,7 @@ mod tests {
     fn an_answer_signed_with_a_document_key_is_refused() {
         let trust = trust_for(&status_key(), None);
         let sha = "ab".repeat(32);
-        let signed = answer("DS-AAAA", Some(&row()), "00ff", NOW, &document_key()).unwrap();
+        let signed = answer("DS-AAAA", Some(&row()), None, "00ff", NOW, &document_key()).unwrap();
         let body = serde_json::to_vec(&signed).unwrap();
         assert!(matches!(
             check_answer(&body, &trust, &question("DS-AAAA", "00ff", &sha), NOW, AGE),
@@ -520,7 +573,7 @@ mod tests {
     #[test]
     fn an_unknown_document_is_answered_as_unknown() {
         let signer = status_key();
-        let signed = answer("DS-NONE", None, "01", NOW, &signer).unwrap();
+        let signed = answer("DS-NONE", None, None, "01", NOW, &signer).unwrap();
         let body = serde_json::to_vec(&signed).unwrap();
         let q = question("DS-NONE", "01", "x");
         let st = check_answer(&body, &trust_for(&signer, None), &q, NOW, AGE).unwrap();

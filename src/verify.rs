@@ -99,6 +99,9 @@ pub struct DocumentSummary {
     pub source_sha256: String,
     /// The record's fields.
     pub fields: serde_json::Map<String, serde_json::Value>,
+    /// SHA-256 of the signed manifest as attached (not for a QR seal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
 }
 
 impl Report {
@@ -402,6 +405,7 @@ fn check_online(
         key_id: &doc.key_id,
         issued_at: doc.issued_at.unix_seconds(),
         document_sha256: sha256,
+        manifest_sha256: doc.manifest_sha256.as_deref(),
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let st = match crate::status::check_answer(&body, trust, &question, now, max_age) {
@@ -617,7 +621,10 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList, log: &LogInput) {
             return;
         }
     };
-    r.document = Some(summary(&manifest));
+    r.document = Some(DocumentSummary {
+        manifest_sha256: Some(crate::store::sha256_hex(&attachment)),
+        ..summary(&manifest)
+    });
     check_pdf_signature(r, pdf, trust, &manifest);
     r.push(
         "signature",
@@ -787,6 +794,7 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
                 key_id: p.key_id.clone(),
                 source_sha256: hex::encode(p.source_sha256),
                 fields: p.fields.clone().into_iter().collect(),
+                manifest_sha256: None,
             });
             r.push(
                 "qr_seal",
@@ -900,5 +908,6 @@ fn summary(m: &Manifest) -> DocumentSummary {
         key_id: m.key_id.clone(),
         source_sha256: m.source.sha256.clone(),
         fields: m.record.fields.clone().into_iter().collect(),
+        manifest_sha256: None,
     }
 }
