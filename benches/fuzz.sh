@@ -62,12 +62,12 @@ printf 'DS1:' >"$seeds/verify_qr/prefix-only.txt"
 t=$seeds/pdf_text_layer
 mkdir -p "$t"
 printf 'BT /F1 12 Tf 72 700 Td (Giay khai sinh: Nguyen Van An, sinh ngay 01/02/2003) Tj ET' >"$t/simple.txt"
-printf 'BT /F2 11 Tf 1 0 0 1 72 650 Tm <00280045004C0100010101020041004E0047> Tj T* [<0021> -250 <0022>] TJ ET' >"$t/composite.txt"
+printf 'BT /F2 11 Tf 1 0 0 1 72 650 Tm 12 TL <00280045004C01000101010200410049004E00470001004300480055004E0047> Tj T* [<0035> -250 <00460047> 120 <0048004900010102005600540100>] TJ ET' >"$t/composite.txt"
 printf 'q 612 0 0 792 0 0 cm /Im1 Do Q BT /F1 10 Tf 0 0 1 rg 2 0 0 2 50 50 Tm 14 TL (Ho va ten:) Tj T* 3 Tr (an invisible line of text here) Tj ET /Fm1 Do' >"$t/image-form.txt"
 printf 'BT /F1 9 Tf 90 Tz 1 Tc 2 Tw 72 600 Td (one) Tj 0 -12 Td (two three four five six seven eight nine) Tj ET q 1 g 0 0 612 792 re f Q' >"$t/white.txt"
 { printf 'BT /F2 12 Tf 72 500 Td <0001000200030004000500060007000800090010001100120013001400150016001700180019002000210022> Tj ET\0'
   printf '/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange\n'
-  printf '2 beginbfchar <0001> <0048> <0002> <1EC7> endbfchar 1 beginbfrange <0003> <0022> [<0061> <0062> <D835DC00>] endbfrange endcmap end end\n'
+  printf '2 beginbfchar <0001> <0048> <0002> <1EC7> endbfchar 2 beginbfrange <0003> <0005> [<0061> <0062> <D835DC00>] <0006> <0022> <0063> endbfrange endcmap end end\n'
 } >"$t/own-cmap.bin"
 for t in "${all[@]}"; do
   [ -d "tests/fixtures/fuzz/$t" ] && seed "$t" tests/fixtures/fuzz/"$t"/*
