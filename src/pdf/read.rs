@@ -3,9 +3,12 @@
 //! of the file, so both agree on the page tree.
 //!
 //! This is the only place that reads a PDF someone else wrote. Everything it
-//! reads is bounded ([`crate::codec::Limits`], [`super::syntax::MAX_STREAM_BYTES`]),
-//! and any panic inside the `pdf` crate becomes a
-//! [`crate::codec::DecodeError::Corrupt`] for that file.
+//! reads is bounded: what the file states by [`crate::codec::Limits`] before
+//! it is read (pages, pixels, the longest chain of references), what reading
+//! costs by the submission's [`crate::codec::Budget`] (bytes out of filters,
+//! content-stream operations, pixels, time), each stream by
+//! [`super::syntax::MAX_STREAM_BYTES`]. Any panic inside the `pdf` crate
+//! becomes a [`crate::codec::DecodeError::Corrupt`] for that file.
 
 mod objects;
 mod pages;
