@@ -49,6 +49,25 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// How long a worker waits for one submission before it gives up on it
+    /// from outside (the pipeline stops itself at `max_seconds`; this covers
+    /// a stage that cannot look at the clock, such as one page in Tesseract).
+    pub fn backstop(&self) -> std::time::Duration {
+        let s = self.max_seconds;
+        std::time::Duration::from_secs(s.saturating_add(s / 4).saturating_add(30))
+    }
+
+    /// The error of a submission that went over its time budget.
+    pub fn out_of_time(&self) -> Exceeded {
+        Exceeded {
+            resource: Resource::Time,
+            limit: self.max_seconds,
+            page: None,
+        }
+    }
+}
+
 /// A budget of [`Limits`] that a submission spends as it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {

@@ -278,20 +278,19 @@ async fn process<Q: Jobs + LogEntries, S: ObjectStore>(
             }
         }
     };
-    // The pipeline stops itself at its time budget; this is the backstop for
-    // a stage that cannot look at the clock (one page in Tesseract, say).
-    let seconds = services.pipeline.limits.max_seconds;
-    let backstop = Duration::from_secs(seconds.saturating_add(seconds / 4).saturating_add(30));
+    // The pipeline stops itself at its time budget; the backstop is for a
+    // stage that cannot look at the clock.
+    let limits = &services.pipeline.limits;
     let isolation = options
         .isolation
         .as_ref()
         .filter(|i| i.applies(lease.attempt));
-    let work = tokio::time::timeout(backstop, run_job(services, pool, lease, isolation));
+    let work = tokio::time::timeout(limits.backstop(), run_job(services, pool, lease, isolation));
     let outcome = tokio::select! {
         r = work => r.unwrap_or_else(|_| Err(JobError::Input(format!(
-            "{}: took longer than {seconds} s, the time budget of one submission \
-             ([limits] max_seconds, or DOCSEAL_MAX_SECONDS); its work was abandoned",
-            lease.name
+            "{}: {}; its work was abandoned",
+            lease.name,
+            limits.out_of_time()
         )))),
         _ = heartbeat => {
             // Lease lost: stop caring; the outputs are idempotent anyway.

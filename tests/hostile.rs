@@ -187,8 +187,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn sha256_hex(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(std::fs::read(path).expect("reads")))
+    docseal::store::sha256_hex(&std::fs::read(path).expect("reads"))
 }
 
 fn status(data: &Path) -> Value {

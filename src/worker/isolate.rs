@@ -21,7 +21,6 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -143,9 +142,7 @@ impl Isolation {
                 .await;
             (read, out)
         };
-        let seconds = job.limits.max_seconds;
-        let deadline = Duration::from_secs(seconds.saturating_add(seconds / 4).saturating_add(30));
-        let outcome = tokio::time::timeout(deadline, async {
+        let outcome = tokio::time::timeout(job.limits.backstop(), async {
             let ((), (read, out)) = tokio::join!(feed, read);
             let status = child.wait().await;
             (read, out, status)
@@ -154,8 +151,8 @@ impl Isolation {
         let Ok((read, out, status)) = outcome else {
             let _ = child.kill().await;
             return Err(format!(
-                "{name}: took longer than {seconds} s, the time budget of one submission \
-                 ([limits] max_seconds, or DOCSEAL_MAX_SECONDS); its process was stopped"
+                "{name}: {}; its process was stopped",
+                job.limits.out_of_time()
             ));
         };
         let status =

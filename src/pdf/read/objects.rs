@@ -569,7 +569,7 @@ fn skip_inline_image(lexer: &mut Lexer, content: &[u8]) -> bool {
 }
 
 /// PDF white space.
-fn is_white(c: u8) -> bool {
+pub(super) fn is_white(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
 }
 

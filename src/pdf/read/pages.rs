@@ -19,7 +19,7 @@ use ::pdf::file::FileOptions;
 use ::pdf::object::{ColorSpace, ImageXObject, ParseOptions, RcRef, Resolve, Resources, XObject};
 use image::{DynamicImage, GrayImage, Luma};
 
-use super::objects::Objects;
+use super::objects::{is_white, Objects};
 use super::text::{page_text, PageText, TEXT_LAYER_DPI};
 use crate::codec::raster::decode_jpeg;
 use crate::codec::samples::{
@@ -111,7 +111,6 @@ pub(crate) fn longest_reference_chain(bytes: &[u8]) -> u64 {
 
 /// The object number of `N G obj` ending just before `at`.
 fn object_number_before(bytes: &[u8], at: usize) -> Option<u64> {
-    let is_white = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
     let mut i = at;
     let skip_white = |i: &mut usize| {
         let start = *i;
@@ -146,8 +145,10 @@ fn object_number_before(bytes: &[u8], at: usize) -> Option<u64> {
 /// `M G R` and then `endobj` at the start of `rest` (after white space):
 /// the object's whole value is a reference to `M`.
 fn bare_reference_after(rest: &[u8]) -> Option<u64> {
-    let is_white = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0');
-    let mut words = rest.split(is_white).filter(|w| !w.is_empty()).take(4);
+    let mut words = rest
+        .split(|&c| is_white(c))
+        .filter(|w| !w.is_empty())
+        .take(4);
     let id = std::str::from_utf8(words.next()?)
         .ok()?
         .parse::<u64>()
