@@ -11,6 +11,7 @@
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
 //! - `log`: the office's transparency log.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
+//! - `users`, `audit`: staff accounts and the audit log.
 
 mod compute_job;
 mod eval;
@@ -25,6 +26,8 @@ mod status;
 mod submit;
 mod verify;
 mod work;
+// Staff accounts and the audit log.
+mod users;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -81,6 +84,10 @@ pub enum Command {
     Log(log::Log),
     /// Show what the pipeline reads in one scan, without storing anything.
     Inspect(inspect::Inspect),
+    /// Staff accounts of the desk and the API: add, list, disable.
+    Users(users::Users),
+    /// The audit log of every state change: export as NDJSON.
+    Audit(users::Audit),
     /// Compute one job in a process of its own (started by a worker).
     #[command(name = "compute-job", hide = true)]
     ComputeJob(compute_job::ComputeJob),
@@ -120,6 +127,8 @@ impl Execute for Command {
             Command::Keys(c) => c.execute(ctx),
             Command::Log(c) => c.execute(ctx),
             Command::Inspect(c) => c.execute(ctx),
+            Command::Users(c) => c.execute(ctx),
+            Command::Audit(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }
     }

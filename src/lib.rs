@@ -49,8 +49,9 @@
 //! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
-//!   [`queue::Registry`], [`queue::Stats`] and [`queue::LogEntries`] (the
-//!   transparency log's sequenced entries), and their SQLite and PostgreSQL
+//!   [`queue::Registry`], [`queue::Stats`], [`queue::LogEntries`] (the
+//!   transparency log's sequenced entries) and [`queue::Staff`] (users,
+//!   sessions, the audit log), and their SQLite and PostgreSQL
 //!   implementations over one shared state machine.
 //! - [`tlog`]: the office's transparency log: entries, the log key and its
 //!   timestamped cosignature, the Merkle tree and C2SP tiles, inclusion
@@ -63,6 +64,7 @@
 //! - [`fsutil`]: durable, owner-only file writes (temporary file, fsync,
 //!   rename; files 0600, directories 0700).
 //! - [`redact`]: secrets kept out of what is printed (URL passwords).
+//! - [`auth`]: staff credentials: API tokens, session ids and their hashes.
 //! - [`cli`]: the command-line front end.
 
 pub mod auth;

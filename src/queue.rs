@@ -12,11 +12,14 @@
 //! [`Registry`] (jobs and documents as they stand, revocation) for the status
 //! endpoint and `revoke`, [`Stats`] (counts and timings) for `status`, and
 //! [`LogEntries`] (the transparency log's entries and signed checkpoints) for
-//! the worker, `revoke`, `keys revoke` and `log`.
+//! the worker, `revoke`, `keys revoke` and `log`; [`Staff`] (users, their
+//! sessions and the append-only audit log) for `users`, `audit` and the
+//! server's access control.
 //!
 //! - `sql.rs`: the state machine and the registry, written once as SQL both
 //!   databases run, over a small `Backend` trait for what differs.
 //! - `log.rs`: the log's sequencing, written once the same way.
+//! - `staff.rs`: users, sessions and the audit log, written once the same way.
 //! - `sqlite.rs`: [`SqliteQueue`], the embedded default.
 //! - `postgres.rs`: [`PgQueue`], shared by many machines.
 //! - `open.rs`: [`QueueUrl`] and [`AnyQueue`], the queue a URL names.
@@ -31,6 +34,7 @@ mod open;
 mod postgres;
 mod sql;
 mod sqlite;
+mod staff;
 
 pub use open::{AnyQueue, DbUrl, QueueUrl, QueueUrlError};
 pub use postgres::PgQueue;
@@ -59,7 +63,8 @@ pub enum QueueError {
     /// for its subject, or it is too large. Retrying cannot help.
     #[error("transparency log: {0}")]
     LogRefused(String),
-    /// TEMPORARY (contract).
+    /// The change clashes with what the database holds (a user name already
+    /// taken, a session for a user who cannot log in). Retrying cannot help.
     #[error("{0}")]
     Conflict(String),
 }
@@ -511,6 +516,209 @@ pub trait LogEntries: Send + Sync + 'static {
         &self,
         idx: Option<u64>,
     ) -> impl Future<Output = Result<Option<StoredCheckpoint>, QueueError>> + Send;
+}
+
+/// What a member of staff may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Uploads scans and reads what became of them.
+    Clerk,
+    /// A clerk who also approves and rejects records.
+    Reviewer,
+    /// Everything: also revokes documents, manages users, reads the audit log.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least power first.
+    pub const ALL: [Role; 3] = [Role::Clerk, Role::Reviewer, Role::Admin];
+
+    /// The role's name in the database, on the command line and in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a role name.
+    pub fn parse(s: &str) -> Result<Role, QueueError> {
+        Ok(match s {
+            "clerk" => Role::Clerk,
+            "reviewer" => Role::Reviewer,
+            "admin" => Role::Admin,
+            other => {
+                return Err(QueueError::Corrupt(format!(
+                    "role `{other}` (expected clerk, reviewer or admin)"
+                )))
+            }
+        })
+    }
+
+    /// Whether this role may do `action`.
+    pub fn may(self, action: Action) -> bool {
+        match action {
+            Action::Read | Action::Upload => true,
+            Action::Review => self >= Role::Reviewer,
+            Action::Revoke | Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = QueueError;
+
+    fn from_str(s: &str) -> Result<Role, QueueError> {
+        Role::parse(s)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a request or command asks to do, checked with [`Role::may`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read submissions, records, documents and the review queue.
+    Read,
+    /// Submit scans.
+    Upload,
+    /// Approve or reject a record.
+    Review,
+    /// Revoke an issued document.
+    Revoke,
+    /// Add and disable users.
+    ManageUsers,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+/// A member of staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// The login name, unique.
+    pub name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// A disabled user's token and sessions no longer work.
+    pub disabled: bool,
+    /// Unix seconds of the user's creation.
+    pub created_at: i64,
+}
+
+/// A logged-in session of the desk, as looked up by its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Whose session it is (enabled, or the session would not be found).
+    pub user: User,
+    /// The token every form of the session must carry.
+    pub csrf_token: String,
+    /// Unix seconds after which the session no longer works.
+    pub expires_at: i64,
+}
+
+/// One audit-log line as stored. The log is append-only; `seq` is assigned
+/// by the database and increases with every line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// The line's number.
+    pub seq: i64,
+    /// Unix milliseconds of the database's clock when it was written.
+    pub at: i64,
+    /// Who did it: a user name, or the operating-system user of a command.
+    pub actor: String,
+    /// What was done, e.g. `user.add`, `submission.approve`.
+    pub action: String,
+    /// What it was done to: a user name, a submission or document id.
+    pub subject: String,
+    /// The subject before, when it matters.
+    pub before: Option<serde_json::Value>,
+    /// The subject after, when it matters.
+    pub after: Option<serde_json::Value>,
+}
+
+/// An audit line to append.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAudit<'a> {
+    /// Who did it.
+    pub actor: &'a str,
+    /// What was done.
+    pub action: &'a str,
+    /// What it was done to.
+    pub subject: &'a str,
+    /// The subject before, when it matters.
+    pub before: Option<&'a serde_json::Value>,
+    /// The subject after, when it matters.
+    pub after: Option<&'a serde_json::Value>,
+}
+
+/// Staff and access: users with a role and a hashed API token, the desk's
+/// sessions (looked up by the SHA-256 of their cookie), and the append-only
+/// audit log of every state change. Only SHA-256 hashes of tokens and
+/// session ids are stored.
+pub trait Staff: Send + Sync + 'static {
+    /// Adds an enabled user whose token hashes to `token_sha256` (hex);
+    /// [`QueueError::Conflict`] when the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        token_sha256: &str,
+    ) -> impl Future<Output = Result<User, QueueError>> + Send;
+
+    /// Every user, by name.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>, QueueError>> + Send;
+
+    /// Disables a user and ends the user's sessions; returns the user as it
+    /// then stands, or `None` when there is no such user.
+    fn disable_user(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<User>, QueueError>> + Send;
+
+    /// The enabled user whose token hashes to `token_sha256`, if any.
+    fn user_for_token(
+        &self,
+        token_sha256: &str,
+    ) -> impl Future<Output = Result<Option<User>, QueueError>> + Send;
+
+    /// Opens a session of an enabled user for `ttl`, keyed by the SHA-256 of
+    /// its id; [`QueueError::Conflict`] when the user is unknown or disabled.
+    /// Sessions that have expired are deleted on the way.
+    fn open_session(
+        &self,
+        session_sha256: &str,
+        user: &str,
+        csrf_token: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// The unexpired session of an enabled user with this id hash, if any.
+    fn session(
+        &self,
+        session_sha256: &str,
+    ) -> impl Future<Output = Result<Option<Session>, QueueError>> + Send;
+
+    /// Ends a session (nothing happens when there is none).
+    fn close_session(
+        &self,
+        session_sha256: &str,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Appends a line to the audit log.
+    fn audit(&self, entry: &NewAudit<'_>) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Audit lines with `seq > after`, oldest first, at most `limit`.
+    fn audit_log(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, QueueError>> + Send;
 }
 
 fn now_ms() -> i64 {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::{AuditEntry, NewAudit, Role, Session, Staff, User};
 use super::{
     Breakdown, Completion, DocumentRow, EntryKind, JobView, Jobs, Lease, LogEntries, LoggedEntry,
     NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
@@ -141,6 +142,17 @@ dispatch! {
         async fn size(&self) -> Result<u64, QueueError>;
         async fn add_checkpoint(&self, cp: &StoredCheckpoint) -> Result<bool, QueueError>;
         async fn checkpoint(&self, idx: Option<u64>) -> Result<Option<StoredCheckpoint>, QueueError>;
+    }
+    impl Staff {
+        async fn add_user(&self, name: &str, role: Role, token_sha256: &str) -> Result<User, QueueError>;
+        async fn users(&self) -> Result<Vec<User>, QueueError>;
+        async fn disable_user(&self, name: &str) -> Result<Option<User>, QueueError>;
+        async fn user_for_token(&self, token_sha256: &str) -> Result<Option<User>, QueueError>;
+        async fn open_session(&self, session_sha256: &str, user: &str, csrf_token: &str, ttl: Duration) -> Result<(), QueueError>;
+        async fn session(&self, session_sha256: &str) -> Result<Option<Session>, QueueError>;
+        async fn close_session(&self, session_sha256: &str) -> Result<(), QueueError>;
+        async fn audit(&self, entry: &NewAudit<'_>) -> Result<(), QueueError>;
+        async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, QueueError>;
     }
 }
 

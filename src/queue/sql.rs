@@ -24,7 +24,8 @@ use super::{
 };
 
 /// The tables and the index both databases have; `{int}` is the database's
-/// 64-bit integer type and `{blob}` its byte-string type. `UNIQUE
+/// 64-bit integer type, `{blob}` its byte-string type and `{serial}` an
+/// integer primary key the database numbers upwards. `UNIQUE
 /// (submission_id, pipeline_version)` on documents is what keeps one document
 /// per submission and version; `UNIQUE (kind, subject)` on the log's entries
 /// what keeps one entry per document or revocation.
@@ -85,12 +86,39 @@ CREATE TABLE IF NOT EXISTS tlog_checkpoints (
     note       {blob} NOT NULL,
     signed_at  {int} NOT NULL
 );
+CREATE TABLE IF NOT EXISTS users (
+    name         TEXT PRIMARY KEY,
+    role         TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    disabled     {int} NOT NULL DEFAULT 0,
+    created_at   {int} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_sha256     TEXT PRIMARY KEY,
+    user_name     TEXT NOT NULL REFERENCES users(name),
+    csrf_token    TEXT NOT NULL,
+    created_at    {int} NOT NULL,
+    expires_at_ms {int} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_name);
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq         {serial},
+    at          {int} NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    before_json TEXT,
+    after_json  TEXT
+);
 "#;
 
-/// The shared schema with `integer` as the 64-bit integer type and `blob`
-/// as the byte-string type.
-pub fn schema(integer: &str, blob: &str) -> String {
-    SCHEMA.replace("{int}", integer).replace("{blob}", blob)
+/// The shared schema with `integer` as the 64-bit integer type, `blob` as
+/// the byte-string type and `serial` as the self-numbering primary key.
+pub fn schema(integer: &str, blob: &str, serial: &str) -> String {
+    SCHEMA
+        .replace("{int}", integer)
+        .replace("{blob}", blob)
+        .replace("{serial}", serial)
 }
 
 /// Which jobs a worker may take, as a condition on `jobs j` and `clock`: a

@@ -84,9 +84,10 @@ impl SqliteQueue {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::raw_sql(&sql::schema("INTEGER", "BLOB"))
-            .execute(&pool)
-            .await?;
+        // AUTOINCREMENT: a number is never given twice, even after the
+        // highest row is gone.
+        let schema = sql::schema("INTEGER", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT");
+        sqlx::raw_sql(&schema).execute(&pool).await?;
         Ok(SqliteQueue { pool })
     }
 

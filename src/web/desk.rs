@@ -132,10 +132,7 @@ async fn login(State(app): AppState, Form(f): Form<LoginForm>) -> Response {
         tracing::warn!(name = %f.name, "A desk login was refused.");
         return page::respond(StatusCode::UNAUTHORIZED, login_markup(true));
     };
-    let (id, csrf) = match (new_token(), new_token()) {
-        (Ok(id), Ok(csrf)) => (id, csrf),
-        (Err(e), _) | (_, Err(e)) => return ApiError::internal(&e).into_response(),
-    };
+    let (id, csrf) = (new_token(), new_token());
     if let Err(e) = queue
         .open_session(&token_sha256(&id), &user.name, &csrf, auth::SESSION_TTL)
         .await
