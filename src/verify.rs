@@ -432,14 +432,14 @@ pub fn check_status_answer(
     };
     let question = crate::status::Question {
         document_id: &document_id,
-        nonce: &nonce,
+        nonce,
         key_id: &doc.key_id,
         issued_at: doc.issued_at.unix_seconds(),
         document_sha256: sha256,
         manifest_sha256: doc.manifest_sha256.as_deref(),
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let st = match crate::status::check_answer(&body, trust, &question, now, max_age) {
+    let st = match crate::status::check_answer(body, trust, &question, now, max_age) {
         Ok(st) => st,
         Err(e @ crate::status::StatusProblem::DifferentDocument { .. }) => {
             return r.push(

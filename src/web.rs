@@ -235,6 +235,84 @@ pub fn fail(e: impl Into<error::ApiError>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt as _;
+
+    /// Sends one request on a new connection and reads the whole answer.
+    async fn ask(addr: SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Slow clients (each holding a connection with half a request head)
+    /// never stop others from being answered; beyond the connection limit a
+    /// client is refused at once with `503`; shutdown drains.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_clients_do_not_stop_others_from_being_answered() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let mut slow = Vec::new();
+        for _ in 0..64 {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+            slow.push(s);
+        }
+        let answered = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("a normal request is answered while slow clients wait");
+        assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+        assert!(answered.ends_with("pong"), "{answered}");
+
+        for _ in slow.len()..MAX_CONNECTIONS {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+            slow.push(s);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let refused = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("a connection over the limit is answered at once");
+        assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+        drop(slow);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let again = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("slots are given back when clients leave");
+        assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+
+    /// A client that never finishes its request head is cut off after
+    /// [`HEADER_TIMEOUT`], giving its slot back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_request_head_is_cut_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(HEADER_TIMEOUT * 2, s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the server closed the stalled connection");
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+
     #[test]
     fn the_busy_answer_states_its_length() {
         let text = std::str::from_utf8(super::BUSY).unwrap();

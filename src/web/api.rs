@@ -297,7 +297,7 @@ pub async fn upload(
             Submitted::Queued | Submitted::Requeued => ("queued".to_string(), false),
             Submitted::AlreadyKnown(s) => (s.as_str().to_string(), true),
         };
-        if meta != SubmissionMeta::default() && !duplicate {
+        if meta != SubmissionMeta::default() {
             queue.set_meta(&taken.id, &meta).await?;
         }
         if !duplicate {

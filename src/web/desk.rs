@@ -67,12 +67,12 @@ fn csrf_field(c: &Caller) -> Markup {
     html! { input type="hidden" name="csrf" value=(c.csrf().unwrap_or_default()); }
 }
 
-/// `403` page unless the form's CSRF token is the session's.
-fn check_csrf(c: &Caller, given: Option<&str>) -> Result<(), Response> {
+/// A `403` page when the form's CSRF token is not the session's.
+fn csrf_refused(c: &Caller, given: Option<&str>) -> Option<Response> {
     if c.csrf_ok(given) {
-        Ok(())
+        None
     } else {
-        Err(page::error_page(
+        Some(page::error_page(
             StatusCode::FORBIDDEN,
             &viewer(c),
             "Biểu mẫu đã hết hạn; hãy tải lại trang và thử lại.",
@@ -164,7 +164,7 @@ async fn logout(
     DeskCaller(c): DeskCaller,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&c, f.csrf.as_deref()) {
+    if let Some(r) = csrf_refused(&c, f.csrf.as_deref()) {
         return r;
     }
     if let Some((id_sha, _)) = &c.session {
@@ -333,7 +333,7 @@ async fn upload(State(app): AppState, DeskCaller(c): DeskCaller, form: Multipart
         Ok(Some(f)) if f.name() == Some("csrf") => f.text().await.ok(),
         _ => None,
     };
-    if let Err(r) = check_csrf(&c, first.as_deref()) {
+    if let Some(r) = csrf_refused(&c, first.as_deref()) {
         return r;
     }
     match api::upload(&app, &c, form).await {
@@ -544,7 +544,7 @@ async fn approve(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Err(r) = check_csrf(&c, get("csrf")) {
+    if let Some(r) = csrf_refused(&c, get("csrf")) {
         return r;
     }
     if let Err(e) = c.require(Action::Review, "approve records") {
@@ -609,7 +609,7 @@ async fn reject(
     Path(id): Path<String>,
     Form(f): Form<RejectForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&c, f.csrf.as_deref()) {
+    if let Some(r) = csrf_refused(&c, f.csrf.as_deref()) {
         return r;
     }
     if let Err(e) = c.require(Action::Review, "reject records") {
