@@ -478,12 +478,15 @@ pub fn check_status_answer(
                 CheckStatus::Pass,
                 format!("{registry} says the document is genuine but superseded"),
             );
-            r.notes
-                .push(format!("superseded at {when}: {reason}; ask for the newer document"));
+            r.notes.push(format!(
+                "superseded at {when}: {reason}; ask for the newer document"
+            ));
         }
         RegistryStatus::Unknown => unknown(
             r,
-            format!("{registry} has no document {document_id}; ask the issuing office's own registry"),
+            format!(
+                "{registry} has no document {document_id}; ask the issuing office's own registry"
+            ),
         ),
     }
 }

@@ -70,7 +70,9 @@ async fn shared() -> Backend {
 
 fn docseal(data: &Path, backend: &Backend, args: &[&str]) -> Command {
     let mut c = common::docseal_cmd(data);
-    c.args(&backend.flags).args(args).envs(backend.env.iter().cloned());
+    c.args(&backend.flags)
+        .args(args)
+        .envs(backend.env.iter().cloned());
     c
 }
 
@@ -261,7 +263,9 @@ fn assert_clean_error(a: &Answer) {
     let v = a.json();
     assert!(v["error"]["code"].is_string(), "{}", a.text());
     let t = a.text();
-    for leak in ["/tmp", "/work", "SELECT", "INSERT", "sqlx", "sqlite", "postgres", "panicked"] {
+    for leak in [
+        "/tmp", "/work", "SELECT", "INSERT", "sqlx", "sqlite", "postgres", "panicked",
+    ] {
         assert!(!t.contains(leak), "error body leaks `{leak}`: {t}");
     }
 }
@@ -289,7 +293,10 @@ fn scenario(s: &Server) {
         "/v1/verify",
         "/v1/stats",
     ] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
 
     // Access: no token, a bad token, a clerk where a reviewer is needed.
@@ -300,7 +307,11 @@ fn scenario(s: &Server) {
     assert_eq!(s.get("/v1/stats", Some(&s.clerk)).status, 200);
 
     // Bad uploads: wrong type, empty, not multipart.
-    let a = s.upload(&s.clerk, &[("notes.txt", b"just some text, not a scan")], None);
+    let a = s.upload(
+        &s.clerk,
+        &[("notes.txt", b"just some text, not a scan")],
+        None,
+    );
     assert_eq!(a.status, 415, "{}", a.text());
     assert_clean_error(&a);
     assert!(a.text().contains("notes.txt"), "{}", a.text());
@@ -317,10 +328,18 @@ fn scenario(s: &Server) {
     );
     assert_eq!(a.status, 202, "{}", a.text());
     let created = a.json();
-    let id = created["submissions"][0]["id"].as_str().unwrap().to_string();
-    let id2 = created["submissions"][1]["id"].as_str().unwrap().to_string();
+    let id = created["submissions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id2 = created["submissions"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // The same bytes again are not queued twice.
-    let again = s.upload(&s.clerk, &[("birth-again.jpg", &scan)], None).json();
+    let again = s
+        .upload(&s.clerk, &[("birth-again.jpg", &scan)], None)
+        .json();
     assert_eq!(again["submissions"][0]["id"], id.as_str());
     assert_eq!(again["submissions"][0]["duplicate"], true);
 
@@ -332,8 +351,14 @@ fn scenario(s: &Server) {
     assert!(!doubtful.is_empty(), "{view:#}");
     for f in &doubtful {
         assert!(f["review"]["code"].is_string(), "{f}");
-        assert!(!f["review"]["en"].as_str().unwrap_or_default().is_empty(), "{f}");
-        assert!(!f["review"]["vi"].as_str().unwrap_or_default().is_empty(), "{f}");
+        assert!(
+            !f["review"]["en"].as_str().unwrap_or_default().is_empty(),
+            "{f}"
+        );
+        assert!(
+            !f["review"]["vi"].as_str().unwrap_or_default().is_empty(),
+            "{f}"
+        );
     }
     assert!(
         fields.iter().any(|f| f["bbox"].is_array()),
@@ -344,7 +369,8 @@ fn scenario(s: &Server) {
     assert_eq!(page.content_type, "image/png");
     assert!(page.body.starts_with(b"\x89PNG"));
     assert_eq!(
-        s.get(&format!("/v1/submissions/{id}/pages/99"), Some(&s.clerk)).status,
+        s.get(&format!("/v1/submissions/{id}/pages/99"), Some(&s.clerk))
+            .status,
         404
     );
 
@@ -356,7 +382,10 @@ fn scenario(s: &Server) {
     let cursor = q["next_cursor"].as_str().expect("a next page").to_string();
     s.wait_finished(&id2);
     let q2 = s
-        .get(&format!("/v1/review?limit=10&cursor={cursor}"), Some(&s.clerk))
+        .get(
+            &format!("/v1/review?limit=10&cursor={cursor}"),
+            Some(&s.clerk),
+        )
         .json();
     let first = q["items"][0]["submission_id"].as_str().unwrap();
     assert!(q2["items"]
@@ -458,7 +487,9 @@ fn scenario(s: &Server) {
     let mut tampered = pdf.body.clone();
     let at = tampered.len() / 3;
     tampered[at] ^= 0x20;
-    let report = s.post("/v1/verify", None, "application/pdf", &tampered).json();
+    let report = s
+        .post("/v1/verify", None, "application/pdf", &tampered)
+        .json();
     assert_eq!(report["verdict"], "invalid", "{report:#}");
     let st = s.get(
         &format!("/v1/documents/{document_id}/status?nonce=00ff"),
@@ -468,7 +499,8 @@ fn scenario(s: &Server) {
     assert_eq!(st.json()["statement"]["status"], "valid");
     assert_eq!(st.json()["statement"]["nonce"], "00ff");
     assert_eq!(
-        s.get("/v1/documents/DS-0000-0000-0000-0000/status", None).status,
+        s.get("/v1/documents/DS-0000-0000-0000-0000/status", None)
+            .status,
         404
     );
 
@@ -491,7 +523,9 @@ fn scenario(s: &Server) {
         &json!({ "reason": "again" }),
     );
     assert_eq!(r.status, 409);
-    let report = s.post("/v1/verify", None, "application/pdf", &pdf.body).json();
+    let report = s
+        .post("/v1/verify", None, "application/pdf", &pdf.body)
+        .json();
     assert_eq!(report["verdict"], "invalid", "{report:#}");
 
     // Public pages.
@@ -502,7 +536,10 @@ fn scenario(s: &Server) {
 
     // Stats and the audit log (admins only).
     let stats = s.get("/v1/stats", Some(&s.clerk)).json();
-    assert!(stats["counts"]["issued"].as_u64().unwrap() >= 1, "{stats:#}");
+    assert!(
+        stats["counts"]["issued"].as_u64().unwrap() >= 1,
+        "{stats:#}"
+    );
     assert!(stats["daily"].as_array().is_some_and(|d| !d.is_empty()));
     assert_eq!(s.get("/v1/audit", Some(&s.reviewer)).status, 403);
     let audit = s.get("/v1/audit", Some(&s.admin));
@@ -510,7 +547,12 @@ fn scenario(s: &Server) {
     let actions: Vec<String> = audit
         .text()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["action"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     for want in [
         "user.add",
@@ -519,7 +561,10 @@ fn scenario(s: &Server) {
         "submission.reject",
         "document.revoke",
     ] {
-        assert!(actions.iter().any(|a| a == want), "{want} not in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == want),
+            "{want} not in {actions:?}"
+        );
     }
     let metrics = s.get("/metrics", None);
     assert_eq!(metrics.status, 200);

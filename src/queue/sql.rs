@@ -19,8 +19,9 @@ use std::time::Duration;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
 use super::{
-    percentile, superseded_reason, Breakdown, Completion, DailyCount, DocumentRow, DocumentStatus, JobState, JobView,
-    Jobs, Lease, NewSubmission, QueueError, Registry, Stats, StatusReport, Submitted,
+    percentile, superseded_reason, Breakdown, Completion, DailyCount, DocumentRow, DocumentStatus,
+    JobState, JobView, Jobs, Lease, NewSubmission, QueueError, Registry, Stats, StatusReport,
+    Submitted,
 };
 
 /// The tables and the index both databases have; `{int}` is the database's

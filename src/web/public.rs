@@ -62,10 +62,16 @@ pub async fn rate_limit(State(app): AppState, req: Request, next: Next) -> Respo
 /// The public pages.
 pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/verify") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/verify") }),
+        )
         .route("/verify", get(verify_page).post(verify_submit))
         .route("/d/{document_id}", get(document_page))
-        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rate_limit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            rate_limit,
+        ))
         .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY))
 }
 
@@ -128,7 +134,7 @@ pub async fn status_answer(
     document_id: &str,
     nonce: &str,
 ) -> Result<crate::status::SignedStatus, ApiError> {
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let row = queue.document(document_id).await?;
     // The manifest exactly as attached, from the transparency log's entry
     // for the document (absent from a registry older than the log).
@@ -329,7 +335,7 @@ async fn document_page(State(app): AppState, Path(document_id): Path<String>) ->
             "There is no such document.",
         );
     }
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let row = match queue.document(&document_id).await {
         Ok(Some(row)) => row,
         Ok(None) => {
