@@ -57,6 +57,8 @@
 //!   proofs and the checkpoints a verifier has seen, publishing.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
+//! - [`review`]: a record that went to review as a person sees it (reasons,
+//!   boxes on the page, the page image), and its approval or rejection.
 //! - [`samples`]: the synthetic scan generator with ground truth.
 //! - [`eval`]: accuracy of the pipeline against ground truth.
 //! - [`config`]: where data lives and how the pipeline is tuned.
@@ -89,6 +91,7 @@ pub mod queue;
 pub mod raster;
 pub mod redact;
 pub mod render;
+pub mod review;
 pub mod samples;
 pub mod schema;
 pub mod seal;

@@ -49,7 +49,7 @@ impl PgQueue {
             .bind(SCHEMA_LOCK)
             .execute(&mut *tx)
             .await?;
-        let ddl = sql::schema("BIGINT", "BYTEA") + INDEXES;
+        let ddl = sql::schema("BIGINT", "BYTEA", "BIGSERIAL PRIMARY KEY") + INDEXES;
         for statement in ddl.split(';').filter(|s| !s.trim().is_empty()) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }

@@ -84,7 +84,7 @@ impl SqliteQueue {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::raw_sql(&sql::schema("INTEGER", "BLOB"))
+        sqlx::raw_sql(&sql::schema("INTEGER", "BLOB", "INTEGER PRIMARY KEY"))
             .execute(&pool)
             .await?;
         Ok(SqliteQueue { pool })
