@@ -10,6 +10,7 @@
 //! - `submit`, `work`, `status`: the queue and the workers separately.
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
 //! - `log`: the office's transparency log.
+//! - `review`: records waiting for a person: list, show, approve, reject.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 
 mod compute_job;
@@ -17,6 +18,7 @@ mod eval;
 mod inspect;
 mod keys;
 mod log;
+mod review;
 mod revoke;
 mod run;
 mod samples;
@@ -81,6 +83,8 @@ pub enum Command {
     Log(log::Log),
     /// Show what the pipeline reads in one scan, without storing anything.
     Inspect(inspect::Inspect),
+    /// Records waiting for a person: list them, show one, approve or reject it.
+    Review(review::Review),
     /// Compute one job in a process of its own (started by a worker).
     #[command(name = "compute-job", hide = true)]
     ComputeJob(compute_job::ComputeJob),
@@ -120,6 +124,7 @@ impl Execute for Command {
             Command::Keys(c) => c.execute(ctx),
             Command::Log(c) => c.execute(ctx),
             Command::Inspect(c) => c.execute(ctx),
+            Command::Review(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }
     }
