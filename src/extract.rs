@@ -1088,6 +1088,26 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
     }
 
     #[test]
+    fn each_value_is_placed_on_its_page_and_a_lone_label_too() {
+        let r = run(DocType::BirthCertificate, BIRTH);
+        let name = r.places["full_name"];
+        // Line 5 of the synthetic page, after the label's four words.
+        assert_eq!((name.page, name.label_only), (0, false));
+        assert_eq!((name.bbox.y0, name.bbox.y1), (340, 370));
+        assert!(name.bbox.x0 > 100 + 4 * 20 && name.bbox.x1 > name.bbox.x0);
+        // A value on the row below its label is placed there.
+        assert_eq!(r.places["registration_office"].bbox.y0, 100 + 60 * 13);
+        let r = run(
+            DocType::BirthCertificate,
+            &BIRTH.replace("Quốc tịch: Việt Nam", "Quốc tịch:"),
+        );
+        assert!(!r.fields.contains_key("nationality"));
+        let label = r.places["nationality"];
+        assert!(label.label_only);
+        assert_eq!((label.bbox.x0, label.bbox.y0), (100, 100 + 60 * 7));
+    }
+
+    #[test]
     fn every_field_for_review_says_why() {
         let r = run(
             DocType::DeathExtract,

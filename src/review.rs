@@ -436,7 +436,7 @@ pub async fn page_png<Q: Registry, S: ObjectStore>(
         .map(|s| s.pages.iter().map(|p| p.quarter_turns).collect())
         .unwrap_or_default();
     let bytes = scan(services.store.as_ref(), submission_id).await?;
-    let limits = services.pipeline.limits.clone();
+    let limits = services.pipeline.limits;
     let id = submission_id.to_string();
     blocking(move || {
         let pages = upright_pages(&bytes, &turns, &limits)?;

@@ -68,21 +68,27 @@ async fn audit<B: Backend>(
     db.execute(Some(tx), line).await
 }
 
-/// Records a decision on a job in review inside `tx` (its first statement,
-/// which writes), complete at once when `complete` says; then reads back
-/// what stands.
-async fn record<B: Backend>(
-    db: &B::Db,
-    tx: &mut <B::Db as Db>::Tx,
-    submission_id: &str,
-    version: &str,
+/// A decision to record.
+struct NewDecision<'a> {
+    submission_id: &'a str,
+    version: &'a str,
     kind: DecisionKind,
-    actor: &str,
-    detail: &Value,
-    complete: bool,
-) -> Result<Decided, QueueError> {
-    let detail = detail.to_string();
-    let completed = if complete { B::NOW_MS } else { "NULL" };
+    actor: &'a str,
+    detail: Value,
+}
+
+/// Records a decision on a job in review, unless one stands, and reads back
+/// what stands. A rejection is complete at once: in the same transaction
+/// the job becomes `rejected` and the audit line is written; an approval is
+/// completed later ([`Reviews::complete_approval`]).
+async fn decide<B: Backend>(backend: &B, d: NewDecision<'_>) -> Result<Decided, QueueError> {
+    let db = backend.db();
+    let (id, version) = (d.submission_id, d.version);
+    let reject = d.kind == DecisionKind::Reject;
+    let detail = d.detail.to_string();
+    let completed = if reject { B::NOW_MS } else { "NULL" };
+    let mut tx = db.begin().await?;
+    // The first statement writes (SQLite takes the write lock up front).
     let insert = Stmt::new(format!(
         "INSERT INTO review_decisions ({DECISION_COLUMNS})
          SELECT submission_id, pipeline_version, $1, $2, {}, $3, {completed} FROM jobs
@@ -91,35 +97,50 @@ async fn record<B: Backend>(
          RETURNING decided_at",
         B::NOW_MS
     ))
-    .text(kind.as_str())
-    .text(actor)
+    .text(d.kind.as_str())
+    .text(d.actor)
     .text(&detail)
-    .text(submission_id)
+    .text(id)
     .text(version);
-    let inserted = db.fetch_optional(Some(&mut *tx), insert).await?.is_some();
+    let inserted = db.fetch_optional(Some(&mut tx), insert).await?.is_some();
+    if inserted && reject {
+        let rejected = Stmt::new(format!(
+            "UPDATE jobs SET state = 'rejected', finished_at = {}
+             WHERE submission_id = $1 AND pipeline_version = $2",
+            B::NOW_MS
+        ))
+        .text(id)
+        .text(version);
+        db.execute(Some(&mut tx), rejected).await?;
+        let before = json!({"state": JobState::NeedsReview.as_str()});
+        let mut after = json!({"state": JobState::Rejected.as_str()});
+        after["reason"] = d.detail["reason"].clone();
+        let action = "submission.reject";
+        audit::<B>(db, &mut tx, d.actor, action, id, &before, &after).await?;
+    }
     let standing = Stmt::new(format!(
         "SELECT {DECISION_COLUMNS} FROM review_decisions
          WHERE submission_id = $1 AND pipeline_version = $2"
     ))
-    .text(submission_id)
+    .text(id)
     .text(version);
-    if let Some(row) = db.fetch_optional(Some(&mut *tx), standing).await? {
-        let decision = decision_row(&row)?;
-        return Ok(if inserted {
-            Decided::Recorded(decision)
-        } else {
-            Decided::Standing(decision)
-        });
-    }
-    let state =
-        Stmt::new("SELECT state FROM jobs WHERE submission_id = $1 AND pipeline_version = $2")
-            .text(submission_id)
+    let decided = match db.fetch_optional(Some(&mut tx), standing).await? {
+        Some(row) if inserted => Decided::Recorded(decision_row(&row)?),
+        Some(row) => Decided::Standing(decision_row(&row)?),
+        None => {
+            let state = Stmt::new(
+                "SELECT state FROM jobs WHERE submission_id = $1 AND pipeline_version = $2",
+            )
+            .text(id)
             .text(version);
-    let state = match db.fetch_optional(Some(&mut *tx), state).await? {
-        Some(row) => Some(JobState::parse(&row.text("state")?)?),
-        None => None,
+            match db.fetch_optional(Some(&mut tx), state).await? {
+                Some(row) => Decided::NotInReview(Some(JobState::parse(&row.text("state")?)?)),
+                None => Decided::NotInReview(None),
+            }
+        }
     };
-    Ok(Decided::NotInReview(state))
+    B::Db::commit(tx).await?;
+    Ok(decided)
 }
 
 impl<B: Backend> Reviews for B {
@@ -231,22 +252,19 @@ impl<B: Backend> Reviews for B {
         actor: &str,
         detail: &Value,
     ) -> Result<Decided, QueueError> {
-        let db = self.db();
-        let mut tx = db.begin().await?;
         let kind = DecisionKind::Approve;
-        let decided = record::<B>(
-            db,
-            &mut tx,
-            submission_id,
-            version,
-            kind,
-            actor,
-            detail,
-            false,
+        let detail = detail.clone();
+        decide(
+            self,
+            NewDecision {
+                submission_id,
+                version,
+                kind,
+                actor,
+                detail,
+            },
         )
-        .await?;
-        B::Db::commit(tx).await?;
-        Ok(decided)
+        .await
     }
 
     async fn complete_approval(
@@ -325,37 +343,19 @@ impl<B: Backend> Reviews for B {
         actor: &str,
         reason: &str,
     ) -> Result<Decided, QueueError> {
-        let db = self.db();
-        let mut tx = db.begin().await?;
-        let detail = json!({ "reason": reason });
         let kind = DecisionKind::Reject;
-        let decided = record::<B>(
-            db,
-            &mut tx,
-            submission_id,
-            version,
-            kind,
-            actor,
-            &detail,
-            true,
+        let detail = json!({ "reason": reason });
+        decide(
+            self,
+            NewDecision {
+                submission_id,
+                version,
+                kind,
+                actor,
+                detail,
+            },
         )
-        .await?;
-        if let Decided::Recorded(_) = decided {
-            let reject = Stmt::new(format!(
-                "UPDATE jobs SET state = 'rejected', finished_at = {}
-                 WHERE submission_id = $1 AND pipeline_version = $2",
-                B::NOW_MS
-            ))
-            .text(submission_id)
-            .text(version);
-            db.execute(Some(&mut tx), reject).await?;
-            let before = json!({"state": JobState::NeedsReview.as_str()});
-            let after = json!({"state": JobState::Rejected.as_str(), "reason": reason});
-            let action = "submission.reject";
-            audit::<B>(db, &mut tx, actor, action, submission_id, &before, &after).await?;
-        }
-        B::Db::commit(tx).await?;
-        Ok(decided)
+        .await
     }
 }
 
