@@ -58,6 +58,8 @@
 //!   proofs and the checkpoints a verifier has seen, publishing.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
+//! - [`review`]: a record that went to review as a person sees it (reasons,
+//!   boxes on the page, the page image), and its approval or rejection.
 //! - [`samples`]: the synthetic scan generator with ground truth.
 //! - [`eval`]: accuracy of the pipeline against ground truth.
 //! - [`config`]: where data lives and how the pipeline is tuned.
@@ -100,7 +102,6 @@ pub mod seal;
 pub mod status;
 pub mod store;
 pub mod tlog;
-mod tmp_contract;
 pub mod verify;
 pub mod web;
 pub mod worker;
