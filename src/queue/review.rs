@@ -36,6 +36,16 @@ fn decision_row(row: &impl Fields) -> Result<Decision, QueueError> {
     })
 }
 
+/// The decision recorded on a job.
+fn select_decision<'a>(submission_id: &'a str, version: &'a str) -> Stmt<'a> {
+    Stmt::new(format!(
+        "SELECT {DECISION_COLUMNS} FROM review_decisions
+         WHERE submission_id = $1 AND pipeline_version = $2"
+    ))
+    .text(submission_id)
+    .text(version)
+}
+
 fn meta_row(row: &impl Fields) -> Result<SubmissionMeta, QueueError> {
     Ok(SubmissionMeta {
         dossier_code: row.maybe_text("dossier_code")?,
@@ -118,13 +128,10 @@ async fn decide<B: Backend>(backend: &B, d: NewDecision<'_>) -> Result<Decided, 
         let action = "submission.reject";
         audit::<B>(db, &mut tx, d.actor, action, id, &before, &after).await?;
     }
-    let standing = Stmt::new(format!(
-        "SELECT {DECISION_COLUMNS} FROM review_decisions
-         WHERE submission_id = $1 AND pipeline_version = $2"
-    ))
-    .text(id)
-    .text(version);
-    let decided = match db.fetch_optional(Some(&mut tx), standing).await? {
+    let decided = match db
+        .fetch_optional(Some(&mut tx), select_decision(id, version))
+        .await?
+    {
         Some(row) if inserted => Decided::Recorded(decision_row(&row)?),
         Some(row) => Decided::Standing(decision_row(&row)?),
         None => {
@@ -235,12 +242,7 @@ impl<B: Backend> Reviews for B {
         submission_id: &str,
         version: &str,
     ) -> Result<Option<Decision>, QueueError> {
-        let decision = Stmt::new(format!(
-            "SELECT {DECISION_COLUMNS} FROM review_decisions
-             WHERE submission_id = $1 AND pipeline_version = $2"
-        ))
-        .text(submission_id)
-        .text(version);
+        let decision = select_decision(submission_id, version);
         let row = self.db().fetch_optional(None, decision).await?;
         row.as_ref().map(decision_row).transpose()
     }
