@@ -482,16 +482,33 @@ pub fn approved_record(
             Value::Number(n) => n.to_string(),
             _ => return Err(invalid(name, "give the value as text")),
         };
-        let new = if raw.trim().is_empty() {
+        let read_value = read.fields.get(name);
+        let new = if read_value.is_some_and(|v| v.as_str() == Some(raw.trim()) || v == value) {
+            // The value as read (and shown), given back unchanged.
+            read_value.cloned()
+        } else if raw.trim().is_empty() {
             if spec.required {
                 return Err(invalid(name, "the field is required: it cannot be empty"));
             }
             None
         } else {
-            Some(
-                crate::normalize::by_form(spec.form, &raw)
-                    .map_err(|e| invalid(name, e.to_string()))?,
-            )
+            match crate::normalize::by_form(spec.form, &raw) {
+                Ok(v) => Some(v),
+                // A value typed in its normalized form (`2019-08-15`) is
+                // taken when the schema accepts it as it is.
+                Err(e) => {
+                    let typed = Value::String(raw.trim().to_string());
+                    let probe = BTreeMap::from([(name.clone(), typed.clone())]);
+                    let refused = schema
+                        .field_errors(&probe)
+                        .into_iter()
+                        .any(|(f, _)| f == *name);
+                    if refused {
+                        return Err(invalid(name, e.to_string()));
+                    }
+                    Some(typed)
+                }
+            }
         };
         if new.as_ref() == read.fields.get(name) {
             confirmed.push(name.clone());

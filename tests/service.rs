@@ -111,9 +111,11 @@ fn start(backend: &Backend, max_bytes: Option<u64>) -> Server {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading what the server prints, so that it never writes to a
+    // closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let base = first
         .trim()
         .strip_prefix("Listening on ")

@@ -81,13 +81,17 @@ impl Execute for Serve {
                 .await
                 .with_context(|| format!("cannot listen on {}", self.listen))?;
             let addr = listener.local_addr()?;
-            println!("Listening on http://{addr}");
+            // The address first, alone on its line, for whoever started
+            // this process; a closed stdout does not stop the server.
+            let mut banner = format!("Listening on http://{addr}\n");
             if services.is_some() {
-                println!("  staff desk     http://{addr}/desk");
+                banner += &format!("  staff desk     http://{addr}/desk\n");
             }
-            println!("  verification   http://{addr}/verify");
-            println!("  API            http://{addr}/v1 (OpenAPI: /v1/openapi.json)");
-            std::io::stdout().flush()?;
+            banner += &format!("  verification   http://{addr}/verify\n");
+            banner += &format!("  API            http://{addr}/v1 (OpenAPI: /v1/openapi.json)\n");
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+            drop(out);
 
             // One signal stops both: the server stops accepting and drains
             // its requests; the workers finish and store the jobs they hold.
