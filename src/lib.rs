@@ -79,6 +79,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod headers;
 pub mod hocr;
+pub mod intake;
 mod layout;
 pub mod model;
 pub mod normalize;
@@ -92,14 +93,16 @@ pub mod queue;
 pub mod raster;
 pub mod redact;
 pub mod render;
+pub mod review;
 pub mod samples;
 pub mod schema;
 pub mod seal;
-pub mod server;
 pub mod status;
 pub mod store;
 pub mod tlog;
+mod tmp_contract;
 pub mod verify;
+pub mod web;
 pub mod worker;
 
 /// The version of the pipeline, recorded in every manifest.

@@ -69,6 +69,8 @@ pub enum QueueError {
     Conflict(String),
 }
 
+pub use crate::tmp_contract::*;
+
 /// States a job goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -380,6 +382,32 @@ pub trait Registry: Send + Sync + 'static {
 pub trait Stats: Send + Sync + 'static {
     /// Counts, timings and last errors.
     fn status(&self) -> impl Future<Output = Result<StatusReport, QueueError>> + Send;
+
+    /// Finished jobs of the last `days` days by day, document type and
+    /// state, and the oldest record waiting for review.
+    fn breakdown(&self, days: u32) -> impl Future<Output = Result<Breakdown, QueueError>> + Send;
+}
+
+/// Finished jobs of one day (UTC), document type and final state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyCount {
+    /// The day, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// The document type read, or `unknown`.
+    pub doc_type: String,
+    /// The job's state.
+    pub state: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// What [`Stats::breakdown`] reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Breakdown {
+    /// Finished jobs by day, type and state, oldest day first.
+    pub daily: Vec<DailyCount>,
+    /// The submission waiting longest for review, and since when (Unix ms).
+    pub oldest_review: Option<(String, i64)>,
 }
 
 /// The kinds of transparency-log entries, with the subject each is unique by.

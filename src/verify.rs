@@ -395,9 +395,40 @@ fn check_online(
         Ok(n) => n,
         Err(e) => return unknown(r, e.to_string()),
     };
-    let body = match crate::server::fetch_status(url, &document_id, &nonce, ONLINE_TIMEOUT) {
+    let body = match crate::web::fetch_status(url, &document_id, &nonce, ONLINE_TIMEOUT) {
         Ok(b) => b,
         Err(e) => return unknown(r, format!("the registry could not be asked: {e}")),
+    };
+    let registry = format!("the registry at {url}");
+    check_status_answer(r, &registry, &body, &nonce, trust, sha256, max_age);
+}
+
+/// Checks a registry's signed status answer (`body`, to a question carrying
+/// `nonce`) about the report's document and adds the `registry_status`
+/// check: revoked fails; superseded passes with a note (the document stays
+/// genuine); unknown to the registry, or an answer that does not check,
+/// cannot tell. `registry` names who answered, for the report's words.
+pub fn check_status_answer(
+    r: &mut Report,
+    registry: &str,
+    body: &[u8],
+    nonce: &str,
+    trust: &TrustList,
+    sha256: Option<&str>,
+    max_age: std::time::Duration,
+) {
+    const NAME: &str = "registry_status";
+    let Some(doc) = r.document.clone() else {
+        r.push(NAME, CheckStatus::Skipped, "no document id to ask about");
+        return;
+    };
+    let document_id = doc.document_id.clone();
+    let unknown = |r: &mut Report, why: String| {
+        r.push(
+            NAME,
+            CheckStatus::Unknown,
+            format!("{why}; whether the office revoked this document is not known"),
+        )
     };
     let question = crate::status::Question {
         document_id: &document_id,
@@ -420,7 +451,7 @@ fn check_online(
         Err(e) => {
             return unknown(
                 r,
-                format!("the registry's answer from {url} cannot be trusted: {e}"),
+                format!("the answer of {registry} cannot be trusted: {e}"),
             )
         }
     };
@@ -432,7 +463,7 @@ fn check_online(
             NAME,
             CheckStatus::Pass,
             format!(
-                "the registry at {url} says the document stands (signed answer of {})",
+                "{registry} says the document stands (signed answer of {})",
                 st.answered_at
             ),
         ),
@@ -445,14 +476,14 @@ fn check_online(
             r.push(
                 NAME,
                 CheckStatus::Pass,
-                format!("the registry at {url} says the document is genuine but superseded"),
+                format!("{registry} says the document is genuine but superseded"),
             );
             r.notes
                 .push(format!("superseded at {when}: {reason}; ask for the newer document"));
         }
         RegistryStatus::Unknown => unknown(
             r,
-            format!("the registry at {url} has no document {document_id}; ask the issuing office's own registry"),
+            format!("{registry} has no document {document_id}; ask the issuing office's own registry"),
         ),
     }
 }

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::office::{Credentials, TrustList};
 use crate::queue::{EntryKind, LogEntries};
 use crate::store::ObjectStore;
-use crate::tlog::entry::revocation_statement;
 use crate::tlog::key::origin_for;
 use crate::tlog::{publish, LogKey, LOG_KEY_FILE};
 
@@ -178,10 +177,7 @@ pub(super) async fn log_revocation<L: LogEntries>(
     reason: &str,
     at: &str,
 ) -> Result<()> {
-    let entry = revocation_statement(kind, subject, reason, at)?;
-    queue
-        .append(kind, subject, &entry)
+    crate::tlog::entry::log_revocation(queue, kind, subject, reason, at)
         .await
-        .with_context(|| format!("cannot log the revocation of {subject}"))?;
-    Ok(())
+        .with_context(|| format!("cannot log the revocation of {subject}"))
 }

@@ -1,4 +1,5 @@
-//! `docseal serve`: signed document status over HTTP.
+//! `docseal serve`: the service (API, staff desk, public pages) and, unless
+//! `--workers 0`, the worker pool, in one process.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -6,45 +7,103 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
+use super::log::publish_if_configured;
 use super::{Context, Execute};
 use crate::office::{self, KeyUsage, Signer, STATUS_KEY_FILE};
+use crate::web::{self, App};
+use crate::worker;
 
-/// Answer document status over HTTP, signed by the office's status key
-/// (`keys/status.key`); the document-signing key is not needed.
+/// How often the transparency log is published while serving.
+const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Serve the API under /v1, the staff desk under /desk and the public pages
+/// /verify and /d/{id}; run the worker pool beside them.
 #[derive(Debug, clap::Args)]
 pub struct Serve {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8480")]
     listen: String,
+    /// Jobs processed at once in this process; 0 serves the API only.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Mark the session cookie `Secure` (when served behind HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 impl Execute for Serve {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
-        let listen = self.listen;
         ctx.block_on(async {
-            let (queue, _store) = ctx.open_backends().await?;
+            let (queue, store) = ctx.open_backends().await?;
+            let services = ctx.services(queue.clone(), store.clone())?;
             let dir = ctx.config.keys_dir();
-            let signer = Signer::load(&dir.join(STATUS_KEY_FILE))
+            let status_signer = Signer::load(&dir.join(STATUS_KEY_FILE))
                 .context("cannot load the office's status key; run `docseal keys init` first")?;
             let (trust, _) = office::load_trust(&dir)?;
             anyhow::ensure!(
                 trust
-                    .find_for(signer.key_id(), KeyUsage::Status)
+                    .find_for(status_signer.key_id(), KeyUsage::Status)
                     .is_some_and(|k| k.revoked_at.is_none() && k.not_after.is_none()),
                 "the status key {} is not a current status key of {}; run `docseal keys init` or `docseal keys rotate --status`",
-                signer.key_id(),
+                status_signer.key_id(),
                 ctx.config.trust_path().display()
             );
-            let listener = tokio::net::TcpListener::bind(&listen)
+            let workers = self
+                .workers
+                .unwrap_or_else(|| ctx.worker_options(None).workers);
+            let app = Arc::new(App {
+                services: services.clone(),
+                status_signer,
+                trust,
+                metrics: web::metrics::Metrics::new(),
+                public_limiter: web::public::limiter(),
+                verify_slots: tokio::sync::Semaphore::new(web::VERIFY_SLOTS),
+                upload_slots: tokio::sync::Semaphore::new(web::UPLOAD_SLOTS),
+                max_scan_bytes: ctx.config.pipeline.limits.max_bytes,
+                secure_cookies: self.secure_cookies,
+                workers,
+            });
+            let listener = tokio::net::TcpListener::bind(&self.listen)
                 .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+                .with_context(|| format!("cannot listen on {}", self.listen))?;
             let addr = listener.local_addr()?;
-            println!(
-                "Serving document status at http://{addr}/v1/documents/{{id}}/status (status key {})",
-                signer.key_id()
-            );
+            println!("Listening on http://{addr}");
+            println!("  staff desk     http://{addr}/desk");
+            println!("  verification   http://{addr}/verify");
+            println!("  API            http://{addr}/v1 (OpenAPI: /v1/openapi.json)");
             std::io::stdout().flush()?;
-            crate::server::run(listener, queue, Arc::new(signer), super::shutdown_signal()).await?;
+
+            // One signal stops both: the server stops accepting and drains
+            // its requests; the workers finish and store the jobs they hold.
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let signal = tokio::spawn(async move {
+                super::shutdown_signal().await;
+                let _ = stop_tx.send(true);
+            });
+            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            let pool = (workers > 0).then(|| {
+                let options = ctx.worker_options(Some(workers));
+                tokio::spawn(worker::run(services, options, stopped(stop_rx.clone()), None))
+            });
+            let publisher = {
+                let config = ctx.config.clone();
+                let (queue, store) = (queue.clone(), store.clone());
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(PUBLISH_EVERY).await;
+                        publish_if_configured(&config, queue.as_ref(), store.as_ref()).await;
+                    }
+                })
+            };
+            web::serve(listener, web::router(app), stopped(stop_rx)).await?;
+            if let Some(pool) = pool {
+                pool.await.context("the worker pool stopped")??;
+            }
+            publisher.abort();
+            signal.abort();
+            publish_if_configured(&ctx.config, queue.as_ref(), store.as_ref()).await;
             Ok(ExitCode::SUCCESS)
         })
     }

@@ -7,9 +7,8 @@ use anyhow::Result;
 
 use super::{Context, Execute};
 use crate::config::{expand_inputs, Config};
-use crate::queue::{Jobs, NewSubmission};
-use crate::store::{sha256_hex, ObjectKind, ObjectStore};
-use crate::{pipeline, PIPELINE_VERSION};
+use crate::queue::Jobs;
+use crate::store::ObjectStore;
 
 /// Store scans and queue them; prints their submission ids.
 #[derive(Debug, clap::Args)]
@@ -86,39 +85,19 @@ async fn submit_file<Q: Jobs, S: ObjectStore>(
             .await
             .map_err(|e| format!("{source}: cannot read the file: {e}"))??
     };
-    let id = scan.id;
-    let scan_key = ObjectKind::Scan.key_for_sha256(&id);
-    let size = scan.bytes.len() as u64;
-    store
-        .put(&scan_key, scan.bytes)
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source.to_string());
+    crate::intake::take_in(queue, store, &name, scan, force)
         .await
-        .map_err(|e| format!("{source}: cannot store the scan: {e}"))?;
-    let sub = NewSubmission {
-        id: id.clone(),
-        name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| source.to_string()),
-        size,
-        media_type: scan.media_type.to_string(),
-        scan_key,
-    };
-    queue
-        .submit(&sub, PIPELINE_VERSION, force)
-        .await
-        .map_err(|e| format!("{source}: cannot queue the submission: {e}"))?;
-    Ok(id)
+        .map(|t| t.id)
+        .map_err(|e| format!("{source}: {e}"))
 }
 
-/// A scan read from a file, with its submission id.
-struct Scan {
-    bytes: Vec<u8>,
-    id: String,
-    media_type: &'static str,
-}
 
-/// Reads a scan within the size limit and hashes it (blocking).
-fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Scan, String> {
+/// Reads a scan within the size limit (blocking).
+fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Vec<u8>, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
     if !meta.is_file() {
@@ -131,9 +110,5 @@ fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Scan, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{source}: cannot read the file: {e}"))?;
-    Ok(Scan {
-        id: sha256_hex(&bytes),
-        media_type: pipeline::media_type(crate::decode::sniff(&bytes)),
-        bytes,
-    })
+    Ok(bytes)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{AuditEntry, NewAudit, Role, Session, Staff, User};
 use super::{
-    Completion, DocumentRow, EntryKind, JobView, Jobs, Lease, LogEntries, LoggedEntry,
+    Breakdown, Completion, DocumentRow, EntryKind, JobView, Jobs, Lease, LogEntries, LoggedEntry,
     NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
     StoredCheckpoint, Submitted,
 };
@@ -133,6 +133,7 @@ dispatch! {
     }
     impl Stats {
         async fn status(&self) -> Result<StatusReport, QueueError>;
+        async fn breakdown(&self, days: u32) -> Result<Breakdown, QueueError>;
     }
     impl LogEntries {
         async fn append(&self, kind: EntryKind, subject: &str, entry: &[u8]) -> Result<LoggedEntry, QueueError>;

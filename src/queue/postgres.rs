@@ -76,6 +76,8 @@ impl Backend for PgQueue {
     /// beside the schema's): appends from every connection take turns.
     const LOG_LOCK: &'static str = "SELECT pg_advisory_xact_lock(7237112473480948737)";
 
+    const RECORD_DOC_TYPE: &'static str = "(j.record_json::jsonb ->> 'doc_type')";
+
     /// Concurrent workers skip the row another one is taking instead of
     /// waiting for it.
     fn claim_sql() -> String {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
 use super::{
-    percentile, superseded_reason, Completion, DocumentRow, DocumentStatus, JobState, JobView,
+    percentile, superseded_reason, Breakdown, Completion, DailyCount, DocumentRow, DocumentStatus, JobState, JobView,
     Jobs, Lease, NewSubmission, QueueError, Registry, Stats, StatusReport, Submitted,
 };
 
@@ -171,6 +171,10 @@ pub trait Backend: Send + Sync + 'static {
     /// transparency log until the transaction ends (empty where the
     /// transaction's first write takes the whole database's write lock).
     const LOG_LOCK: &'static str;
+
+    /// The document type of a job's record (`j.record_json`), as an SQL
+    /// expression that is `NULL` when there is no record.
+    const RECORD_DOC_TYPE: &'static str;
 
     /// The single statement that takes the next available job ([`next_job`])
     /// for a worker: it sets [`TAKE`] and returns [`CLAIMED`], binding `$1`
@@ -774,6 +778,43 @@ impl<B: Backend> Stats for B {
             ));
         }
         Ok(r)
+    }
+
+    async fn breakdown(&self, days: u32) -> Result<Breakdown, QueueError> {
+        const DAY_MS: i64 = 86_400_000;
+        let db = self.db();
+        let clock = Stmt::new(format!("SELECT {} AS now", B::NOW_MS));
+        let now = fetch_one(db, None, clock).await?.int("now")?;
+        let since = (now / DAY_MS - i64::from(days.saturating_sub(1))) * DAY_MS;
+        let daily = Stmt::new(format!(
+            "SELECT j.finished_at / {DAY_MS} AS day, COALESCE({}, 'unknown') AS doc_type,
+                    j.state AS state, COUNT(*) AS n
+             FROM jobs j WHERE j.finished_at IS NOT NULL AND j.finished_at >= $1
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            B::RECORD_DOC_TYPE
+        ))
+        .int(since);
+        let mut out = Breakdown::default();
+        for row in db.fetch_all(daily).await? {
+            let day = time::OffsetDateTime::from_unix_timestamp(row.int("day")? * 86_400)
+                .map_err(|e| QueueError::Corrupt(format!("day: {e}")))?
+                .date();
+            out.daily.push(DailyCount {
+                day: day.to_string(),
+                doc_type: row.text("doc_type")?,
+                state: row.text("state")?,
+                count: count(row.int("n")?),
+            });
+        }
+        let oldest = Stmt::new(
+            "SELECT submission_id, finished_at FROM jobs
+             WHERE state = 'needs_review' AND finished_at IS NOT NULL
+             ORDER BY finished_at, submission_id LIMIT 1",
+        );
+        if let Some(row) = db.fetch_optional(None, oldest).await? {
+            out.oldest_review = Some((row.text("submission_id")?, row.int("finished_at")?));
+        }
+        Ok(out)
     }
 }
 

@@ -112,6 +112,8 @@ impl Backend for SqliteQueue {
 
     const LOG_LOCK: &'static str = "";
 
+    const RECORD_DOC_TYPE: &'static str = "json_extract(j.record_json, '$.doc_type')";
+
     /// One statement, so SQLite takes the write lock before it picks the job.
     fn claim_sql() -> String {
         format!(

@@ -26,6 +26,21 @@ pub fn revocation_statement(
     crate::office::canonical_json(&value).map_err(|e| super::LogError::Format(e.to_string()))
 }
 
+/// Appends the revocation of `subject` (a document or a key), revoked at
+/// `at` (RFC 3339) for `reason`, to the log; appending it again changes
+/// nothing.
+pub async fn log_revocation<L: crate::queue::LogEntries>(
+    queue: &L,
+    kind: EntryKind,
+    subject: &str,
+    reason: &str,
+    at: &str,
+) -> Result<(), super::LogError> {
+    let entry = revocation_statement(kind, subject, reason, at)?;
+    queue.append(kind, subject, &entry).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
