@@ -134,9 +134,9 @@ try {
   const doubtful = view.fields.filter((f) => f.review).map((f) => f.name);
   if (doubtful.length === 0) fail(`${id} is needs_review but no field is up for review`);
 
-  // Keyboard only from here: Tab to the first doubtful field, then per field
-  // set the true value when it differs and confirm with Enter, then approve.
-  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  // Keyboard only from here: Tab to the first doubtful field (unless the page
+  // put the focus there), then per field set the true value when it differs
+  // and confirm with Enter, then approve.
   const focused = () => page.evaluate(() => document.activeElement?.getAttribute('name') ?? '');
   for (let i = 0; (await focused()) !== `f.${doubtful[0]}`; i += 1) {
     if (i > 60) fail(`Tab never reaches input[name="f.${doubtful[0]}"]`);
@@ -148,9 +148,14 @@ try {
     const current = await page.inputValue(`input[name="f.${name}"]`);
     const want = truth[name] === undefined ? undefined : String(truth[name]);
     if (want !== undefined && want !== current) {
-      await press(page, 'Control+A', 'edit');
+      // A field that takes the focus selects its value: typing replaces it.
       await page.keyboard.type(want);
       keys.typed += [...want].length;
+      if ((await page.inputValue(`input[name="f.${name}"]`)) !== want) {
+        await press(page, 'Control+A', 'edit');
+        await page.keyboard.type(want);
+        keys.typed += [...want].length;
+      }
       corrected[name] = { read: current, now: want };
     }
     await press(page, 'Enter', 'enter');
