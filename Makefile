@@ -16,20 +16,25 @@ DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-
 	fonts-noto-core fonts-dejavu-core poppler-utils qpdf openssl time \
 	python3 python3-pip
 
-.PHONY: all deps pydeps build demo test lint fmt clean samples bench
+.PHONY: all deps pydeps browserdeps build demo test lint fmt clean samples bench
 
 all: build
+
+# Installs the Debian packages a recipe put in $$missing, as root or with sudo.
+define apt_install
+if [ -n "$$missing" ]; then \
+	echo "Installing:$$missing"; \
+	SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing:$$missing"; \
-		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(apt_install)
 
 build: deps
 	$(CARGO) build --bin docseal
@@ -51,7 +56,24 @@ pydeps:
 	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography 2>/dev/null || \
 		python3 -m pip install -q --break-system-packages cryptography
 
-test: deps pydeps
+# The live-server tests: Debian's Chromium (browsers are never downloaded),
+# Node.js and npm (by command: a Node.js from elsewhere brings its own npm),
+# playwright-core as tests/browser/package-lock.json pins it, and the
+# pinned schemathesis (tests/schemathesis.rs).
+SCHEMATHESIS := schemathesis==4.32.5
+
+browserdeps:
+	@missing=""; [ -x /usr/bin/chromium ] || missing=" chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	$(apt_install)
+	@cd tests/browser && { [ node_modules/.package-lock.json -nt package-lock.json ] || \
+		npm ci --no-audit --no-fund --loglevel=error; }
+	@schemathesis --version 2>/dev/null | grep -qF "version $(lastword $(subst ==, ,$(SCHEMATHESIS)))" || \
+		python3 -m pip install -q $(SCHEMATHESIS) 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages $(SCHEMATHESIS)
+
+test: deps pydeps browserdeps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	@tests/services.sh start >/dev/null

@@ -401,7 +401,7 @@ where
 }
 
 /// A duration in milliseconds, saturating far beyond any lease.
-fn millis(d: Duration) -> i64 {
+pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 

@@ -13,17 +13,12 @@
 
 use std::time::Duration;
 
-use super::sql::{Backend, Db, Fields, Stmt};
+use super::sql::{millis, Backend, Db, Fields, Stmt};
 use super::{AuditEntry, NewAudit, QueueError, Role, Session, Staff, User};
 
 const USER_COLUMNS: &str = "name, role, disabled, created_at";
 
 const AUDIT_COLUMNS: &str = "seq, at, actor, action, subject, before_json, after_json";
-
-/// A duration in milliseconds, saturating far beyond any session.
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
-}
 
 fn user(row: &impl Fields) -> Result<User, QueueError> {
     Ok(User {
