@@ -46,12 +46,18 @@
 //!   online against the registry's status endpoint.
 //! - [`status`]: the registry's statement of a document's status, signed by
 //!   the office's status key, and its check (key usage, freshness, binding).
-//! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
+//! - [`web`]: `docseal serve` on axum: the JSON API under `/v1` (with its
+//!   OpenAPI document), the staff desk, the public verification and document
+//!   pages, their limits; and the client `verify --online` asks a status
+//!   endpoint with.
+//! - [`intake`]: a scan taken in: stored under its SHA-256, then queued
+//!   (`submit` and the service's upload).
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
 //!   [`queue::Registry`], [`queue::Stats`], [`queue::LogEntries`] (the
 //!   transparency log's sequenced entries) and [`queue::Staff`] (users,
-//!   sessions, the audit log), and their SQLite and PostgreSQL
+//!   sessions, the audit log), [`queue::Reviews`] (the review queue,
+//!   submission facts, people's decisions) and their SQLite and PostgreSQL
 //!   implementations over one shared state machine.
 //! - [`tlog`]: the office's transparency log: entries, the log key and its
 //!   timestamped cosignature, the Merkle tree and C2SP tiles, inclusion

@@ -898,6 +898,7 @@ async fn stats(State(app): AppState, caller: Caller) -> Result<Json<StatsView>, 
         ("processing".to_string(), s.processing),
         ("issued".to_string(), s.issued),
         ("needs_review".to_string(), s.needs_review),
+        ("rejected".to_string(), s.rejected),
         ("failed".to_string(), s.failed),
     ]);
     Ok(Json(StatsView {

@@ -107,6 +107,7 @@ impl Metrics {
             ("processing", report.processing),
             ("issued", report.issued),
             ("needs_review", report.needs_review),
+            ("rejected", report.rejected),
             ("failed", report.failed),
         ] {
             self.jobs
