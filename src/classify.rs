@@ -49,6 +49,33 @@ const LABELS_CONFIRM: f32 = 0.6;
 /// The national header, printed on every page; never a title.
 const NATIONAL_HEADER: &str = "CONG HOA XA HOI CHU NGHIA VIET NAM";
 
+/// How the titles of what a citizen files begin (folded): applications,
+/// requests and declarations. Such a form names the document it asks for
+/// (`GIẤY ĐỀ NGHỊ ĐĂNG KÝ HỘ KINH DOANH`) and prints most of its labels, but
+/// it is not that document; no document type's title begins this way.
+const APPLICATION_HEADS: [&str; 9] = [
+    "GIAY DE NGHI",
+    "DON DE NGHI",
+    "DON DANG KY",
+    "DON XIN",
+    "DON",
+    "TO KHAI",
+    "BAN KHAI",
+    "PHIEU DE NGHI",
+    "PHIEU YEU CAU",
+];
+
+/// Whether a title's key begins as an application's does: exactly for the
+/// short heads, within OCR slips for the long ones.
+fn is_application_title(key: &str) -> bool {
+    APPLICATION_HEADS.iter().any(|head| {
+        let n = head.chars().count();
+        let start: String = key.chars().take(n).collect();
+        let whole_word = matches!(key.chars().nth(n), None | Some(' '));
+        whole_word && (start == *head || (n >= 10 && layout::similarity(&start, head) >= 0.85))
+    })
+}
+
 /// Classifies a document from the text of its pages.
 pub fn classify(pages: &[OcrPage]) -> Classified {
     let rows = layout::rows(pages);
@@ -89,6 +116,13 @@ pub fn classify(pages: &[OcrPage]) -> Classified {
             .map(|s| (s, evidence(s))),
     };
 
+    // A title that matched only because an application names the document
+    // it asks for makes the page an application: `unknown`.
+    let chosen = chosen.filter(|(s, _)| {
+        !s.title_text
+            .as_deref()
+            .is_some_and(|t| is_application_title(&title_key(t)))
+    });
     let scores: Vec<(DocType, f32)> = per_type
         .iter()
         .map(|s| (s.doc_type, s.combined()))
@@ -355,6 +389,25 @@ mod tests {
             None
         );
         assert_eq!(class_of("TRÍCH LỤC KHAI SINH\nHọ, chữ đệm, tên: AN"), None);
+        // Applications name the document they ask for and share its labels.
+        for title in [
+            "GIẤY ĐỀ NGHỊ ĐĂNG KÝ HỘ KINH DOANH",
+            "GIAY DE NGHl DANG KY HO KINH DOANH",
+            "TỜ KHAI ĐĂNG KÝ KHAI SINH",
+            "ĐƠN ĐỀ NGHỊ CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT",
+            "PHIẾU YÊU CẦU CẤP GIẤY CHỨNG NHẬN KẾT HÔN",
+        ] {
+            let text = format!(
+                "{HEADER}{title}\nTên hộ kinh doanh: AN PHÁT\nĐịa chỉ trụ sở: Số 1 Phố Huế\nHọ, chữ đệm, tên: AN"
+            );
+            let c = classify(&page(&text));
+            assert_eq!(c.doc_type, None, "{title}: {c:?}");
+        }
+        // The certificates themselves still read as themselves.
+        assert_eq!(
+            class_of("GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH\nTên hộ kinh doanh: AN PHÁT"),
+            Some(DocType::BusinessHouseholdRegistration)
+        );
         assert_eq!(class_of("GIẤY CHỨNG NHẬN"), None);
         assert_eq!(class_of(""), None);
         assert_eq!(classify(&[]).doc_type, None);
