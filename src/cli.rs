@@ -10,6 +10,7 @@
 //! - `submit`, `work`, `status`: the queue and the workers separately.
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
 //! - `log`: the office's transparency log.
+//! - `review`: records waiting for a person: list, show, approve, reject.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 //! - `users`, `audit`: staff accounts and the audit log.
 
@@ -18,6 +19,7 @@ mod eval;
 mod inspect;
 mod keys;
 mod log;
+mod review;
 mod revoke;
 mod run;
 mod samples;
@@ -88,6 +90,8 @@ pub enum Command {
     Users(users::Users),
     /// The audit log of every state change: export as NDJSON.
     Audit(users::Audit),
+    /// Records waiting for a person: list them, show one, approve or reject it.
+    Review(review::Review),
     /// Compute one job in a process of its own (started by a worker).
     #[command(name = "compute-job", hide = true)]
     ComputeJob(compute_job::ComputeJob),
@@ -129,6 +133,7 @@ impl Execute for Command {
             Command::Inspect(c) => c.execute(ctx),
             Command::Users(c) => c.execute(ctx),
             Command::Audit(c) => c.execute(ctx),
+            Command::Review(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }
     }

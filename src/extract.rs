@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::layout::{self, LabelMatch, LabelPattern, Row};
-use crate::model::{Confidence, OcrPage, Record, ReviewReason};
+use crate::model::{BBox, Confidence, FieldPlace, OcrPage, Record, ReviewReason};
 use crate::normalize::{self, NormalizeError};
 use crate::schema::{DocType, Form, TypeSchema};
 
@@ -66,6 +66,19 @@ struct Candidate {
     doubt: bool,
     /// Where the value starts: page, left edge, row height, tab-aligned.
     place: (usize, u32, u32, bool),
+    /// The box around the value's words on its page, for a reviewer.
+    bbox: Option<BBox>,
+}
+
+impl Candidate {
+    /// Where a reviewer finds this reading on its page.
+    fn field_place(&self) -> Option<FieldPlace> {
+        self.bbox.map(|bbox| FieldPlace {
+            page: self.place.0,
+            bbox,
+            label_only: false,
+        })
+    }
 }
 
 impl Candidate {
@@ -91,6 +104,9 @@ pub fn extract(
     let pitch = median_pitch(&rows);
 
     let mut candidates: Vec<Vec<Candidate>> = vec![Vec::new(); schema.fields.len()];
+    // The first label found of each field, for a reviewer looking for a
+    // value that was not read.
+    let mut labels_seen: Vec<Option<FieldPlace>> = vec![None; schema.fields.len()];
     // Rows taken as the value of a label ending the row above.
     let mut consumed = vec![false; rows.len()];
     for (ri, row) in rows.iter().enumerate() {
@@ -101,6 +117,9 @@ pub fn extract(
             let Some(spec) = schema.fields.get(m.field) else {
                 continue;
             };
+            if labels_seen[m.field].is_none() {
+                labels_seen[m.field] = label_place(row, m);
+            }
             let end = labels[ri].get(li + 1).map(|n| n.start);
             let mut span = value_span(row, m.end, end);
             let mut value_row = ri;
@@ -148,6 +167,7 @@ pub fn extract(
                     rows[value_row].height(),
                     span.tab,
                 ),
+                bbox: span.bbox,
             });
         }
     }
@@ -159,9 +179,14 @@ pub fn extract(
     let mut review: Vec<(String, ReviewReason)> = Vec::new();
     // Why a value's confidence was capped at `DOUBTFUL`.
     let mut doubts: BTreeMap<String, ReviewReason> = BTreeMap::new();
+    // Where each field's value (or only its label) was found.
+    let mut places: BTreeMap<String, FieldPlace> = BTreeMap::new();
     for (fi, spec) in schema.fields.iter().enumerate() {
         let cands = &candidates[fi];
         if cands.is_empty() {
+            if let Some(place) = labels_seen[fi] {
+                places.insert(spec.name.clone(), place);
+            }
             if spec.required {
                 review.push((spec.name.clone(), ReviewReason::Missing));
             }
@@ -172,6 +197,9 @@ pub fn extract(
             review.push((spec.name.clone(), ReviewReason::Format));
             continue;
         };
+        if let Some(place) = best.field_place() {
+            places.insert(spec.name.clone(), place);
+        }
         let Ok(mut value) = best.value.clone() else {
             review.push((spec.name.clone(), ReviewReason::Format));
             continue;
@@ -269,6 +297,7 @@ pub fn extract(
         needs_review: Vec::new(),
         text_sources: Vec::new(),
         review_reasons: BTreeMap::new(),
+        places,
     };
     for (name, reason) in review {
         record.flag(&name, reason);
@@ -289,6 +318,25 @@ struct Span {
     tab: bool,
     /// Signs of noise or lost words: stray symbols, a hole between words.
     doubt: bool,
+    /// The box around the value's words.
+    bbox: Option<BBox>,
+}
+
+/// The box around the words of a label match on its row.
+fn label_place(row: &Row, m: &LabelMatch) -> Option<FieldPlace> {
+    let first = row.tokens.get(m.start)?.word;
+    let last = row.tokens.get(m.end.checked_sub(1)?)?.word;
+    let bbox = row
+        .words
+        .get(first..=last)?
+        .iter()
+        .map(|w| w.bbox)
+        .reduce(|a, b| a.union(&b))?;
+    Some(FieldPlace {
+        page: row.page,
+        bbox,
+        label_only: true,
+    })
 }
 
 /// Characters a printed value may contain besides letters and digits.
@@ -322,6 +370,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
     let mut x0: Option<u32> = None;
     let mut prev_x1: Option<u32> = None;
     let mut hole = false;
+    let mut bbox: Option<BBox> = None;
     for (wi, w) in row.words.iter().enumerate() {
         if wi < start_word || wi > end_word || (wi == end_word && end_byte == 0) {
             continue;
@@ -346,6 +395,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
         if piece.chars().any(char::is_alphanumeric) {
             conf = conf.min(w.conf);
             words.push((piece.to_string(), w.conf));
+            bbox = Some(bbox.map_or(w.bbox, |b| b.union(&w.bbox)));
             if x0.is_none() {
                 x0 = Some(w.bbox.x0);
             } else if let Some(p) = prev_x1 {
@@ -405,6 +455,7 @@ fn value_span(row: &Row, from: usize, to: Option<usize>) -> Span {
         x0,
         tab: label_x1.is_some_and(|lx| x0.saturating_sub(lx) > h * 2),
         doubt: stray || hole,
+        bbox,
     }
 }
 
@@ -566,6 +617,10 @@ fn continue_value(
         span.conf = span.conf.min(more.conf);
         span.words.extend(more.words);
         span.doubt |= more.doubt;
+        span.bbox = match (span.bbox, more.bbox) {
+            (Some(a), Some(b)) => Some(a.union(&b)),
+            (a, b) => a.or(b),
+        };
         ri = n;
     }
 }
@@ -1030,6 +1085,26 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         );
         assert!(r.needs_review.contains(&"holder_id".to_string()));
         assert_eq!(r.review_reason("holder_id"), Some(ReviewReason::Conflict));
+    }
+
+    #[test]
+    fn each_value_is_placed_on_its_page_and_a_lone_label_too() {
+        let r = run(DocType::BirthCertificate, BIRTH);
+        let name = r.places["full_name"];
+        // Line 5 of the synthetic page, after the label's four words.
+        assert_eq!((name.page, name.label_only), (0, false));
+        assert_eq!((name.bbox.y0, name.bbox.y1), (340, 370));
+        assert!(name.bbox.x0 > 100 + 4 * 20 && name.bbox.x1 > name.bbox.x0);
+        // A value on the row below its label is placed there.
+        assert_eq!(r.places["registration_office"].bbox.y0, 100 + 60 * 13);
+        let r = run(
+            DocType::BirthCertificate,
+            &BIRTH.replace("Quốc tịch: Việt Nam", "Quốc tịch:"),
+        );
+        assert!(!r.fields.contains_key("nationality"));
+        let label = r.places["nationality"];
+        assert!(label.label_only);
+        assert_eq!((label.bbox.x0, label.bbox.y0), (100, 100 + 60 * 7));
     }
 
     #[test]

@@ -46,18 +46,26 @@
 //!   online against the registry's status endpoint.
 //! - [`status`]: the registry's statement of a document's status, signed by
 //!   the office's status key, and its check (key usage, freshness, binding).
-//! - [`server`]: `docseal serve`, the HTTP status endpoint, and its client.
+//! - [`web`]: `docseal serve` on axum: the JSON API under `/v1` (with its
+//!   OpenAPI document), the staff desk, the public verification and document
+//!   pages, their limits; and the client `verify --online` asks a status
+//!   endpoint with.
+//! - [`intake`]: a scan taken in: stored under its SHA-256, then queued
+//!   (`submit` and the service's upload).
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
 //! - [`queue`]: the job queue and registry: the narrow traits [`queue::Jobs`],
 //!   [`queue::Registry`], [`queue::Stats`], [`queue::LogEntries`] (the
 //!   transparency log's sequenced entries) and [`queue::Staff`] (users,
-//!   sessions, the audit log), and their SQLite and PostgreSQL
+//!   sessions, the audit log), [`queue::Reviews`] (the review queue,
+//!   submission facts, people's decisions) and their SQLite and PostgreSQL
 //!   implementations over one shared state machine.
 //! - [`tlog`]: the office's transparency log: entries, the log key and its
 //!   timestamped cosignature, the Merkle tree and C2SP tiles, inclusion
 //!   proofs and the checkpoints a verifier has seen, publishing.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
+//! - [`review`]: a record that went to review as a person sees it (reasons,
+//!   boxes on the page, the page image), and its approval or rejection.
 //! - [`samples`]: the synthetic scan generator with ground truth.
 //! - [`eval`]: accuracy of the pipeline against ground truth.
 //! - [`config`]: where data lives and how the pipeline is tuned.
@@ -100,7 +108,6 @@ pub mod seal;
 pub mod status;
 pub mod store;
 pub mod tlog;
-mod tmp_contract;
 pub mod verify;
 pub mod web;
 pub mod worker;

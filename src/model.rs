@@ -17,9 +17,9 @@ mod record;
 mod text;
 
 pub use instant::{format_rfc3339, now_rfc3339, parse_rfc3339, IssuedAt};
-pub use manifest::{Issuer, Manifest, SourceInfo, MANIFEST_FORMAT};
+pub use manifest::{Issuer, Manifest, ManifestReview, SourceInfo, MANIFEST_FORMAT};
 pub use page::{Format, Page};
-pub use record::{Confidence, Record, ReviewReason};
+pub use record::{Confidence, FieldPlace, Record, ReviewReason};
 #[cfg(test)]
 pub(crate) use text::synthetic_page;
 pub use text::{BBox, Line, OcrPage, TextSource, Word};

@@ -59,8 +59,11 @@ pub struct Analysis {
     pub source_sha256: String,
     /// The scan's media type.
     pub media_type: &'static str,
-    /// The decoded pages.
+    /// The decoded pages, each turned upright as preparation found it.
     pub pages: Vec<Page>,
+    /// The clockwise quarter turns each decoded page was given (0 for a
+    /// page not turned), so the pages can be rebuilt from the scan.
+    pub quarter_turns: Vec<u8>,
     /// Their text, in the decoded pages' pixel coordinates.
     pub ocr: Vec<OcrPage>,
     /// The classification.
@@ -88,6 +91,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
     let decoded = decode::decode_within(bytes, &budget)?;
     let pages = decoded.pages;
     let mut ocr_pages = Vec::with_capacity(pages.len());
+    let mut quarter_turns = vec![0u8; pages.len()];
     let mut pages = pages;
     for (number, (page, layer)) in pages.iter_mut().zip(decoded.text).enumerate() {
         budget.on_page(number + 1);
@@ -98,6 +102,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
             continue;
         }
         let prepared = prepare(page, &options.prepare);
+        quarter_turns[number] = prepared.steps.quarter_turns;
         let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
         prepared.map_back(&mut text, page);
         ocr_pages.push(text);
@@ -118,6 +123,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         source_sha256: hex::encode(Sha256::digest(bytes)),
         media_type: media_type(decode::sniff(bytes)),
         pages,
+        quarter_turns,
         ocr: ocr_pages,
         classified,
         record,
@@ -198,6 +204,7 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
         issuer: ctx.issuer.clone(),
         issued_at: ctx.issued_at,
         key_id: ctx.credentials.signer.key_id().to_string(),
+        review: None,
     }
 }
 
@@ -222,8 +229,19 @@ pub fn qr_seal(m: &Manifest, signer: &Signer) -> Option<String> {
 /// Seals, renders and signs a result document. Deterministic: the same
 /// analysis and context give byte-identical output.
 pub fn issue(analysis: &Analysis, ctx: &IssueContext) -> Result<Issued, PipelineError> {
+    issue_manifest(analysis, manifest(analysis, ctx), ctx)
+}
+
+/// Seals, renders and signs a result document for a manifest made by
+/// [`manifest`] (and possibly completed, e.g. with a person's approval).
+/// Deterministic like [`issue`].
+pub fn issue_manifest(
+    analysis: &Analysis,
+    manifest: Manifest,
+    ctx: &IssueContext,
+) -> Result<Issued, PipelineError> {
     let creds = ctx.credentials;
-    let (signed, attachment) = seal::seal(manifest(analysis, ctx), &creds.signer)?;
+    let (signed, attachment) = seal::seal(manifest, &creds.signer)?;
     let qr = qr_seal(&signed.manifest, &creds.signer);
     if qr.is_none() {
         tracing::warn!(document_id = %signed.manifest.document_id, "The record is too large for a QR seal; issuing without one.");

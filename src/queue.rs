@@ -14,12 +14,15 @@
 //! [`LogEntries`] (the transparency log's entries and signed checkpoints) for
 //! the worker, `revoke`, `keys revoke` and `log`; [`Staff`] (users, their
 //! sessions and the append-only audit log) for `users`, `audit` and the
-//! server's access control.
+//! server's access control; and [`Reviews`] (what clerks say of a
+//! submission, the review queue, people's decisions) for `review` and the
+//! server.
 //!
 //! - `sql.rs`: the state machine and the registry, written once as SQL both
 //!   databases run, over a small `Backend` trait for what differs.
 //! - `log.rs`: the log's sequencing, written once the same way.
 //! - `staff.rs`: users, sessions and the audit log, written once the same way.
+//! - `review.rs`: submission facts, the review queue and decisions, the same way.
 //! - `sqlite.rs`: [`SqliteQueue`], the embedded default.
 //! - `postgres.rs`: [`PgQueue`], shared by many machines.
 //! - `open.rs`: [`QueueUrl`] and [`AnyQueue`], the queue a URL names.
@@ -32,6 +35,7 @@ use serde::{Deserialize, Serialize};
 mod log;
 mod open;
 mod postgres;
+mod review;
 mod sql;
 mod sqlite;
 mod staff;
@@ -69,8 +73,6 @@ pub enum QueueError {
     Conflict(String),
 }
 
-pub use crate::tmp_contract::*;
-
 /// States a job goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +87,8 @@ pub enum JobState {
     NeedsReview,
     /// Done: the input could not be processed.
     Failed,
+    /// Done: a person looked at the record and refused it; nothing was issued.
+    Rejected,
 }
 
 impl JobState {
@@ -96,6 +100,7 @@ impl JobState {
             JobState::Issued => "issued",
             JobState::NeedsReview => "needs_review",
             JobState::Failed => "failed",
+            JobState::Rejected => "rejected",
         }
     }
 
@@ -107,6 +112,7 @@ impl JobState {
             "issued" => JobState::Issued,
             "needs_review" => JobState::NeedsReview,
             "failed" => JobState::Failed,
+            "rejected" => JobState::Rejected,
             other => return Err(QueueError::Corrupt(format!("job state `{other}`"))),
         })
     }
@@ -115,7 +121,7 @@ impl JobState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobState::Issued | JobState::NeedsReview | JobState::Failed
+            JobState::Issued | JobState::NeedsReview | JobState::Failed | JobState::Rejected
         )
     }
 }
@@ -283,6 +289,8 @@ pub struct StatusReport {
     pub needs_review: u64,
     /// Jobs that failed.
     pub failed: u64,
+    /// Jobs a person rejected.
+    pub rejected: u64,
     /// Jobs finished in the last 10 minutes.
     pub finished_last_10_min: u64,
     /// Age in seconds of the oldest waiting job.
@@ -744,4 +752,164 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// Optional facts a clerk gives with a submission.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionMeta {
+    /// The dossier (hồ sơ) the scan belongs to.
+    pub dossier_code: Option<String>,
+    /// The administrative procedure it is for.
+    pub procedure_code: Option<String>,
+    /// The clerk who received it.
+    pub operator: Option<String>,
+}
+
+/// A needs-review job, for the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    /// The submission.
+    pub submission_id: String,
+    /// Its file name.
+    pub name: String,
+    /// The document type read (`unknown` when none).
+    pub doc_type: String,
+    /// The fields up for review.
+    pub needs_review: Vec<String>,
+    /// Unix milliseconds of the job's end: the queue's order, with the id.
+    pub finished_at: i64,
+    /// What the clerk said of it.
+    pub meta: SubmissionMeta,
+}
+
+/// What a person decided about a submission in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// Issue the document with the values the person gave.
+    Approve,
+    /// Issue nothing.
+    Reject,
+}
+
+impl DecisionKind {
+    /// The kind's name in the database and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Approve => "approve",
+            DecisionKind::Reject => "reject",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn parse(s: &str) -> Result<DecisionKind, QueueError> {
+        match s {
+            "approve" => Ok(DecisionKind::Approve),
+            "reject" => Ok(DecisionKind::Reject),
+            other => Err(QueueError::Corrupt(format!("review decision `{other}`"))),
+        }
+    }
+}
+
+/// A person's decision on a job in review, as recorded. An approval is
+/// recorded first and completed later (the document built from it, then the
+/// job moved to `issued`); a rejection is complete when recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The submission.
+    pub submission_id: String,
+    /// The pipeline version of its job.
+    pub pipeline_version: String,
+    /// Approve or reject.
+    pub kind: DecisionKind,
+    /// Who decided.
+    pub actor: String,
+    /// Unix milliseconds of the database's clock when it was recorded.
+    pub decided_at: i64,
+    /// What was decided: an approval's values and which fields were
+    /// corrected or confirmed, a rejection's reason.
+    pub detail: serde_json::Value,
+    /// Unix milliseconds when the job reached its final state, once it has.
+    pub completed_at: Option<i64>,
+}
+
+/// What recording a decision found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decided {
+    /// The decision was recorded now.
+    Recorded(Decision),
+    /// A decision was recorded before; it stands.
+    Standing(Decision),
+    /// The job is not in review: its state, or `None` when there is no such job.
+    NotInReview(Option<JobState>),
+}
+
+/// Review: what clerks say of a submission, the queue of jobs waiting for a
+/// person, and people's decisions. A decision is recorded once per job; a
+/// job with a decision is never queued again (`submit --force` leaves it).
+pub trait Reviews: Send + Sync + 'static {
+    /// Records (or replaces) the facts a clerk gave with a submission.
+    fn set_meta(
+        &self,
+        submission_id: &str,
+        meta: &SubmissionMeta,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// The facts a clerk gave with a submission (empty when none).
+    fn meta(
+        &self,
+        submission_id: &str,
+    ) -> impl Future<Output = Result<SubmissionMeta, QueueError>> + Send;
+
+    /// needs_review jobs of `version`, oldest first by (finished_at,
+    /// submission_id), strictly after `after`, of one type when `doc_type`
+    /// says, at most `limit`.
+    fn review_queue(
+        &self,
+        version: &str,
+        doc_type: Option<&str>,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ReviewItem>, QueueError>> + Send;
+
+    /// The decision recorded on a job, if any.
+    fn decision(
+        &self,
+        submission_id: &str,
+        version: &str,
+    ) -> impl Future<Output = Result<Option<Decision>, QueueError>> + Send;
+
+    /// Records an approval of a job in review, to be completed by
+    /// [`Reviews::complete_approval`]; the job stays `needs_review` until then.
+    fn record_approval(
+        &self,
+        submission_id: &str,
+        version: &str,
+        actor: &str,
+        detail: &serde_json::Value,
+    ) -> impl Future<Output = Result<Decided, QueueError>> + Send;
+
+    /// Completes a recorded approval in one transaction: the document row
+    /// (one per submission and version, as for [`Jobs::complete`]), the job
+    /// `needs_review` → `issued` with the approved record, the decision
+    /// marked complete and the audit line. Returns `false`, changing
+    /// nothing, when the job is no longer in review; completing twice is
+    /// harmless.
+    fn complete_approval(
+        &self,
+        decision: &Decision,
+        document: &DocumentRow,
+        record_json: &str,
+        record_key: &str,
+    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+
+    /// Rejects a job in review in one transaction: the decision, the job
+    /// `needs_review` → `rejected` and the audit line.
+    fn reject(
+        &self,
+        submission_id: &str,
+        version: &str,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<Decided, QueueError>> + Send;
 }

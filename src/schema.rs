@@ -165,6 +165,21 @@ pub enum Form {
     Area,
 }
 
+impl Form {
+    /// The form's name, as `x-form` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Text => "text",
+            Form::Name => "name",
+            Form::Date => "date",
+            Form::Id12 => "id12",
+            Form::Sex => "sex",
+            Form::Int => "int",
+            Form::Area => "area",
+        }
+    }
+}
+
 impl FromStr for Form {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -229,22 +244,34 @@ impl TypeSchema {
     /// Validates a `fields` object; returns the names of fields that fail
     /// (missing required ones included). A failed check is a normal outcome.
     pub fn invalid_fields(&self, fields: &BTreeMap<String, Value>) -> Vec<String> {
+        let mut bad: Vec<String> = self
+            .field_errors(fields)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        bad.sort();
+        bad.dedup();
+        bad
+    }
+
+    /// Validates a `fields` object; returns each refused field with the rule
+    /// it breaks, in plain words (missing required fields last).
+    pub fn field_errors(&self, fields: &BTreeMap<String, Value>) -> Vec<(String, String)> {
         let instance = Value::Object(fields.clone().into_iter().collect());
-        let mut bad: Vec<String> = Vec::new();
+        let mut bad: Vec<(String, String)> = Vec::new();
         for err in self.validator.iter_errors(&instance) {
             let path = err.instance_path().to_string();
             let name = path.trim_start_matches('/').split('/').next().unwrap_or("");
             if !name.is_empty() {
-                bad.push(name.to_string());
+                bad.push((name.to_string(), format!("the schema refuses it: {err}")));
             }
         }
         for f in &self.fields {
             if f.required && !fields.contains_key(&f.name) {
-                bad.push(f.name.clone());
+                let rule = "the field is required: give its value".to_string();
+                bad.push((f.name.clone(), rule));
             }
         }
-        bad.sort();
-        bad.dedup();
         bad
     }
 }

@@ -137,6 +137,7 @@ mod tests {
             },
             issued_at: IssuedAt::parse("2024-07-05T09:30:00Z").unwrap(),
             key_id: key_id.into(),
+            review: None,
         }
     }
 

@@ -113,6 +113,9 @@ pub enum ObjectKind {
     Result,
     /// The OCR words with their geometry as hOCR.
     Hocr,
+    /// What a reviewer needs of a submission: why each field is up for
+    /// review, where on the page it was read, how each page was turned.
+    Review,
 }
 
 impl ObjectKind {
@@ -124,6 +127,7 @@ impl ObjectKind {
             ObjectKind::Words => ("words", ".json"),
             ObjectKind::Result => ("results", ".pdf"),
             ObjectKind::Hocr => ("hocr", ".hocr"),
+            ObjectKind::Review => ("review", ".json"),
         }
     }
 

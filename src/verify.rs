@@ -102,6 +102,10 @@ pub struct DocumentSummary {
     /// SHA-256 of the signed manifest as attached (not for a QR seal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest_sha256: Option<String>,
+    /// Who approved the record and which fields they corrected or
+    /// confirmed, when a person reviewed it (not said by a QR seal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::model::ManifestReview>,
 }
 
 impl Report {
@@ -144,6 +148,22 @@ impl Report {
                 "  document {} ({}), issued {} by {} (operator {}), key {}\n",
                 d.document_id, d.doc_type, d.issued_at, d.office, d.operator, d.key_id
             ));
+            if let Some(r) = &d.review {
+                let list = |names: &[String]| {
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                };
+                s.push_str(&format!(
+                    "  reviewed and approved by {} at {}; corrected: {}; confirmed: {}\n",
+                    r.approved_by,
+                    r.approved_at,
+                    list(&r.corrected),
+                    list(&r.confirmed)
+                ));
+            }
             for (k, v) in &d.fields {
                 let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 s.push_str(&format!("    {k}: {v}\n"));
@@ -432,14 +452,14 @@ pub fn check_status_answer(
     };
     let question = crate::status::Question {
         document_id: &document_id,
-        nonce: &nonce,
+        nonce,
         key_id: &doc.key_id,
         issued_at: doc.issued_at.unix_seconds(),
         document_sha256: sha256,
         manifest_sha256: doc.manifest_sha256.as_deref(),
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let st = match crate::status::check_answer(&body, trust, &question, now, max_age) {
+    let st = match crate::status::check_answer(body, trust, &question, now, max_age) {
         Ok(st) => st,
         Err(e @ crate::status::StatusProblem::DifferentDocument { .. }) => {
             return r.push(
@@ -478,12 +498,15 @@ pub fn check_status_answer(
                 CheckStatus::Pass,
                 format!("{registry} says the document is genuine but superseded"),
             );
-            r.notes
-                .push(format!("superseded at {when}: {reason}; ask for the newer document"));
+            r.notes.push(format!(
+                "superseded at {when}: {reason}; ask for the newer document"
+            ));
         }
         RegistryStatus::Unknown => unknown(
             r,
-            format!("{registry} has no document {document_id}; ask the issuing office's own registry"),
+            format!(
+                "{registry} has no document {document_id}; ask the issuing office's own registry"
+            ),
         ),
     }
 }
@@ -826,6 +849,7 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
                 source_sha256: hex::encode(p.source_sha256),
                 fields: p.fields.clone().into_iter().collect(),
                 manifest_sha256: None,
+                review: None,
             });
             r.push(
                 "qr_seal",
@@ -940,5 +964,6 @@ fn summary(m: &Manifest) -> DocumentSummary {
         source_sha256: m.source.sha256.clone(),
         fields: m.record.fields.clone().into_iter().collect(),
         manifest_sha256: None,
+        review: m.review.clone(),
     }
 }

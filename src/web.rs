@@ -56,6 +56,8 @@ pub use client::{fetch_status, ClientError};
 
 /// Connections served at once; one more is answered `503` and closed.
 pub const MAX_CONNECTIONS: usize = 256;
+/// The most bytes of a request head (and of the read buffer).
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long a client has to send its request head.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest pause between two pieces of a request body.
@@ -80,8 +82,13 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every handler shares.
 pub struct App {
-    /// The queue, the store and what issuing needs (approvals seal with it).
-    pub services: Services<AnyQueue, AnyStore>,
+    /// The queue and registry.
+    pub queue: Arc<AnyQueue>,
+    /// The object store.
+    pub store: Arc<AnyStore>,
+    /// What issuing needs (approvals seal with the office's signing key);
+    /// `None` when serving the public routes only.
+    pub services: Option<Services<AnyQueue, AnyStore>>,
     /// The office's status key, for signed status answers.
     pub status_signer: Signer,
     /// The office's trust list, for verification.
@@ -102,14 +109,30 @@ pub struct App {
     pub workers: usize,
 }
 
+impl App {
+    /// What issuing needs; `404` when this process serves the public routes
+    /// only (and so holds no signing key).
+    pub fn issuing(&self) -> Result<&Services<AnyQueue, AnyStore>, error::ApiError> {
+        self.services
+            .as_ref()
+            .ok_or_else(|| error::ApiError::not_found("this server answers public routes only"))
+    }
+}
+
 /// The shared state as handlers take it.
 pub type AppState = State<Arc<App>>;
 
-/// Every route, with its limits and middleware.
+/// Every route, with its limits and middleware: the public ones only when
+/// the process holds no signing key.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .merge(api::routes(&app))
-        .merge(desk::routes(&app))
+    let routes = if app.services.is_some() {
+        Router::new()
+            .merge(api::routes(&app))
+            .merge(desk::routes(&app))
+    } else {
+        api::public_routes(&app)
+    };
+    routes
         .merge(public::routes(&app))
         .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -140,7 +163,9 @@ async fn observe(State(app): AppState, req: Request, next: Next) -> Response {
     headers
         .entry(header::X_FRAME_OPTIONS)
         .or_insert(HeaderValue::from_static("DENY"));
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -188,7 +213,7 @@ pub async fn serve(
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
-            .max_buf_size(64 * 1024)
+            .max_buf_size(MAX_REQUEST_HEAD)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -235,6 +260,84 @@ pub fn fail(e: impl Into<error::ApiError>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt as _;
+
+    /// Sends one request on a new connection and reads the whole answer.
+    async fn ask(addr: SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Slow clients (each holding a connection with half a request head)
+    /// never stop others from being answered; beyond the connection limit a
+    /// client is refused at once with `503`; shutdown drains.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_clients_do_not_stop_others_from_being_answered() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let mut slow = Vec::new();
+        for _ in 0..64 {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+            slow.push(s);
+        }
+        let answered = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("a normal request is answered while slow clients wait");
+        assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+        assert!(answered.ends_with("pong"), "{answered}");
+
+        for _ in slow.len()..MAX_CONNECTIONS {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+            slow.push(s);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let refused = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("a connection over the limit is answered at once");
+        assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+        drop(slow);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let again = tokio::time::timeout(Duration::from_secs(5), ask(addr))
+            .await
+            .expect("slots are given back when clients leave");
+        assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+
+    /// A client that never finishes its request head is cut off after
+    /// [`HEADER_TIMEOUT`], giving its slot back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_request_head_is_cut_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /ping HTTP/1.1\r\nHo").await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(HEADER_TIMEOUT * 2, s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the server closed the stalled connection");
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+
     #[test]
     fn the_busy_answer_states_its_length() {
         let text = std::str::from_utf8(super::BUSY).unwrap();

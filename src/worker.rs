@@ -486,33 +486,27 @@ fn outputs(
         serde_json::to_vec(&a.ocr).map_err(|e| format!("OCR words cannot be serialized: {e}"))?;
     let words_key = ObjectKind::Words.key_for(&words);
     let hocr_key = ObjectKind::Hocr.key_for_submission(&a.source_sha256, version);
+    // What review needs, found from the submission id: the words (so an
+    // approval renders the result without OCR) and the reasons and places.
+    let review_words_key = ObjectKind::Words.key_for_submission(&a.source_sha256, version);
+    let sidecar = serde_json::to_vec(&crate::review::Sidecar::of(a))
+        .map_err(|e| format!("review data cannot be serialized: {e}"))?;
+    let sidecar_key = ObjectKind::Review.key_for_submission(&a.source_sha256, version);
     let mut objects = vec![
         (record_key.clone(), Body::from(record_json.clone())),
         (text_key.clone(), Body::from(text)),
-        (words_key, Body::from(words)),
+        (words_key, Body::from(words.clone())),
         (hocr_key, Body::from(hocr)),
+        (review_words_key, Body::from(words)),
+        (sidecar_key, Body::from(sidecar)),
     ];
     let mut log_entry = None;
     let document = match issued {
         None => None,
         Some(issued) => {
-            let pdf_sha = sha256_hex(&issued.pdf);
-            let pdf_key = ObjectKind::Result.key_for_sha256(&pdf_sha);
-            let m = &issued.signed.manifest;
-            let row = DocumentRow {
-                document_id: m.document_id.clone(),
-                submission_id: a.source_sha256.clone(),
-                doc_type: m.doc_type.clone(),
-                issued_at: m.issued_at.unix_seconds(),
-                key_id: m.key_id.clone(),
-                pdf_key: pdf_key.clone(),
-                pdf_sha256: pdf_sha,
-                status: crate::queue::DocumentStatus::Valid,
-                status_reason: None,
-                status_at: None,
-            };
-            log_entry = Some((m.document_id.clone(), issued.attachment));
-            objects.push((pdf_key, Body::from(issued.pdf)));
+            let row = document_row(&a.source_sha256, &issued);
+            log_entry = Some((row.document_id.clone(), issued.attachment));
+            objects.push((row.pdf_key.clone(), Body::from(issued.pdf)));
             Some(row)
         }
     };
@@ -531,6 +525,25 @@ fn outputs(
             document,
         },
     })
+}
+
+/// The registry row of a document issued for a submission; its PDF is
+/// stored under `pdf_key`, the content address of its bytes.
+pub fn document_row(submission_id: &str, issued: &Issued) -> DocumentRow {
+    let pdf_sha = sha256_hex(&issued.pdf);
+    let m = &issued.signed.manifest;
+    DocumentRow {
+        document_id: m.document_id.clone(),
+        submission_id: submission_id.to_string(),
+        doc_type: m.doc_type.clone(),
+        issued_at: m.issued_at.unix_seconds(),
+        key_id: m.key_id.clone(),
+        pdf_key: ObjectKind::Result.key_for_sha256(&pdf_sha),
+        pdf_sha256: pdf_sha,
+        status: crate::queue::DocumentStatus::Valid,
+        status_reason: None,
+        status_at: None,
+    }
 }
 
 /// Stores every output, in order, then appends the document to the

@@ -45,7 +45,7 @@ struct Server {
 impl Server {
     fn start(data: &Path) -> Server {
         let mut child = docseal_cmd(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--public-only", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -206,6 +206,8 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
     let answer = server.raw(b"BREW /v1/documents/x/status HTTP/1.1\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
     let answer = server.raw(b"garbage\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let answer = server.raw(b"GET /v1/documents/x%00y/status HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
     assert!(answer.contains("\"code\":\"bad_request\""), "{answer}");
     let mut huge = b"GET /v1/documents/x/status HTTP/1.1\r\nX: ".to_vec();

@@ -55,7 +55,8 @@ impl From<JobState> for Outcome {
         match state {
             JobState::Issued => Outcome::Issued,
             JobState::NeedsReview => Outcome::NeedsReview,
-            JobState::Failed => Outcome::Failed,
+            // A person refused it: nothing was issued.
+            JobState::Failed | JobState::Rejected => Outcome::Failed,
             JobState::Queued | JobState::Processing => Outcome::Pending,
         }
     }

@@ -29,13 +29,22 @@ pub struct Serve {
     /// Mark the session cookie `Secure` (when served behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// Serve only what the public may use (verification, status, the
+    /// document pages): no desk, no staff API, no workers, and no signing
+    /// key loaded; the status key signs the answers.
+    #[arg(long, conflicts_with = "workers")]
+    public_only: bool,
 }
 
 impl Execute for Serve {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
         ctx.block_on(async {
             let (queue, store) = ctx.open_backends().await?;
-            let services = ctx.services(queue.clone(), store.clone())?;
+            let services = if self.public_only {
+                None
+            } else {
+                Some(ctx.services(queue.clone(), store.clone())?)
+            };
             let dir = ctx.config.keys_dir();
             let status_signer = Signer::load(&dir.join(STATUS_KEY_FILE))
                 .context("cannot load the office's status key; run `docseal keys init` first")?;
@@ -48,10 +57,15 @@ impl Execute for Serve {
                 status_signer.key_id(),
                 ctx.config.trust_path().display()
             );
-            let workers = self
-                .workers
-                .unwrap_or_else(|| ctx.worker_options(None).workers);
+            let workers = if self.public_only {
+                0
+            } else {
+                self.workers
+                    .unwrap_or_else(|| ctx.worker_options(None).workers)
+            };
             let app = Arc::new(App {
+                queue: queue.clone(),
+                store: store.clone(),
                 services: services.clone(),
                 status_signer,
                 trust,
@@ -67,11 +81,17 @@ impl Execute for Serve {
                 .await
                 .with_context(|| format!("cannot listen on {}", self.listen))?;
             let addr = listener.local_addr()?;
-            println!("Listening on http://{addr}");
-            println!("  staff desk     http://{addr}/desk");
-            println!("  verification   http://{addr}/verify");
-            println!("  API            http://{addr}/v1 (OpenAPI: /v1/openapi.json)");
-            std::io::stdout().flush()?;
+            // The address first, alone on its line, for whoever started
+            // this process; a closed stdout does not stop the server.
+            let mut banner = format!("Listening on http://{addr}\n");
+            if services.is_some() {
+                banner += &format!("  staff desk     http://{addr}/desk\n");
+            }
+            banner += &format!("  verification   http://{addr}/verify\n");
+            banner += &format!("  API            http://{addr}/v1 (OpenAPI: /v1/openapi.json)\n");
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+            drop(out);
 
             // One signal stops both: the server stops accepting and drains
             // its requests; the workers finish and store the jobs they hold.
@@ -83,7 +103,7 @@ impl Execute for Serve {
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
                 let _ = rx.wait_for(|s| *s).await;
             };
-            let pool = (workers > 0).then(|| {
+            let pool = services.filter(|_| workers > 0).map(|services| {
                 let options = ctx.worker_options(Some(workers));
                 tokio::spawn(worker::run(services, options, stopped(stop_rx.clone()), None))
             });

@@ -36,7 +36,8 @@ fn to_json(s: &StatusReport) -> serde_json::Value {
     json!({
         "counts": {
             "received": s.received, "queued": s.queued, "processing": s.processing,
-            "issued": s.issued, "needs_review": s.needs_review, "failed": s.failed,
+            "issued": s.issued, "needs_review": s.needs_review, "rejected": s.rejected,
+            "failed": s.failed,
         },
         "finished_last_10_min": s.finished_last_10_min,
         "throughput_per_min": s.finished_last_10_min as f64 / 10.0,
@@ -54,8 +55,8 @@ fn to_json(s: &StatusReport) -> serde_json::Value {
 /// The report as `status` prints it: two lines, then one per recent error.
 fn to_text(s: &StatusReport) -> String {
     let mut out = format!(
-        "received {}  queued {}  processing {}  issued {}  needs_review {}  failed {}\n",
-        s.received, s.queued, s.processing, s.issued, s.needs_review, s.failed
+        "received {}  queued {}  processing {}  issued {}  needs_review {}  rejected {}  failed {}\n",
+        s.received, s.queued, s.processing, s.issued, s.needs_review, s.rejected, s.failed
     );
     out += &format!(
         "throughput {:.1}/min (last 10 min)  oldest waiting {}  p50 {}  p95 {}\n",

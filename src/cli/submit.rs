@@ -95,7 +95,6 @@ async fn submit_file<Q: Jobs, S: ObjectStore>(
         .map_err(|e| format!("{source}: {e}"))
 }
 
-
 /// Reads a scan within the size limit (blocking).
 fn read_scan(path: &Path, source: &str, limit: u64) -> Result<Vec<u8>, String> {
     let meta =

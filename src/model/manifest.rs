@@ -49,6 +49,24 @@ pub struct Manifest {
     pub issued_at: IssuedAt,
     /// The id of the signing key.
     pub key_id: String,
+    /// The person who approved the record, when a person did; absent from
+    /// a document issued without review (and from every manifest written
+    /// before approval existed, which still verify byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ManifestReview>,
+}
+
+/// A person's approval of a record that went to review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestReview {
+    /// Who approved.
+    pub approved_by: String,
+    /// When the approval was recorded (also the document's issue time).
+    pub approved_at: IssuedAt,
+    /// Fields whose value the person changed, sorted.
+    pub corrected: Vec<String>,
+    /// Fields up for review whose value the person kept, sorted.
+    pub confirmed: Vec<String>,
 }
 
 /// The manifest format this version writes.

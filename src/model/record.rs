@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::TextSource;
+use crate::model::{BBox, TextSource};
 use crate::schema::DocType;
 
 /// Per-record confidences.
@@ -132,6 +132,22 @@ pub struct Record {
     /// so a record read back from JSON has none.
     #[serde(skip)]
     pub review_reasons: BTreeMap<String, ReviewReason>,
+    /// Where on its page each field's value was read, or, for a field with
+    /// no value, where its label was found. Not part of the record's JSON.
+    #[serde(skip)]
+    pub places: BTreeMap<String, FieldPlace>,
+}
+
+/// Where on a page a field was found, in the pixels of the page as the
+/// result document shows it (turned upright).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldPlace {
+    /// The page's index (0 for the first).
+    pub page: usize,
+    /// The box around the value's words, or around the label's.
+    pub bbox: BBox,
+    /// Whether only the label was found (the value was not read).
+    pub label_only: bool,
 }
 
 impl Record {
@@ -147,6 +163,7 @@ impl Record {
             needs_review: Vec::new(),
             text_sources: Vec::new(),
             review_reasons: BTreeMap::new(),
+            places: BTreeMap::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use super::{
     NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
     StoredCheckpoint, Submitted,
 };
+use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
@@ -153,6 +154,15 @@ dispatch! {
         async fn close_session(&self, session_sha256: &str) -> Result<(), QueueError>;
         async fn audit(&self, entry: &NewAudit<'_>) -> Result<(), QueueError>;
         async fn audit_log(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, QueueError>;
+    }
+    impl Reviews {
+        async fn set_meta(&self, submission_id: &str, meta: &SubmissionMeta) -> Result<(), QueueError>;
+        async fn meta(&self, submission_id: &str) -> Result<SubmissionMeta, QueueError>;
+        async fn review_queue(&self, version: &str, doc_type: Option<&str>, after: Option<(i64, &str)>, limit: u32) -> Result<Vec<ReviewItem>, QueueError>;
+        async fn decision(&self, submission_id: &str, version: &str) -> Result<Option<Decision>, QueueError>;
+        async fn record_approval(&self, submission_id: &str, version: &str, actor: &str, detail: &serde_json::Value) -> Result<Decided, QueueError>;
+        async fn complete_approval(&self, decision: &Decision, document: &DocumentRow, record_json: &str, record_key: &str) -> Result<bool, QueueError>;
+        async fn reject(&self, submission_id: &str, version: &str, actor: &str, reason: &str) -> Result<Decided, QueueError>;
     }
 }
 

@@ -19,8 +19,9 @@ use std::time::Duration;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
 use super::{
-    percentile, superseded_reason, Breakdown, Completion, DailyCount, DocumentRow, DocumentStatus, JobState, JobView,
-    Jobs, Lease, NewSubmission, QueueError, Registry, Stats, StatusReport, Submitted,
+    percentile, superseded_reason, Breakdown, Completion, DailyCount, DocumentRow, DocumentStatus,
+    JobState, JobView, Jobs, Lease, NewSubmission, QueueError, Registry, Stats, StatusReport,
+    Submitted,
 };
 
 /// The tables and the index both databases have; `{int}` is the database's
@@ -101,6 +102,22 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at_ms {int} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_name);
+CREATE TABLE IF NOT EXISTS submission_meta (
+    submission_id  TEXT PRIMARY KEY,
+    dossier_code   TEXT,
+    procedure_code TEXT,
+    operator       TEXT
+);
+CREATE TABLE IF NOT EXISTS review_decisions (
+    submission_id    TEXT NOT NULL,
+    pipeline_version TEXT NOT NULL,
+    decision         TEXT NOT NULL,
+    actor            TEXT NOT NULL,
+    decided_at       {int} NOT NULL,
+    detail_json      TEXT NOT NULL,
+    completed_at     {int},
+    PRIMARY KEY (submission_id, pipeline_version)
+);
 CREATE TABLE IF NOT EXISTS audit_log (
     seq         {serial},
     at          {int} NOT NULL,
@@ -432,6 +449,64 @@ fn document_row(row: &impl Fields) -> Result<DocumentRow, QueueError> {
     })
 }
 
+/// Inserts an issued document's row in a transaction, unless the submission
+/// and version already have one, and supersedes older versions' documents;
+/// returns the id of the document the pair holds (the first completion's, on
+/// a retry).
+pub async fn insert_document<B: Backend>(
+    db: &B::Db,
+    tx: &mut <B::Db as Db>::Tx,
+    submission_id: &str,
+    version: &str,
+    d: &DocumentRow,
+) -> Result<String, QueueError> {
+    let insert = Stmt::new(
+        "INSERT INTO documents (document_id, submission_id, pipeline_version, doc_type,
+                 issued_at, key_id, pdf_key, pdf_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT DO NOTHING
+             RETURNING document_id",
+    )
+    .text(&d.document_id)
+    .text(submission_id)
+    .text(version)
+    .text(&d.doc_type)
+    .int(d.issued_at)
+    .text(&d.key_id)
+    .text(&d.pdf_key)
+    .text(&d.pdf_sha256);
+    if db.fetch_optional(Some(&mut *tx), insert).await?.is_some() {
+        let reason = superseded_reason(&d.document_id, version);
+        let supersede = Stmt::new(format!(
+            "UPDATE documents SET status = 'superseded', status_reason = $1,
+                     status_at = {}
+                 WHERE submission_id = $2 AND document_id <> $3 AND status = 'valid'
+                   AND issued_at <= $4",
+            B::NOW_SECS
+        ))
+        .text(&reason)
+        .text(submission_id)
+        .text(&d.document_id)
+        .int(d.issued_at);
+        db.execute(Some(&mut *tx), supersede).await?;
+    }
+    // A retry, or a stale worker finishing late, finds the document
+    // the first completion stored and points the job at it.
+    let stored = Stmt::new(
+        "SELECT document_id FROM documents
+             WHERE submission_id = $1 AND pipeline_version = $2",
+    )
+    .text(submission_id)
+    .text(version);
+    let Some(stored) = db.fetch_optional(Some(&mut *tx), stored).await? else {
+        return Err(QueueError::Corrupt(format!(
+            "document id `{}` is already taken by another submission",
+            d.document_id
+        )));
+    };
+    stored.text("document_id")
+}
+
 impl<B: Backend> Jobs for B {
     async fn submit(
         &self,
@@ -481,9 +556,18 @@ impl<B: Backend> Jobs for B {
             let documents =
                 fetch_one(db, Some(&mut tx), documents.text(&sub.id).text(version)).await?;
             let has_document = documents.int("n")? > 0;
+            // A person's decision (even an approval still being completed)
+            // stands like a document: the job is not run again under it.
+            let decisions = Stmt::new(
+                "SELECT COUNT(*) AS n FROM review_decisions
+                 WHERE submission_id = $1 AND pipeline_version = $2",
+            );
+            let decisions =
+                fetch_one(db, Some(&mut tx), decisions.text(&sub.id).text(version)).await?;
+            let decided = decisions.int("n")? > 0;
             // A finished job without a document may be run again when asked;
             // an issued document stays the only one for its version.
-            if force && state.is_final() && !has_document {
+            if force && state.is_final() && !has_document && !decided {
                 let requeue = Stmt::new(format!(
                     "{} UPDATE jobs SET state = 'queued', attempts = 0, error = NULL,
                          lease_token = NULL, available_at = clock.now, enqueued_at = clock.now
@@ -579,51 +663,16 @@ impl<B: Backend> Jobs for B {
         let mut tx = db.begin().await?;
         let mut document_id = None;
         if let Some(d) = &done.document {
-            let insert = Stmt::new(
-                "INSERT INTO documents (document_id, submission_id, pipeline_version, doc_type,
-                     issued_at, key_id, pdf_key, pdf_sha256)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT DO NOTHING
-                 RETURNING document_id",
-            )
-            .text(&d.document_id)
-            .text(&lease.submission_id)
-            .text(&lease.pipeline_version)
-            .text(&d.doc_type)
-            .int(d.issued_at)
-            .text(&d.key_id)
-            .text(&d.pdf_key)
-            .text(&d.pdf_sha256);
-            if db.fetch_optional(Some(&mut tx), insert).await?.is_some() {
-                let reason = superseded_reason(&d.document_id, &lease.pipeline_version);
-                let supersede = Stmt::new(format!(
-                    "UPDATE documents SET status = 'superseded', status_reason = $1,
-                         status_at = {}
-                     WHERE submission_id = $2 AND document_id <> $3 AND status = 'valid'
-                       AND issued_at <= $4",
-                    B::NOW_SECS
-                ))
-                .text(&reason)
-                .text(&lease.submission_id)
-                .text(&d.document_id)
-                .int(d.issued_at);
-                db.execute(Some(&mut tx), supersede).await?;
-            }
-            // A retry, or a stale worker finishing late, finds the document
-            // the first completion stored and points the job at it.
-            let stored = Stmt::new(
-                "SELECT document_id FROM documents
-                 WHERE submission_id = $1 AND pipeline_version = $2",
-            )
-            .text(&lease.submission_id)
-            .text(&lease.pipeline_version);
-            let Some(stored) = db.fetch_optional(Some(&mut tx), stored).await? else {
-                return Err(QueueError::Corrupt(format!(
-                    "document id `{}` is already taken by another submission",
-                    d.document_id
-                )));
-            };
-            document_id = Some(stored.text("document_id")?);
+            document_id = Some(
+                insert_document::<B>(
+                    db,
+                    &mut tx,
+                    &lease.submission_id,
+                    &lease.pipeline_version,
+                    d,
+                )
+                .await?,
+            );
         }
         let finish = Stmt::new(format!(
             "UPDATE jobs SET state = $1, finished_at = {}, lease_token = NULL, error = NULL,
@@ -743,6 +792,7 @@ impl<B: Backend> Stats for B {
                 JobState::Issued => r.issued = n,
                 JobState::NeedsReview => r.needs_review = n,
                 JobState::Failed => r.failed = n,
+                JobState::Rejected => r.rejected = n,
             }
         }
         let recent =

@@ -281,6 +281,12 @@ pub(crate) fn blocks(m: &Manifest) -> Vec<Block> {
     ));
     out.push(Block::row("Khóa ký / Signing key:", &m.key_id));
     out.push(Block::row("Thời điểm cấp / Issued at:", &when));
+    if let Some(review) = &m.review {
+        out.push(Block::row(
+            "Người duyệt / Reviewed by:",
+            &review.approved_by,
+        ));
+    }
 
     let (vi_when, en_when) = if clock.is_empty() {
         (date.clone(), date.clone())

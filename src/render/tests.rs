@@ -30,6 +30,7 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
             needs_review: vec![],
             text_sources: vec![],
             review_reasons: BTreeMap::new(),
+            places: BTreeMap::new(),
         },
         source: SourceInfo {
             sha256: "9f2c4a1b7e3d5f60812a9c0b4d6e8f1a2b3c4d5e6f708192a3b4c5d6e7f80912".into(),
@@ -43,6 +44,7 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
         },
         issued_at: IssuedAt::parse("2024-07-05T09:30:00Z").unwrap(),
         key_id: "ubnd-ben-nghe-2024".into(),
+        review: None,
     }
 }
 

@@ -22,8 +22,12 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::auth::Caller;
 use super::error::{from_rejection, ApiError, ErrorBody};
 use super::public::{self, Input};
-use super::{App, AppState, BODY_TIMEOUT, MAX_SMALL_BODY, MAX_VERIFY_BODY, REQUEST_TIMEOUT, UPLOAD_TIMEOUT};
-use crate::queue::{Action, DocumentRow, DocumentStatus, Jobs, Registry, Reviews, Stats, SubmissionMeta, Staff};
+use super::{
+    App, AppState, BODY_TIMEOUT, MAX_SMALL_BODY, MAX_VERIFY_BODY, REQUEST_TIMEOUT, UPLOAD_TIMEOUT,
+};
+use crate::queue::{
+    Action, DocumentRow, DocumentStatus, Jobs, Registry, Reviews, Staff, Stats, SubmissionMeta,
+};
 use crate::store::ObjectStore;
 
 /// The longest document id the API accepts.
@@ -83,16 +87,34 @@ where
     }
 }
 
-/// The `/v1` routes and the operational ones.
-pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
-    let public = Router::new()
+/// The public `/v1` routes (verification and status, rate-limited) and the
+/// operational ones.
+pub fn public_routes(app: &Arc<App>) -> Router<Arc<App>> {
+    Router::new()
         .route("/v1/verify", post(verify))
         .route("/v1/documents/{id}/status", get(document_status))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             public::rate_limit,
         ))
-        .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY));
+        .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY))
+        .merge(
+            Router::new()
+                .route("/v1/openapi.json", get(openapi))
+                .route("/healthz", get(healthz))
+                .route("/readyz", get(readyz))
+                .route("/metrics", get(metrics))
+                .layer(DefaultBodyLimit::max(MAX_SMALL_BODY)),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+}
+
+/// Every `/v1` route and the operational ones.
+pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     let upload_limit = usize::try_from(app.max_scan_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
@@ -114,12 +136,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/v1/documents/{id}/revoke", post(revoke))
         .route("/v1/stats", get(stats))
         .route("/v1/audit", get(audit))
-        .route("/v1/openapi.json", get(openapi))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
-        .merge(public)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -128,6 +145,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .merge(staff)
         .merge(uploads)
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .merge(public_routes(app))
 }
 
 /// The OpenAPI document.
@@ -203,7 +221,8 @@ async fn read_upload(
 ) -> Result<(Vec<(String, Vec<u8>)>, SubmissionMeta), ApiError> {
     let mut files = Vec::new();
     let mut meta = SubmissionMeta::default();
-    let err = |e: axum::extract::multipart::MultipartError| from_rejection(e.status(), e.body_text());
+    let err =
+        |e: axum::extract::multipart::MultipartError| from_rejection(e.status(), e.body_text());
     while let Some(mut field) = form.next_field().await.map_err(err)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -259,11 +278,7 @@ fn sanitize_name(name: &str) -> String {
 }
 
 /// Takes in uploaded files (shared by the API and the desk's upload page).
-pub async fn upload(
-    app: &App,
-    caller: &Caller,
-    form: Multipart,
-) -> Result<Created, ApiError> {
+pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Created, ApiError> {
     let _slot = app
         .upload_slots
         .acquire()
@@ -285,8 +300,8 @@ pub async fn upload(
             )));
         }
     }
-    let queue = app.services.queue.as_ref();
-    let store = app.services.store.as_ref();
+    let queue = app.queue.as_ref();
+    let store = app.store.as_ref();
     let mut out = Vec::new();
     for (name, bytes) in files {
         let taken = crate::intake::take_in(queue, store, &name, bytes, false)
@@ -297,7 +312,7 @@ pub async fn upload(
             Submitted::Queued | Submitted::Requeued => ("queued".to_string(), false),
             Submitted::AlreadyKnown(s) => (s.as_str().to_string(), true),
         };
-        if meta != SubmissionMeta::default() && !duplicate {
+        if meta != SubmissionMeta::default() {
             queue.set_meta(&taken.id, &meta).await?;
         }
         if !duplicate {
@@ -367,7 +382,7 @@ async fn get_submission(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::Read, "read submissions")?;
     check_submission_id(&id)?;
-    let view = crate::review::show(&app.services, &id).await?;
+    let view = crate::review::show(app.issuing()?, &id).await?;
     let mut v = serde_json::to_value(&view).map_err(|e| ApiError::internal(&e))?;
     let pages: Vec<String> = view
         .pages
@@ -401,7 +416,7 @@ async fn get_page(
     if n == 0 {
         return Err(ApiError::not_found("pages are numbered from 1"));
     }
-    let png = crate::review::page_png(&app.services, &id, n).await?;
+    let png = crate::review::page_png(app.issuing()?, &id, n).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),
@@ -448,9 +463,9 @@ pub async fn review_page(
 ) -> Result<ReviewPage, ApiError> {
     let after = match cursor {
         None | Some("") => None,
-        Some(c) => Some(
-            parse_cursor(c).ok_or_else(|| ApiError::invalid("cursor", "give the `next_cursor` of an earlier page"))?,
-        ),
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+            ApiError::invalid("cursor", "give the `next_cursor` of an earlier page")
+        })?),
     };
     if let Some(t) = doc_type {
         if t.parse::<crate::schema::DocType>().is_err() {
@@ -459,7 +474,6 @@ pub async fn review_page(
     }
     let limit = limit.clamp(1, MAX_REVIEW_LIMIT);
     let items = app
-        .services
         .queue
         .review_queue(
             crate::PIPELINE_VERSION,
@@ -469,7 +483,11 @@ pub async fn review_page(
         )
         .await?;
     let next_cursor = (items.len() == limit as usize)
-        .then(|| items.last().map(|i| format!("{}.{}", i.finished_at, i.submission_id)))
+        .then(|| {
+            items
+                .last()
+                .map(|i| format!("{}.{}", i.finished_at, i.submission_id))
+        })
         .flatten();
     Ok(ReviewPage { items, next_cursor })
 }
@@ -484,7 +502,13 @@ async fn review_queue(
     Query(q): Query<ReviewQuery>,
 ) -> Result<Json<ReviewPage>, ApiError> {
     caller.require(Action::Read, "read the review queue")?;
-    let page = review_page(&app, q.doc_type.as_deref(), q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
+    let page = review_page(
+        &app,
+        q.doc_type.as_deref(),
+        q.limit.unwrap_or(50),
+        q.cursor.as_deref(),
+    )
+    .await?;
     Ok(Json(page))
 }
 
@@ -533,7 +557,7 @@ async fn approve(
 ) -> Result<Json<Approved>, ApiError> {
     caller.require(Action::Review, "approve records")?;
     check_submission_id(&id)?;
-    let row = crate::review::approve(&app.services, &id, &body.fields, &caller.user.name).await?;
+    let row = crate::review::approve(app.issuing()?, &id, &body.fields, &caller.user.name).await?;
     Ok(Json(Approved {
         links: document_links(&row.document_id),
         document_id: row.document_id,
@@ -550,7 +574,10 @@ pub struct RejectRequest {
 fn check_reason(reason: &str) -> Result<&str, ApiError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(ApiError::invalid("reason", "give a reason of 1 to 1000 characters"));
+        return Err(ApiError::invalid(
+            "reason",
+            "give a reason of 1 to 1000 characters",
+        ));
     }
     Ok(reason)
 }
@@ -571,7 +598,7 @@ async fn reject(
     caller.require(Action::Review, "reject records")?;
     check_submission_id(&id)?;
     let reason = check_reason(&body.reason)?;
-    crate::review::reject(&app.services, &id, reason, &caller.user.name).await?;
+    crate::review::reject(app.issuing()?, &id, reason, &caller.user.name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -620,8 +647,7 @@ impl From<DocumentRow> for DocumentView {
 
 async fn document_row(app: &App, id: &str) -> Result<DocumentRow, ApiError> {
     check_document_id(id)?;
-    app.services
-        .queue
+    app.queue
         .document(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no document {id}")))
@@ -659,12 +685,9 @@ async fn get_pdf(
 /// The result PDF of a document as a download.
 pub async fn pdf_response(app: &App, id: &str) -> Result<Response, ApiError> {
     let row = document_row(app, id).await?;
-    let pdf = app
-        .services
-        .store
-        .get(&row.pdf_key)
-        .await?
-        .ok_or_else(|| ApiError::internal(&format_args!("the PDF of {id} is missing from the store")))?;
+    let pdf = app.store.get(&row.pdf_key).await?.ok_or_else(|| {
+        ApiError::internal(&format_args!("the PDF of {id} is missing from the store"))
+    })?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -703,8 +726,7 @@ async fn document_status(
         ));
     }
     let nonce = q.nonce.unwrap_or_default();
-    if nonce.len() > crate::status::MAX_NONCE_LEN || !nonce.bytes().all(|b| b.is_ascii_hexdigit())
-    {
+    if nonce.len() > crate::status::MAX_NONCE_LEN || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad_request(
             "the nonce must be at most 64 hexadecimal digits",
         ));
@@ -757,7 +779,7 @@ pub async fn revoke_document(
     if before.status == DocumentStatus::Revoked {
         return Err(ApiError::conflict(format!("{id} is already revoked")));
     }
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let row = queue
         .revoke_document(id, reason)
         .await?
@@ -799,7 +821,11 @@ pub struct QrRequest {
     responses((status = 200, description = "The verification report", body = Object),
         (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
-async fn verify(State(app): AppState, headers: HeaderMap, req: Request) -> Result<Response, ApiError> {
+async fn verify(
+    State(app): AppState,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -863,7 +889,7 @@ pub struct StatsView {
     responses((status = 200, body = StatsView), (status = 401, body = ErrorBody)))]
 async fn stats(State(app): AppState, caller: Caller) -> Result<Json<StatsView>, ApiError> {
     caller.require(Action::Read, "read statistics")?;
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let s = queue.status().await?;
     let b = queue.breakdown(30).await?;
     let counts = BTreeMap::from([
@@ -872,6 +898,7 @@ async fn stats(State(app): AppState, caller: Caller) -> Result<Json<StatsView>, 
         ("processing".to_string(), s.processing),
         ("issued".to_string(), s.issued),
         ("needs_review".to_string(), s.needs_review),
+        ("rejected".to_string(), s.rejected),
         ("failed".to_string(), s.failed),
     ]);
     Ok(Json(StatsView {
@@ -909,11 +936,7 @@ async fn audit(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ReadAudit, "read the audit log")?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-    let lines = app
-        .services
-        .queue
-        .audit_log(q.after.unwrap_or(0), limit)
-        .await?;
+    let lines = app.queue.audit_log(q.after.unwrap_or(0), limit).await?;
     let mut out = String::new();
     for l in &lines {
         out.push_str(&serde_json::to_string(l).map_err(|e| ApiError::internal(&e))?);
@@ -933,9 +956,9 @@ async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready", body = Object), (status = 503, body = ErrorBody)))]
 async fn readyz(State(app): AppState) -> Result<Json<Value>, ApiError> {
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let unfinished = queue.unfinished().await?;
-    app.services.store.get("readyz/probe").await?;
+    app.store.get("readyz/probe").await?;
     Ok(Json(json!({
         "status": "ready",
         "unfinished_jobs": unfinished,
@@ -947,7 +970,7 @@ async fn readyz(State(app): AppState) -> Result<Json<Value>, ApiError> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(app): AppState) -> Result<Response, ApiError> {
-    let report = app.services.queue.status().await?;
+    let report = app.queue.status().await?;
     Ok((
         [(
             header::CONTENT_TYPE,

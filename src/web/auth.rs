@@ -78,7 +78,7 @@ impl Caller {
             before,
             after,
         };
-        if let Err(e) = app.services.queue.audit(&entry).await {
+        if let Err(e) = app.queue.audit(&entry).await {
             tracing::error!(error = %e, action, subject, "An audit line could not be written.");
         }
     }
@@ -86,8 +86,7 @@ impl Caller {
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -113,7 +112,7 @@ pub fn session_cookie(parts: &Parts) -> Option<String> {
 /// Who the request comes from, if anyone: a bearer token first, then the
 /// session cookie.
 pub async fn identify(parts: &Parts, app: &App) -> Result<Option<Caller>, ApiError> {
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     if let Some(token) = bearer(parts) {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Ok(None);
@@ -147,10 +146,7 @@ impl FromRequestParts<Arc<App>> for Caller {
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD);
-        let header = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if !safe && !caller.csrf_ok(header) {
             return Err(ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,

@@ -144,7 +144,6 @@ pub fn fetch_status(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

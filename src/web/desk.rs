@@ -67,12 +67,12 @@ fn csrf_field(c: &Caller) -> Markup {
     html! { input type="hidden" name="csrf" value=(c.csrf().unwrap_or_default()); }
 }
 
-/// `403` page unless the form's CSRF token is the session's.
-fn check_csrf(c: &Caller, given: Option<&str>) -> Result<(), Response> {
+/// A `403` page when the form's CSRF token is not the session's.
+fn csrf_refused(c: &Caller, given: Option<&str>) -> Option<Response> {
     if c.csrf_ok(given) {
-        Ok(())
+        None
     } else {
-        Err(page::error_page(
+        Some(page::error_page(
             StatusCode::FORBIDDEN,
             &viewer(c),
             "Biểu mẫu đã hết hạn; hãy tải lại trang và thử lại.",
@@ -118,7 +118,7 @@ struct LoginForm {
 }
 
 async fn login(State(app): AppState, Form(f): Form<LoginForm>) -> Response {
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let token = f.token.trim();
     let user = if token.is_empty() || token.len() > 128 {
         None
@@ -143,11 +143,16 @@ async fn login(State(app): AppState, Form(f): Form<LoginForm>) -> Response {
         user,
         session: Some((token_sha256(&id), csrf)),
     };
-    caller.audit(&app, "session.login", &caller.user.name, None, None).await;
+    caller
+        .audit(&app, "session.login", &caller.user.name, None, None)
+        .await;
     (
         StatusCode::SEE_OTHER,
         [
-            (header::SET_COOKIE, auth::session_set_cookie(&id, app.secure_cookies)),
+            (
+                header::SET_COOKIE,
+                auth::session_set_cookie(&id, app.secure_cookies),
+            ),
             (header::LOCATION, "/desk".to_string()),
         ],
     )
@@ -164,19 +169,23 @@ async fn logout(
     DeskCaller(c): DeskCaller,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&c, f.csrf.as_deref()) {
+    if let Some(r) = csrf_refused(&c, f.csrf.as_deref()) {
         return r;
     }
     if let Some((id_sha, _)) = &c.session {
-        if let Err(e) = app.services.queue.close_session(id_sha).await {
+        if let Err(e) = app.queue.close_session(id_sha).await {
             return ApiError::from(e).into_response();
         }
     }
-    c.audit(&app, "session.logout", &c.user.name, None, None).await;
+    c.audit(&app, "session.logout", &c.user.name, None, None)
+        .await;
     (
         StatusCode::SEE_OTHER,
         [
-            (header::SET_COOKIE, auth::session_clear_cookie(app.secure_cookies)),
+            (
+                header::SET_COOKIE,
+                auth::session_clear_cookie(app.secure_cookies),
+            ),
             (header::LOCATION, "/desk/login".to_string()),
         ],
     )
@@ -200,7 +209,7 @@ async fn queue_page(
         Ok(p) => p,
         Err(e) => return api_error_page(&c, &e),
     };
-    let stats = app.services.queue.status().await.ok();
+    let stats = app.queue.status().await.ok();
     let body = html! {
         h1 { (t("Hàng chờ duyệt", "Review queue")) }
         @if q.rejected.is_some() {
@@ -250,7 +259,10 @@ async fn queue_page(
             }
         }
     };
-    page::respond(StatusCode::OK, page::layout("Review queue", &viewer(&c), body))
+    page::respond(
+        StatusCode::OK,
+        page::layout("Review queue", &viewer(&c), body),
+    )
 }
 
 async fn upload_page(DeskCaller(c): DeskCaller) -> Response {
@@ -333,7 +345,7 @@ async fn upload(State(app): AppState, DeskCaller(c): DeskCaller, form: Multipart
         Ok(Some(f)) if f.name() == Some("csrf") => f.text().await.ok(),
         _ => None,
     };
-    if let Err(r) = check_csrf(&c, first.as_deref()) {
+    if let Some(r) = csrf_refused(&c, first.as_deref()) {
         return r;
     }
     match api::upload(&app, &c, form).await {
@@ -526,14 +538,22 @@ async fn record_page(
     if !valid_submission_id(&id) {
         return api_error_page(&c, &ApiError::not_found("no such submission"));
     }
-    let view = match crate::review::show(&app.services, &id).await {
+    let services = match app.issuing() {
+        Ok(s) => s,
+        Err(e) => return api_error_page(&c, &e),
+    };
+    let view = match crate::review::show(services, &id).await {
         Ok(v) => v,
         Err(e) => return api_error_page(&c, &e.into()),
     };
     let approved = q.approved.as_deref().filter(|d| valid_document_id(d));
     page::respond(
         StatusCode::OK,
-        page::layout(&view.name, &viewer(&c), record_markup(&c, &view, None, approved, None)),
+        page::layout(
+            &view.name,
+            &viewer(&c),
+            record_markup(&c, &view, None, approved, None),
+        ),
     )
 }
 
@@ -544,7 +564,7 @@ async fn approve(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Err(r) = check_csrf(&c, get("csrf")) {
+    if let Some(r) = csrf_refused(&c, get("csrf")) {
         return r;
     }
     if let Err(e) = c.require(Action::Review, "approve records") {
@@ -553,6 +573,10 @@ async fn approve(
     if !valid_submission_id(&id) {
         return api_error_page(&c, &ApiError::not_found("no such submission"));
     }
+    let services = match app.issuing() {
+        Ok(s) => s,
+        Err(e) => return api_error_page(&c, &e),
+    };
     let entered: HashMap<String, String> = form
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("f.").map(|f| (f.to_string(), v.clone())))
@@ -561,7 +585,7 @@ async fn approve(
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.trim().to_string())))
         .collect();
-    match crate::review::approve(&app.services, &id, &fields, &c.user.name).await {
+    match crate::review::approve(services, &id, &fields, &c.user.name).await {
         Ok(row) => {
             let doc = row.document_id;
             if get("next") == Some("1") {
@@ -582,7 +606,7 @@ async fn approve(
             if e.status != StatusCode::UNPROCESSABLE_ENTITY {
                 return api_error_page(&c, &e);
             }
-            match crate::review::show(&app.services, &id).await {
+            match crate::review::show(services, &id).await {
                 Ok(view) => page::respond(
                     e.status,
                     page::layout(
@@ -609,7 +633,7 @@ async fn reject(
     Path(id): Path<String>,
     Form(f): Form<RejectForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&c, f.csrf.as_deref()) {
+    if let Some(r) = csrf_refused(&c, f.csrf.as_deref()) {
         return r;
     }
     if let Err(e) = c.require(Action::Review, "reject records") {
@@ -619,7 +643,11 @@ async fn reject(
     if reason.is_empty() || !valid_submission_id(&id) {
         return api_error_page(&c, &ApiError::invalid("reason", "give a reason"));
     }
-    match crate::review::reject(&app.services, &id, reason, &c.user.name).await {
+    let services = match app.issuing() {
+        Ok(s) => s,
+        Err(e) => return api_error_page(&c, &e),
+    };
+    match crate::review::reject(services, &id, reason, &c.user.name).await {
         Ok(()) => Redirect::to("/desk?rejected=1").into_response(),
         Err(e) => api_error_page(&c, &e.into()),
     }
@@ -633,7 +661,7 @@ async fn document_page(
     if !valid_document_id(&doc) {
         return api_error_page(&c, &ApiError::not_found("no such document"));
     }
-    let row = match app.services.queue.document(&doc).await {
+    let row = match app.queue.document(&doc).await {
         Ok(Some(row)) => row,
         Ok(None) => return api_error_page(&c, &ApiError::not_found("no such document")),
         Err(e) => return api_error_page(&c, &e.into()),

@@ -199,9 +199,7 @@ pub fn from_rejection(status: StatusCode, text: String) -> ApiError {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("the request body is too large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported(text),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
-            ApiError::bad_request(text)
-        }
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => ApiError::bad_request(text),
         other => ApiError::new(other, "bad_request", text),
     }
 }

@@ -52,7 +52,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("docseal");
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+            Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
         });
         let jobs = Family::<StateLabels, Gauge>::default();
         let oldest_waiting = Gauge::default();
@@ -105,6 +107,7 @@ impl Metrics {
             ("processing", report.processing),
             ("issued", report.issued),
             ("needs_review", report.needs_review),
+            ("rejected", report.rejected),
             ("failed", report.failed),
         ] {
             self.jobs

@@ -18,6 +18,9 @@ main { padding:1.2rem; max-width:1400px; margin:0 auto; }
 a { color:var(--accent); }
 .en { color:var(--muted); font-size:.85em; }
 .en::before { content:" · "; }
+button .en { color:rgba(255,255,255,.85); }
+button.secondary .en { color:var(--muted); }
+.en.detail { display:block; } .en.detail::before { content:""; }
 h1 .en, h2 .en { font-weight:400; }
 table { border-collapse:collapse; width:100%; background:#fff; }
 th, td { text-align:left; padding:.4rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; }

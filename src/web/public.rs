@@ -62,10 +62,16 @@ pub async fn rate_limit(State(app): AppState, req: Request, next: Next) -> Respo
 /// The public pages.
 pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/verify") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/verify") }),
+        )
         .route("/verify", get(verify_page).post(verify_submit))
         .route("/d/{document_id}", get(document_page))
-        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rate_limit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            rate_limit,
+        ))
         .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY))
 }
 
@@ -128,7 +134,7 @@ pub async fn status_answer(
     document_id: &str,
     nonce: &str,
 ) -> Result<crate::status::SignedStatus, ApiError> {
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let row = queue.document(document_id).await?;
     // The manifest exactly as attached, from the transparency log's entry
     // for the document (absent from a registry older than the log).
@@ -208,17 +214,66 @@ fn verdict_words(v: Verdict) -> (&'static str, &'static str, &'static str, &'sta
     }
 }
 
-/// Each check's name in Vietnamese and English.
-fn check_title(name: &str) -> (&'static str, &'static str) {
-    match name {
+/// Each check's name in Vietnamese and English, and what its outcome means
+/// in plain Vietnamese (the detail that follows is the verifier's own words).
+fn check_words(name: &str, status: CheckStatus) -> (&'static str, &'static str, &'static str) {
+    use CheckStatus::{Fail, Pass, Skipped, Unknown};
+    let (vi, en) = match name {
         "trust_list" => ("Danh sách tin cậy", "Trust list"),
         "read" => ("Đọc tệp", "Reading the file"),
-        "pdf_signature" | "signature" => ("Chữ ký số trên PDF", "PDF signature"),
-        "manifest" | "manifest_signature" => ("Bản kê khai đã ký", "Signed manifest"),
-        "qr_seal" | "qr" => ("Mã QR", "QR seal"),
+        "pdf_signature" => ("Chữ ký số trên tệp PDF", "PDF signature"),
+        "signature" | "manifest" => ("Chữ ký trên dữ liệu văn bản", "Signed record"),
+        "key_validity" => ("Hiệu lực của khóa ký", "Signing key validity"),
+        "certificate_page" => ("Trang chứng nhận", "Certificate page"),
+        "qr_seal" => ("Mã QR", "QR seal"),
         "registry_status" => ("Tình trạng tại cơ quan cấp", "Status at the issuing office"),
-        "transparency_log" | "log" => ("Sổ công khai", "Transparency log"),
+        "log_proof" => ("Sổ công khai", "Transparency log"),
+        "source_scan" => ("Bản quét gốc", "Original scan"),
         _ => ("Kiểm tra", "Check"),
+    };
+    let said = match (name, status) {
+        ("trust_list", Pass) => "Danh sách khóa tin cậy có chữ ký hợp lệ của cơ quan gốc.",
+        ("pdf_signature", Pass) => "Toàn bộ tệp được ký số và không bị sửa đổi sau khi ký.",
+        ("pdf_signature", Fail) => {
+            "Chữ ký số không khớp: tệp đã bị sửa đổi hoặc không do cơ quan cấp ký."
+        }
+        ("signature" | "manifest", Pass) => {
+            "Dữ liệu của văn bản được ký bằng khóa của cơ quan cấp."
+        }
+        ("signature" | "manifest", Fail) => "Dữ liệu của văn bản không khớp với chữ ký.",
+        ("key_validity", Pass) => "Khóa ký còn hiệu lực vào thời điểm cấp văn bản.",
+        ("key_validity", Fail) => "Khóa ký đã hết hiệu lực hoặc bị thu hồi vào thời điểm cấp.",
+        ("certificate_page", Pass) => "Trang chứng nhận hiển thị đúng nội dung đã ký.",
+        ("certificate_page", Fail) => "Trang chứng nhận hiển thị khác với nội dung đã ký.",
+        ("qr_seal", Pass) => "Mã QR có chữ ký hợp lệ và khớp với dữ liệu văn bản.",
+        ("qr_seal", Fail) => "Mã QR không hợp lệ hoặc không khớp với văn bản.",
+        ("registry_status", Pass) => "Cơ quan cấp xác nhận văn bản vẫn còn hiệu lực.",
+        ("registry_status", Fail) => "Cơ quan cấp đã thu hồi văn bản này.",
+        ("log_proof", Pass) => "Văn bản có trong sổ công khai của cơ quan cấp.",
+        ("log_proof", Fail) => "Bằng chứng trong sổ công khai không khớp.",
+        ("source_scan", Pass) => "Văn bản được lập từ đúng bản quét này.",
+        ("source_scan", Fail) => "Văn bản không được lập từ bản quét này.",
+        (_, Pass) => "Đạt.",
+        (_, Fail) => "Không đạt.",
+        (_, Unknown) => "Không thể kết luận tại đây.",
+        (_, Skipped) => "Không kiểm tra.",
+    };
+    (vi, en, said)
+}
+
+/// A field's label in Vietnamese (from the schema), with its name.
+fn field_label(doc_type: &str, field: &str) -> Markup {
+    let label = doc_type
+        .parse::<crate::schema::DocType>()
+        .ok()
+        .and_then(|t| {
+            t.schema()
+                .field(field)
+                .map(|f| f.label.trim_end_matches(':').to_string())
+        });
+    match label {
+        Some(l) => t(&l, field),
+        None => html! { (field) },
     }
 }
 
@@ -236,14 +291,14 @@ pub fn report_markup(report: &Report) -> Markup {
                     dt { (t("Cơ quan cấp", "Issued by")) } dd { (d.office) }
                     dt { (t("Thời điểm cấp", "Issued at")) } dd { (d.issued_at.to_string()) }
                     @for (k, v) in &d.fields {
-                        dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_string)) }
+                        dt { (field_label(&d.doc_type, k)) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_string)) }
                     }
                 }
             }
             h2 { (t("Các bước kiểm tra", "Checks")) }
             ul {
                 @for c in &report.checks {
-                    @let (tvi, ten) = check_title(c.name);
+                    @let (tvi, ten, said) = check_words(c.name, c.status);
                     @let class = match c.status {
                         CheckStatus::Pass => "check pass",
                         CheckStatus::Fail => "check fail",
@@ -251,7 +306,8 @@ pub fn report_markup(report: &Report) -> Markup {
                         CheckStatus::Skipped => "check skipped",
                     };
                     li class=(class) data-check=(c.name) {
-                        strong { (t(tvi, ten)) } ": " (c.detail)
+                        strong { (t(tvi, ten)) } ": " (said)
+                        span.en.detail lang="en" { (c.detail) }
                     }
                 }
             }
@@ -329,7 +385,7 @@ async fn document_page(State(app): AppState, Path(document_id): Path<String>) ->
             "There is no such document.",
         );
     }
-    let queue = app.services.queue.as_ref();
+    let queue = app.queue.as_ref();
     let row = match queue.document(&document_id).await {
         Ok(Some(row)) => row,
         Ok(None) => {
@@ -376,7 +432,7 @@ async fn document_page(State(app): AppState, Path(document_id): Path<String>) ->
                         dt { (t("Khóa ký", "Signing key")) } dd { (row.key_id) }
                         dt { "SHA-256 PDF" } dd { code { (row.pdf_sha256) } }
                         @for (k, v) in &fields {
-                            dt { (k) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_string)) }
+                            dt { (field_label(&row.doc_type, k)) } dd { (v.as_str().map_or_else(|| v.to_string(), str::to_string)) }
                         }
                     }
                 }
