@@ -170,8 +170,12 @@ try {
   const pdfLink = page.locator('a#pdf-link');
   await pdfLink.waitFor({ timeout: 60000 }).catch(async () => {
     // Approving may open the next record; the approved one shows its links.
+    await shot(page, 'after-approve');
     await page.goto(`${base}/desk/submissions/${id}`);
-    await pdfLink.waitFor();
+    await pdfLink.waitFor().catch(async () => {
+      await shot(page, 'not-approved');
+      fail(`after Ctrl+Enter ${id} shows no a#pdf-link (state ${await page.textContent('#state')})`);
+    });
   });
   await shot(page, 'approved');
   const documentHref = await page.getAttribute('a#document-link', 'href');
