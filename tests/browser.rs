@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use live::{artifacts, require, root, LiveServer};
 
-/// A sample the pipeline reads with a doubtful field (`mother_name`):
-/// it ends `needs_review`, so a person finishes it at the desk.
-const NEEDS_REVIEW_SCAN: &str = "samples/0009_birth_certificate.jpg";
+/// A sample the pipeline reads with one doubtful field, misread (`address`:
+/// `Krông Đắc` for `Krông Pắc`): it ends `needs_review`, and the person at
+/// the desk corrects it from its `.truth.json`.
+const NEEDS_REVIEW_SCAN: &str = "samples/0007_construction_permit.pdf";
 
 #[test]
 fn a_reviewer_finishes_a_record_at_the_desk_and_the_pdf_verifies() {
@@ -54,6 +55,7 @@ fn a_reviewer_finishes_a_record_at_the_desk_and_the_pdf_verifies() {
     println!("{printed}");
     assert!(printed.contains("verdict: VALID"), "{printed}");
     assert!(printed.contains("keystrokes: "), "{printed}");
+    assert!(printed.contains("corrected: {\"address\""), "{printed}");
     let shots = std::fs::read_dir(&out_dir)
         .expect("the artifacts directory")
         .filter_map(Result::ok)

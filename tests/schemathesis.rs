@@ -22,7 +22,9 @@ fn no_request_the_openapi_document_allows_gets_a_server_error() {
     let (dir, data, token) = LiveServer::prepare("fuzzer", "admin");
     let server = LiveServer::start(dir, data, 0);
     let reports = artifacts("schemathesis");
+    // Its cache (`.schemathesis/`) goes beside the report, not into the tree.
     let out = st
+        .current_dir(&reports)
         .arg("run")
         .arg(format!("{}/v1/openapi.json", server.url))
         .args(["--checks", "not_a_server_error"])

@@ -101,14 +101,19 @@ try {
   await page.click('#upload-submit');
   const item = await page.waitForSelector('#progress li[data-id]');
   const id = await item.getAttribute('data-id');
-  await page.waitForFunction(
-    (id) => {
-      const li = document.querySelector(`#progress li[data-id="${id}"]`);
-      return li && ['issued', 'needs_review', 'failed'].includes(li.dataset.state);
-    },
-    id,
-    { timeout: uploadTimeout, polling: 500 },
-  );
+  await page
+    .waitForFunction(
+      (id) => {
+        const li = document.querySelector(`#progress li[data-id="${id}"]`);
+        return li && ['issued', 'needs_review', 'failed'].includes(li.dataset.state);
+      },
+      id,
+      { timeout: uploadTimeout, polling: 500 },
+    )
+    .catch(async () => {
+      await shot(page, 'upload-stuck');
+      fail(`#progress never showed ${id} finished (data-state ${await item.getAttribute('data-state')})`);
+    });
   const state = await item.getAttribute('data-state');
   await shot(page, 'upload-done');
   if (state !== 'needs_review') fail(`${path.basename(scan)} ended ${state}, not needs_review`);
@@ -165,8 +170,12 @@ try {
   const pdfLink = page.locator('a#pdf-link');
   await pdfLink.waitFor({ timeout: 60000 }).catch(async () => {
     // Approving may open the next record; the approved one shows its links.
+    await shot(page, 'after-approve');
     await page.goto(`${base}/desk/submissions/${id}`);
-    await pdfLink.waitFor();
+    await pdfLink.waitFor().catch(async () => {
+      await shot(page, 'not-approved');
+      fail(`after Ctrl+Enter ${id} shows no a#pdf-link (state ${await page.textContent('#state')})`);
+    });
   });
   await shot(page, 'approved');
   const documentHref = await page.getAttribute('a#document-link', 'href');

@@ -22,6 +22,9 @@ pub struct LiveServer {
     _dir: tempfile::TempDir,
 }
 
+/// How many lines of the server's log a failure shows.
+const LOG_LINES: usize = 60;
+
 impl LiveServer {
     /// A data directory with one user `name` of `role`; returns the
     /// directory's owner and the user's token. The server is not started.
@@ -95,9 +98,19 @@ impl LiveServer {
         server
     }
 
-    /// What the server logged so far.
+    /// The last lines the server logged, without stack frames.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                let l = l.trim_start();
+                !(l.starts_with("at ")
+                    || l.split_once(": ")
+                        .is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+            })
+            .collect();
+        lines[lines.len().saturating_sub(LOG_LINES)..].join("\n")
     }
 
     /// Waits until `/readyz` answers 200.
