@@ -483,7 +483,14 @@ pub fn approved_record(
             _ => return Err(invalid(name, "give the value as text")),
         };
         let read_value = read.fields.get(name);
-        let new = if read_value.is_some_and(|v| v.as_str() == Some(raw.trim()) || v == value) {
+        let as_read = |v: &Value| {
+            v == value
+                || match v {
+                    Value::String(s) => s == raw.trim(),
+                    other => raw.trim().parse::<Value>().is_ok_and(|p| p == *other),
+                }
+        };
+        let new = if read_value.is_some_and(as_read) {
             // The value as read (and shown), given back unchanged.
             read_value.cloned()
         } else if raw.trim().is_empty() {
@@ -497,16 +504,22 @@ pub fn approved_record(
                 // A value typed in its normalized form (`2019-08-15`) is
                 // taken when the schema accepts it as it is.
                 Err(e) => {
-                    let typed = Value::String(raw.trim().to_string());
-                    let probe = BTreeMap::from([(name.clone(), typed.clone())]);
-                    let refused = schema
-                        .field_errors(&probe)
-                        .into_iter()
-                        .any(|(f, _)| f == *name);
-                    if refused {
-                        return Err(invalid(name, e.to_string()));
+                    let text = raw.trim();
+                    let mut typed = vec![Value::String(text.to_string())];
+                    if let Ok(n) = text.parse::<serde_json::Number>() {
+                        typed.push(Value::Number(n));
                     }
-                    Some(typed)
+                    let accepted = typed.into_iter().find(|t| {
+                        let probe = BTreeMap::from([(name.clone(), t.clone())]);
+                        !schema
+                            .field_errors(&probe)
+                            .into_iter()
+                            .any(|(f, _)| f == *name)
+                    });
+                    match accepted {
+                        Some(t) => Some(t),
+                        None => return Err(invalid(name, e.to_string())),
+                    }
                 }
             }
         };
