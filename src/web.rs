@@ -235,7 +235,7 @@ pub async fn serve(
 
 /// The answer a connection over the limit gets.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
-Retry-After: 1\r\nConnection: close\r\nContent-Length: 108\r\n\r\n\
+Retry-After: 1\r\nConnection: close\r\nContent-Length: 100\r\n\r\n\
 {\"error\":{\"code\":\"busy\",\"message\":\"the server is handling too many connections; try again shortly\"}}";
 
 /// Answers `503` to a connection over the limit and closes it, within
