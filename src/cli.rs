@@ -13,12 +13,17 @@
 //! - `review`: records waiting for a person: list, show, approve, reject.
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 //! - `users`, `audit`: staff accounts and the audit log.
+//! - `export`, `report`: held records out, and the month's on-time report.
+//! - `bench-queue` (hidden): the queue alone under concurrent no-op workers.
 
+mod bench_queue;
 mod compute_job;
 mod eval;
+mod export;
 mod inspect;
 mod keys;
 mod log;
+mod report;
 mod review;
 mod revoke;
 mod run;
@@ -92,6 +97,13 @@ pub enum Command {
     Audit(users::Audit),
     /// Records waiting for a person: list them, show one, approve or reject it.
     Review(review::Review),
+    /// Export held records (of issued documents that still stand) as NDJSON or CSV.
+    Export(export::Export),
+    /// A month's on-time report per procedure: table, JSON or SVG chart.
+    Report(report::Report),
+    /// Run the queue alone with no-op jobs and report jobs/s and lease latency.
+    #[command(name = "bench-queue", hide = true)]
+    BenchQueue(bench_queue::BenchQueue),
     /// Compute one job in a process of its own (started by a worker).
     #[command(name = "compute-job", hide = true)]
     ComputeJob(compute_job::ComputeJob),
@@ -134,6 +146,9 @@ impl Execute for Command {
             Command::Users(c) => c.execute(ctx),
             Command::Audit(c) => c.execute(ctx),
             Command::Review(c) => c.execute(ctx),
+            Command::Export(c) => c.execute(ctx),
+            Command::Report(c) => c.execute(ctx),
+            Command::BenchQueue(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }
     }

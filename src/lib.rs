@@ -50,6 +50,10 @@
 //!   OpenAPI document), the staff desk, the public verification and document
 //!   pages, their limits; and the client `verify --online` asks a status
 //!   endpoint with.
+//! - [`deadline`]: procedures' legal times in working days, public holidays,
+//!   due dates and the month's on-time report (table, JSON, SVG).
+//! - [`reuse`]: held records out: export lines, the records of a citizen,
+//!   and prefill of another procedure's form by a committed mapping.
 //! - [`intake`]: a scan taken in: stored under its SHA-256, then queued
 //!   (`submit` and the service's upload).
 //! - [`store`]: the [`store::ObjectStore`] trait and its implementations.
@@ -80,6 +84,7 @@ pub mod classify;
 pub mod cli;
 pub mod codec;
 pub mod config;
+pub mod deadline;
 pub mod decode;
 mod dispatch;
 pub mod eval;
@@ -101,6 +106,7 @@ pub mod queue;
 pub mod raster;
 pub mod redact;
 pub mod render;
+pub mod reuse;
 pub mod review;
 pub mod samples;
 pub mod schema;

@@ -23,6 +23,9 @@
 //! - `log.rs`: the log's sequencing, written once the same way.
 //! - `staff.rs`: users, sessions and the audit log, written once the same way.
 //! - `review.rs`: submission facts, the review queue and decisions, the same way.
+//! - `records.rs`: held records read out ([`Records`]: export and reuse by
+//!   other systems) and submissions' times ([`Timeline`]: deadlines), the
+//!   same way.
 //! - `sqlite.rs`: [`SqliteQueue`], the embedded default.
 //! - `postgres.rs`: [`PgQueue`], shared by many machines.
 //! - `open.rs`: [`QueueUrl`] and [`AnyQueue`], the queue a URL names.
@@ -35,6 +38,7 @@ use serde::{Deserialize, Serialize};
 mod log;
 mod open;
 mod postgres;
+mod records;
 mod review;
 mod sql;
 mod sqlite;
@@ -536,11 +540,16 @@ pub enum Role {
     Reviewer,
     /// Everything: also revokes documents, manages users, reads the audit log.
     Admin,
+    /// Another agency's system: reads held records by citizen (`/v1/records`,
+    /// `/v1/prefill`) and nothing else. Not a person: it never reaches the
+    /// desk, and no person's role includes it, so a leaked staff token does
+    /// not open lookups by citizen.
+    System,
 }
 
 impl Role {
-    /// Every role, least power first.
-    pub const ALL: [Role; 3] = [Role::Clerk, Role::Reviewer, Role::Admin];
+    /// Every role: the staff's, least power first, then `system`.
+    pub const ALL: [Role; 4] = [Role::Clerk, Role::Reviewer, Role::Admin, Role::System];
 
     /// The role's name in the database, on the command line and in answers.
     pub fn as_str(self) -> &'static str {
@@ -548,6 +557,7 @@ impl Role {
             Role::Clerk => "clerk",
             Role::Reviewer => "reviewer",
             Role::Admin => "admin",
+            Role::System => "system",
         }
     }
 
@@ -557,9 +567,10 @@ impl Role {
             "clerk" => Role::Clerk,
             "reviewer" => Role::Reviewer,
             "admin" => Role::Admin,
+            "system" => Role::System,
             other => {
                 return Err(QueueError::Corrupt(format!(
-                    "role `{other}` (expected clerk, reviewer or admin)"
+                    "role `{other}` (expected clerk, reviewer, admin or system)"
                 )))
             }
         })
@@ -567,10 +578,12 @@ impl Role {
 
     /// Whether this role may do `action`.
     pub fn may(self, action: Action) -> bool {
+        use Role::*;
         match action {
-            Action::Read | Action::Upload => true,
-            Action::Review => self >= Role::Reviewer,
-            Action::Revoke | Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
+            Action::Read | Action::Upload => matches!(self, Clerk | Reviewer | Admin),
+            Action::Review => matches!(self, Reviewer | Admin),
+            Action::Revoke | Action::ManageUsers | Action::ReadAudit => self == Admin,
+            Action::ReadRecords => self == System,
         }
     }
 }
@@ -604,6 +617,9 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log.
     ReadAudit,
+    /// Read held records by citizen, for reuse by another system (the
+    /// `records:read` scope).
+    ReadRecords,
 }
 
 /// A member of staff.
@@ -912,4 +928,74 @@ pub trait Reviews: Send + Sync + 'static {
         actor: &str,
         reason: &str,
     ) -> impl Future<Output = Result<Decided, QueueError>> + Send;
+}
+
+/// A held record: the record of an issued document that still stands
+/// (`valid`), approved by a person or issued by the machine alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldRecord {
+    /// The document issued from it.
+    pub document_id: String,
+    /// The submission it was read from.
+    pub submission_id: String,
+    /// The pipeline version that read it.
+    pub pipeline_version: String,
+    /// The document type.
+    pub doc_type: String,
+    /// Unix seconds of issue.
+    pub issued_at: i64,
+    /// Who approved it, when a person did (the record then holds the
+    /// approved values).
+    pub approved_by: Option<String>,
+    /// The record as JSON.
+    pub record_json: String,
+}
+
+/// Held records read out: in pages by keyset for export, and by a
+/// citizen's personal id for other systems' reuse.
+pub trait Records: Send + Sync + 'static {
+    /// Held records issued at or after `since` (Unix seconds), of one type
+    /// when `doc_type` says, in the order of (issue time, document id),
+    /// strictly after `after`, at most `limit`.
+    fn records_page(
+        &self,
+        doc_type: Option<&str>,
+        since: i64,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<HeldRecord>, QueueError>> + Send;
+
+    /// Held records whose JSON holds the string `personal_id` anywhere,
+    /// newest first, at most `limit` (the caller checks which field
+    /// carries it).
+    fn records_mentioning(
+        &self,
+        personal_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<HeldRecord>, QueueError>> + Send;
+}
+
+/// When a submission came in and when it was resolved, for deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubmissionTimes {
+    /// The submission.
+    pub submission_id: String,
+    /// The procedure it is for, as the clerk gave it.
+    pub procedure_code: Option<String>,
+    /// Unix milliseconds of its reception.
+    pub received_at: i64,
+    /// Unix milliseconds of its first resolution (a job of it issued or
+    /// rejected), if any.
+    pub resolved_at: Option<i64>,
+}
+
+/// Submissions' times, for deadlines and on-time reporting.
+pub trait Timeline: Send + Sync + 'static {
+    /// Submissions received before `until` (Unix ms) that were not resolved
+    /// before `since` (Unix ms): those a report of `since..until` counts.
+    fn submission_times(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Vec<SubmissionTimes>, QueueError>> + Send;
 }

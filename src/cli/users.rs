@@ -19,7 +19,7 @@ pub struct Users {
 }
 
 /// The roles as the command line spells them.
-const ROLE_NAMES: [&str; 3] = ["clerk", "reviewer", "admin"];
+const ROLE_NAMES: [&str; 4] = ["clerk", "reviewer", "admin", "system"];
 
 /// User commands.
 #[derive(Debug, clap::Subcommand)]
@@ -29,7 +29,9 @@ pub enum UsersCommand {
         /// The login name: letters, digits, `.`, `_`, `-`, `@`.
         name: String,
         /// What the user may do: clerks upload, reviewers also approve and
-        /// reject, admins also revoke and manage users.
+        /// reject, admins also revoke and manage users; `system` is another
+        /// agency's system, which only reads held records by citizen
+        /// (`/v1/records`, `/v1/prefill`).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ROLE_NAMES))]
         role: String,
         /// Who adds the user, for the audit log (default: the system user).

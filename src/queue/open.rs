@@ -12,6 +12,7 @@ use super::{
     StoredCheckpoint, Submitted,
 };
 use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
+use super::{HeldRecord, Records, SubmissionTimes, Timeline};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
@@ -163,6 +164,13 @@ dispatch! {
         async fn record_approval(&self, submission_id: &str, version: &str, actor: &str, detail: &serde_json::Value) -> Result<Decided, QueueError>;
         async fn complete_approval(&self, decision: &Decision, document: &DocumentRow, record_json: &str, record_key: &str) -> Result<bool, QueueError>;
         async fn reject(&self, submission_id: &str, version: &str, actor: &str, reason: &str) -> Result<Decided, QueueError>;
+    }
+    impl Records {
+        async fn records_page(&self, doc_type: Option<&str>, since: i64, after: Option<(i64, &str)>, limit: u32) -> Result<Vec<HeldRecord>, QueueError>;
+        async fn records_mentioning(&self, personal_id: &str, limit: u32) -> Result<Vec<HeldRecord>, QueueError>;
+    }
+    impl Timeline {
+        async fn submission_times(&self, since: i64, until: i64) -> Result<Vec<SubmissionTimes>, QueueError>;
     }
 }
 

@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS review_decisions (
     completed_at     {int},
     PRIMARY KEY (submission_id, pipeline_version)
 );
+CREATE INDEX IF NOT EXISTS documents_by_issue ON documents (issued_at, document_id);
 CREATE TABLE IF NOT EXISTS audit_log (
     seq         {serial},
     at          {int} NOT NULL,

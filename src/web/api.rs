@@ -4,6 +4,9 @@
 //! Staff routes take `Authorization: Bearer TOKEN` (or the desk's session
 //! cookie, with the CSRF header on changes); `POST /v1/verify` and
 //! `GET /v1/documents/{id}/status` are public and rate-limited.
+//! `GET /v1/records` and `GET /v1/prefill` are for other agencies' systems
+//! (a `system` user's token, the `records:read` scope); every call to them,
+//! answered or refused, is audited.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,14 +22,15 @@ use serde_json::{json, Value};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::auth::Caller;
+use super::auth::{Caller, MaybeCaller};
 use super::error::{from_rejection, ApiError, ErrorBody};
 use super::public::{self, Input};
 use super::{
     App, AppState, BODY_TIMEOUT, MAX_SMALL_BODY, MAX_VERIFY_BODY, REQUEST_TIMEOUT, UPLOAD_TIMEOUT,
 };
 use crate::queue::{
-    Action, DocumentRow, DocumentStatus, Jobs, Registry, Reviews, Staff, Stats, SubmissionMeta,
+    Action, DocumentRow, DocumentStatus, Jobs, NewAudit, Records, Registry, Reviews, Staff, Stats,
+    SubmissionMeta, Timeline,
 };
 use crate::store::ObjectStore;
 
@@ -136,6 +140,9 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/v1/documents/{id}/revoke", post(revoke))
         .route("/v1/stats", get(stats))
         .route("/v1/audit", get(audit))
+        .route("/v1/report", get(report))
+        .route("/v1/records", get(records))
+        .route("/v1/prefill", get(prefill))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -157,15 +164,15 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     ),
     paths(
         create_submissions, get_submission, get_page, review_queue, approve, reject,
-        get_document, get_pdf, document_status, revoke, verify, stats, audit,
-        healthz, readyz, metrics
+        get_document, get_pdf, document_status, revoke, verify, stats, report, audit,
+        records, prefill, healthz, readyz, metrics
     ),
     components(schemas(
         ErrorBody, Created, CreatedItem, ApproveRequest, Approved, RejectRequest, RevokeRequest,
         QrRequest, ReviewPage, DocumentView, StatsView
     )),
     modifiers(&BearerAuth),
-    tags((name = "submissions"), (name = "review"), (name = "documents"), (name = "public"), (name = "operations"))
+    tags((name = "submissions"), (name = "review"), (name = "documents"), (name = "public"), (name = "operations"), (name = "reuse"))
 )]
 pub struct ApiDoc;
 
@@ -913,6 +920,204 @@ async fn stats(State(app): AppState, caller: Caller) -> Result<Json<StatsView>, 
         finished_last_10_min: s.finished_last_10_min,
         oldest_waiting_secs: s.oldest_waiting_secs,
     }))
+}
+
+/// Query of the on-time report.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// The month, YYYY-MM (default: the current one).
+    month: Option<String>,
+    /// `json` (default) or `svg` (a bar chart).
+    format: Option<String>,
+}
+
+/// A month's on-time report per procedure: received, resolved on time or
+/// late, pending and overdue, by the committed procedure and holiday tables.
+#[utoipa::path(get, path = "/v1/report", tag = "operations",
+    security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, description = "The report (JSON), or an SVG bar chart with `format=svg`", body = Object),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn report(
+    State(app): AppState,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    use crate::deadline::{Deadlines, YearMonth};
+    caller.require(Action::Read, "read the on-time report")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let month = match q.month.as_deref() {
+        Some(m) => {
+            YearMonth::parse(m).map_err(|_| ApiError::invalid("month", "YYYY-MM, e.g. 2025-07"))?
+        }
+        None => YearMonth::of(now),
+    };
+    let deadlines = Deadlines::builtin().map_err(|e| ApiError::internal(&e))?;
+    let (start, end) = month.range_ms();
+    let times = app.queue.submission_times(start, end).await?;
+    let report = deadlines.report(month, &times, now);
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(report).into_response()),
+        "svg" => Ok(([(header::CONTENT_TYPE, "image/svg+xml")], report.to_svg()).into_response()),
+        _ => Err(ApiError::invalid("format", "`json` or `svg`")),
+    }
+}
+
+/// The most held records one lookup by citizen reads.
+const MAX_PERSON_RECORDS: u32 = 1000;
+
+/// The caller of a reuse route, once allowed; a refusal (no or a bad
+/// token: `401`; a role other than `system`: `403`) is audited first.
+async fn reuse_caller(
+    app: &App,
+    who: MaybeCaller,
+    action: &str,
+    subject: &str,
+) -> Result<Caller, ApiError> {
+    match who.0 {
+        Some(c) if c.user.role.may(Action::ReadRecords) => Ok(c),
+        Some(c) => {
+            let after = json!({ "refused": 403, "route": action });
+            c.audit(app, "records.refused", subject, None, Some(&after))
+                .await;
+            Err(ApiError::forbidden(
+                "read held records by citizen (a `system` user's token is needed)",
+            ))
+        }
+        None => {
+            let after = json!({ "refused": 401, "route": action });
+            let entry = NewAudit {
+                actor: "anonymous",
+                action: "records.refused",
+                subject,
+                before: None,
+                after: Some(&after),
+            };
+            if let Err(e) = app.queue.audit(&entry).await {
+                tracing::error!(error = %e, "An audit line could not be written.");
+            }
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+/// The personal id of a reuse query, checked: 12 digits.
+fn personal_id(given: Option<&str>) -> Result<&str, ApiError> {
+    match given {
+        Some(id) if crate::reuse::valid_personal_id(id) => Ok(id),
+        _ => Err(ApiError::invalid("personal_id", "exactly 12 digits")),
+    }
+}
+
+/// The audit subject of a reuse query: its personal id when well formed.
+fn reuse_subject(given: Option<&str>) -> &str {
+    given
+        .filter(|id| crate::reuse::valid_personal_id(id))
+        .unwrap_or("-")
+}
+
+/// A citizen's held records, newest first.
+async fn person_records(app: &App, id: &str) -> Result<Vec<crate::reuse::PersonRecord>, ApiError> {
+    let held = app.queue.records_mentioning(id, MAX_PERSON_RECORDS).await?;
+    Ok(crate::reuse::person_records(&held, id))
+}
+
+/// Query of held records by citizen.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RecordsQuery {
+    /// The citizen's personal id (12 digits).
+    personal_id: Option<String>,
+}
+
+/// The held records that concern a citizen: records of issued documents
+/// that still stand in which a personal-id field carries the given id, with
+/// the fields that carry it. For another agency's system (a `system`
+/// user's token); every call, answered or refused, is audited.
+#[utoipa::path(get, path = "/v1/records", tag = "reuse",
+    security(("bearer" = [])), params(RecordsQuery),
+    responses((status = 200, description = "The citizen's held records", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn records(
+    State(app): AppState,
+    who: MaybeCaller,
+    Query(q): Query<RecordsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let given = q.personal_id.as_deref();
+    let caller = reuse_caller(&app, who, "records", reuse_subject(given)).await?;
+    let id = personal_id(given)?;
+    let found = person_records(&app, id).await?;
+    let documents: Vec<&str> = found.iter().map(|r| r.document_id.as_str()).collect();
+    let after = json!({ "documents": documents });
+    caller
+        .audit(&app, "records.read", id, None, Some(&after))
+        .await;
+    if found.is_empty() {
+        return Err(ApiError::not_found(
+            "no held record concerns this personal id",
+        ));
+    }
+    Ok(Json(json!({ "personal_id": id, "records": found })))
+}
+
+/// Query of a prefilled form.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PrefillQuery {
+    /// The citizen's personal id (12 digits).
+    personal_id: Option<String>,
+    /// The form: `certified_copy`, `business_household_registration`,
+    /// `business_household_termination`, `death_registration`,
+    /// `land_use_certificate`.
+    form: Option<String>,
+}
+
+/// A target form's fields filled from the citizen's held records, by the
+/// committed mapping of the form (`schemas/prefill/FORM.json`): each value
+/// with the document it came from, and the fields no record fills. For
+/// another agency's system; every call, answered or refused, is audited.
+#[utoipa::path(get, path = "/v1/prefill", tag = "reuse",
+    security(("bearer" = [])), params(PrefillQuery),
+    responses((status = 200, description = "The prefilled form", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn prefill(
+    State(app): AppState,
+    who: MaybeCaller,
+    Query(q): Query<PrefillQuery>,
+) -> Result<Json<crate::reuse::Prefill>, ApiError> {
+    let given = q.personal_id.as_deref();
+    let caller = reuse_caller(&app, who, "prefill", reuse_subject(given)).await?;
+    let id = personal_id(given)?;
+    let forms = crate::reuse::mappings().map_err(|e| ApiError::internal(&e))?;
+    let form = q.form.as_deref().unwrap_or_default();
+    let Some(mapping) = forms.iter().find(|m| m.form == form) else {
+        let known: Vec<&str> = forms.iter().map(|m| m.form.as_str()).collect();
+        return Err(ApiError::not_found(format!(
+            "no such form; the forms are {}",
+            known.join(", ")
+        )));
+    };
+    let found = person_records(&app, id).await?;
+    let filled = crate::reuse::prefill(mapping, &found);
+    let mut documents: Vec<&str> = filled
+        .fields
+        .values()
+        .map(|p| p.document_id.as_str())
+        .collect();
+    documents.sort_unstable();
+    documents.dedup();
+    let after = json!({ "form": form, "documents": documents });
+    caller
+        .audit(&app, "records.prefill", id, None, Some(&after))
+        .await;
+    if found.is_empty() {
+        return Err(ApiError::not_found(
+            "no held record concerns this personal id",
+        ));
+    }
+    Ok(Json(filled))
 }
 
 /// Query of the audit log.

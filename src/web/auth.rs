@@ -158,6 +158,19 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
+/// Whoever calls, if anyone: for routes that audit a refused call before
+/// answering it (`401` or `403`), which [`Caller`] cannot do.
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<Arc<App>> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        Ok(MaybeCaller(identify(parts, app).await?))
+    }
+}
+
 /// A member of staff on a desk page: without a session, the browser is
 /// sent to the login page.
 #[derive(Debug, Clone)]
