@@ -10,11 +10,12 @@ export OMP_THREAD_LIMIT := 1
 # Debian packages: Tesseract with its Vietnamese, English and OSD data; the
 # headers and libclang the bindings are generated from; fonts with Vietnamese
 # glyphs for result documents and samples; poppler-utils, qpdf and openssl to
-# check result PDFs and certificates; pip for pyHanko.
+# check result PDFs and certificates; libnss3-tools (certutil) for the NSS
+# certificate database pdfsig checks trust against; pip for pyHanko.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
 	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
 	fonts-noto-core fonts-dejavu-core poppler-utils qpdf openssl time \
-	python3 python3-pip
+	libnss3-tools python3 python3-pip
 
 .PHONY: all deps pydeps browserdeps build demo test lint fmt clean samples bench
 

@@ -69,6 +69,7 @@ fn bench_seal(c: &mut Criterion) {
         }],
         roots: vec![],
         logs: vec![],
+        signed_at: None,
         signature: None,
     };
     c.bench_function("check signed manifest", |b| {

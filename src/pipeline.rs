@@ -246,6 +246,10 @@ pub fn issue_manifest(
     if qr.is_none() {
         tracing::warn!(document_id = %signed.manifest.document_id, "The record is too large for a QR seal; issuing without one.");
     }
+    let trust = creds
+        .trust
+        .to_json()
+        .map_err(|e| RenderError::Snapshot(e.to_string()))?;
     let pdf = render::render(
         &RenderInput {
             pages: &analysis.pages,
@@ -253,6 +257,7 @@ pub fn issue_manifest(
             manifest: &signed.manifest,
             attachment: &attachment,
             qr: qr.as_deref(),
+            trust: Some(&trust),
         },
         ctx.fonts,
     )?;

@@ -29,6 +29,9 @@ pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
 pub const MANIFEST_ATTACHMENT: &str = "manifest.json";
 /// Name of the attached QR seal text.
 pub const QR_ATTACHMENT: &str = "qr-seal.txt";
+/// Name of the attached snapshot of the office's root-signed trust list at
+/// issue time: with it, a verifier needs only the office's root certificate.
+pub const TRUST_ATTACHMENT: &str = "trust.json";
 
 /// Resolution assumed for a page whose file states none.
 pub const DEFAULT_DPI: u32 = 300;
@@ -147,6 +150,9 @@ pub enum RenderError {
         /// That value's length in characters.
         chars: usize,
     },
+    /// The office's trust list could not be written for the document.
+    #[error("the trust list cannot be attached to the document: {0}")]
+    Snapshot(String),
     /// A font could not be used.
     #[error(transparent)]
     Font(#[from] FontError),
@@ -172,6 +178,9 @@ pub struct RenderInput<'a> {
     /// The QR seal's text (`DS1:…`), drawn in [`QR_AREA`] and attached as
     /// [`QR_ATTACHMENT`]; `None` leaves the area empty.
     pub qr: Option<&'a str>,
+    /// The office's root-signed trust list (JSON) at issue time, attached as
+    /// [`TRUST_ATTACHMENT`]; `None` attaches none.
+    pub trust: Option<&'a [u8]>,
 }
 
 /// The text lines the certificate page prints, in order, derived only from the
@@ -326,6 +335,15 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
             media_type: "text/plain",
             description: "QR seal / Dấu QR",
             data: qr.as_bytes(),
+        });
+    }
+    if let Some(trust) = input.trust {
+        b.attach(&Attachment {
+            name: TRUST_ATTACHMENT,
+            media_type: "application/json",
+            description:
+                "Trust list signed by the office's root / Danh sách khóa tin cậy do khóa gốc ký",
+            data: trust,
         });
     }
     b.set_info(Info {

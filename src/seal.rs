@@ -157,6 +157,7 @@ mod tests {
             }],
             roots: vec![],
             logs: vec![],
+            signed_at: None,
             signature: None,
         }
     }

@@ -188,8 +188,14 @@ impl Report {
 /// What a verification checks against, besides the document itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
-    /// The trust file.
-    pub trust: &'a Path,
+    /// The trust file the verifier gave (`--trust`): it must check.
+    pub trust: Option<&'a Path>,
+    /// The data directory's trust file, used when it exists and checks
+    /// (and no `trust` is given).
+    pub default_trust: Option<&'a Path>,
+    /// A directory of pinned roots, one `*.pem` per office
+    /// (`--trust-dir`).
+    pub trust_dir: Option<&'a Path>,
     /// A root certificate (PEM) the verifier pins: the trust list must be
     /// signed by exactly this root.
     pub root: Option<&'a Path>,
@@ -231,7 +237,8 @@ pub fn verify_file(path: &Path, opts: &Options) -> Report {
             return r;
         }
     };
-    let Some(trust) = open_trust(&mut r, opts) else {
+    let embedded = embedded_trust(&bytes);
+    let Some(trust) = open_trust(&mut r, opts, embedded.as_deref()) else {
         return r;
     };
     let log = LogInput::from_options(&mut r, opts);
@@ -244,11 +251,26 @@ pub fn verify_file(path: &Path, opts: &Options) -> Report {
     r
 }
 
+/// The trust list snapshot a result PDF carries, read from its signed
+/// revision only (bytes appended after signing are never parsed).
+fn embedded_trust(pdf: &[u8]) -> Option<Vec<u8>> {
+    use crate::pdf::sign::{signed_coverage, Coverage};
+    let signed = match signed_coverage(pdf).ok()? {
+        Coverage::WholeFile => pdf,
+        Coverage::UpdatedAfterSigning { appended_bytes } => {
+            pdf.get(..pdf.len().checked_sub(appended_bytes)?)?
+        }
+    };
+    read_attachment(signed, crate::render::TRUST_ATTACHMENT)
+        .ok()
+        .flatten()
+}
+
 /// Verifies a QR seal's text (from a printed copy) like [`verify_file`]
 /// does a PDF: trust list, seal, and the registry's status when asked for.
 pub fn verify_qr_text(text: &str, opts: &Options) -> Report {
     let mut r = Report::new("QR seal");
-    let Some(trust) = open_trust(&mut r, opts) else {
+    let Some(trust) = open_trust(&mut r, opts, None) else {
         return r;
     };
     check_qr(&mut r, text, &trust);
@@ -270,27 +292,28 @@ fn check_registry(r: &mut Report, opts: &Options, trust: &TrustList, sha256: Opt
     }
 }
 
-/// Loads the trust list and checks its root's signature (and the pinned
-/// root, if any). Returns the list only when it may be used.
-fn open_trust(r: &mut Report, opts: &Options) -> Option<TrustList> {
-    let trust = match TrustList::load(opts.trust) {
-        Ok(t) => t,
-        Err(e) => {
-            r.push(
-                "trust_list",
-                CheckStatus::Unknown,
-                format!("no usable trust list ({e}); pass --trust FILE"),
-            );
-            return None;
-        }
-    };
-    let pinned = match opts.root {
-        None => None,
-        Some(p) => match std::fs::read_to_string(p)
+/// A trust list that checked against its root, and where it came from.
+struct Candidate {
+    list: TrustList,
+    root: pki::Certificate,
+    /// How the report names it.
+    from: String,
+    /// Whether it is the snapshot the document carries.
+    embedded: bool,
+}
+
+/// The roots the verifier pins: `--root` and every `*.pem` of
+/// `--trust-dir`. `None` when one of them cannot be read (reported).
+fn pinned_roots(r: &mut Report, opts: &Options) -> Option<Vec<pki::Certificate>> {
+    let mut pins = Vec::new();
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
             .and_then(|t| pki::from_pem(&t).map_err(|e| e.to_string()))
-        {
-            Ok(c) => Some(c),
+    };
+    if let Some(p) = opts.root {
+        match read(p) {
+            Ok(c) => pins.push(c),
             Err(e) => {
                 r.push(
                     "trust_list",
@@ -299,60 +322,227 @@ fn open_trust(r: &mut Report, opts: &Options) -> Option<TrustList> {
                 );
                 return None;
             }
-        },
-    };
-    let root = match trust.check_signature() {
-        Ok(root) => root,
-        Err(p) => {
-            r.push(
-                "trust_list",
-                CheckStatus::Unknown,
-                format!("{p}. The list was not used, so the document could not be checked."),
-            );
-            return None;
-        }
-    };
-    let describe = |c: &pki::Certificate| {
-        let fp = pki::fingerprint(c).unwrap_or_default();
-        format!(
-            "{} (SHA-256 {})",
-            pki::subject(c),
-            pki::fingerprint_for_people(&fp)
-        )
-    };
-    match pinned {
-        Some(pin) if pin != root => {
-            r.push(
-                "trust_list",
-                CheckStatus::Unknown,
-                format!(
-                    "the trust list is signed by {}, not by the root you pinned with --root, {}. The list was not used.",
-                    describe(&root),
-                    describe(&pin)
-                ),
-            );
-            return None;
-        }
-        Some(_) => r.push(
-            "trust_list",
-            CheckStatus::Pass,
-            format!(
-                "the trust list is signed by the root you pinned: {}",
-                describe(&root)
-            ),
-        ),
-        None => {
-            r.push(
-                "trust_list",
-                CheckStatus::Pass,
-                format!("the trust list is signed by its root {}", describe(&root)),
-            );
-            r.notes.push(
-                "the trust list's root was not pinned: compare its SHA-256 fingerprint with the one the issuing office publishes, or pass --root root.pem".into(),
-            );
         }
     }
-    Some(trust)
+    if let Some(dir) = opts.trust_dir {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                r.push(
+                    "trust_list",
+                    CheckStatus::Unknown,
+                    format!(
+                        "the directory of roots {} cannot be read: {e}",
+                        dir.display()
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            match read(&p) {
+                Ok(c) => pins.push(c),
+                Err(e) => r.notes.push(format!(
+                    "{} in --trust-dir is not a root certificate and was ignored: {e}",
+                    p.display()
+                )),
+            }
+        }
+    }
+    Some(pins)
+}
+
+fn describe_root(c: &pki::Certificate) -> String {
+    let fp = pki::fingerprint(c).unwrap_or_default();
+    format!(
+        "{} (SHA-256 {})",
+        pki::subject(c),
+        pki::fingerprint_for_people(&fp)
+    )
+}
+
+/// The trust list a verification uses, with the `trust_list` check: of the
+/// given trust file and the snapshot a document carries (`embedded`), the
+/// newest that checks against a pinned root (`--root`, `--trust-dir`).
+/// Returns the list only when it may be used.
+///
+/// A trust file given with `--trust` that does not check (or is signed by
+/// a root that is not pinned) stops the verification: the verifier asked
+/// for that list. The data directory's own list (`default_trust`) and the
+/// snapshot are only candidates: one that cannot be used is noted. A
+/// snapshot is used only when a root vouches for it: a pinned one, or the
+/// root of the trust file given beside it.
+fn open_trust(r: &mut Report, opts: &Options, embedded: Option<&[u8]>) -> Option<TrustList> {
+    let pins = pinned_roots(r, opts)?;
+    let pinning = opts.root.is_some() || opts.trust_dir.is_some();
+    let is_pinned = |c: &pki::Certificate| pins.iter().any(|p| p == c);
+    let snapshot = embedded.and_then(|bytes| {
+        let name = Path::new(crate::render::TRUST_ATTACHMENT);
+        let checked = TrustList::from_json(bytes, name)
+            .map_err(|e| e.to_string())
+            .and_then(|list| {
+                let root = list.check_signature().map_err(|e| e.to_string())?;
+                Ok(Candidate {
+                    list,
+                    root,
+                    from: "the trust list the document carries".into(),
+                    embedded: true,
+                })
+            });
+        match checked {
+            Ok(c) => Some(c),
+            Err(e) => {
+                r.notes.push(format!(
+                    "the trust list the document carries was not used: {e}"
+                ));
+                None
+            }
+        }
+    });
+    let given = match (opts.trust, opts.default_trust) {
+        (Some(path), _) => given_list(r, path, &pins, pinning, true)?,
+        (None, Some(path)) if path.exists() => {
+            given_list(r, path, &pins, pinning, snapshot.is_none())?
+        }
+        _ => None,
+    };
+    let snapshot = match snapshot {
+        Some(s) if is_pinned(&s.root) || given.as_ref().is_some_and(|g| g.root == s.root) => {
+            Some(s)
+        }
+        Some(s) if given.is_none() => {
+            let office = s.list.office().unwrap_or("an unnamed office").to_string();
+            let why = if pinning {
+                format!(
+                    "the document is from {office}, whose root {} is not among the roots you gave (--root, --trust-dir); add that office's root.pem, checked with the office, to --trust-dir",
+                    describe_root(&s.root)
+                )
+            } else {
+                format!(
+                    "the document is from {office} and carries its trust list, signed by the root {}; pin that office's root with --root root.pem (or --trust-dir) to use it",
+                    describe_root(&s.root)
+                )
+            };
+            r.push("trust_list", CheckStatus::Unknown, why);
+            return None;
+        }
+        Some(s) => {
+            r.notes.push(format!(
+                "the document carries the trust list of another root, {}, than the trust file given; it was not used",
+                describe_root(&s.root)
+            ));
+            None
+        }
+        None => None,
+    };
+    let chosen = match (given, snapshot) {
+        (None, None) => {
+            let hint = match opts.default_trust {
+                Some(p) if opts.trust.is_none() => format!("no trust file ({} does not exist) and the document carries none; pass --trust FILE", p.display()),
+                _ => "no trust list: the document carries none; pass --trust FILE".to_string(),
+            };
+            r.push("trust_list", CheckStatus::Unknown, hint);
+            return None;
+        }
+        (Some(g), None) => g,
+        (None, Some(s)) => s,
+        (Some(g), Some(s)) if g.root != s.root => {
+            // Both pinned, of two offices: the document's own office decides.
+            r.notes.push(format!(
+                "the trust file given ({}) is another office's; the document's own trust list was used",
+                g.from
+            ));
+            s
+        }
+        (Some(g), Some(s)) => {
+            if s.list.signed_at_unix() > g.list.signed_at_unix() {
+                r.notes.push(format!(
+                    "the trust list the document carries is newer than {}, which was not used",
+                    g.from
+                ));
+                s
+            } else {
+                g
+            }
+        }
+    };
+    let signed = chosen
+        .list
+        .signed_at
+        .as_deref()
+        .map(|t| format!(", signed {t}"))
+        .unwrap_or_default();
+    let detail = if is_pinned(&chosen.root) {
+        format!(
+            "{}{signed} is signed by the root you pinned: {}",
+            chosen.from,
+            describe_root(&chosen.root)
+        )
+    } else {
+        r.notes.push(
+            "the trust list's root was not pinned: compare its SHA-256 fingerprint with the one the issuing office publishes, or pass --root root.pem".into(),
+        );
+        format!(
+            "{}{signed} is signed by its root {}",
+            chosen.from,
+            describe_root(&chosen.root)
+        )
+    };
+    if chosen.embedded {
+        r.notes.push(
+            "the document's own trust list shows the office's keys when it was issued: a key revoked since is not known from it; pass the office's current list with --trust, or ask with --online".into(),
+        );
+    }
+    r.push("trust_list", CheckStatus::Pass, detail);
+    Some(chosen.list)
+}
+
+/// A trust file as a candidate. `Some(None)`: not usable, noted (when not
+/// `required`); `None`: not usable and the verification stops (reported).
+fn given_list(
+    r: &mut Report,
+    path: &Path,
+    pins: &[pki::Certificate],
+    pinning: bool,
+    required: bool,
+) -> Option<Option<Candidate>> {
+    let problem = match TrustList::load(path) {
+        Err(e) => Err(format!("no usable trust list ({e}); pass --trust FILE")),
+        Ok(list) => match list.check_signature() {
+            Err(p) => Err(format!(
+                "{p}. The list was not used, so the document could not be checked."
+            )),
+            Ok(root) if pinning && !pins.contains(&root) => Err(format!(
+                "the trust list is signed by {}, not by the root you pinned with --root, {}. The list was not used.",
+                describe_root(&root),
+                pins.iter().map(describe_root).collect::<Vec<_>>().join(", ")
+            )),
+            Ok(root) => Ok(Candidate {
+                list,
+                root,
+                from: format!("the trust list {}", path.display()),
+                embedded: false,
+            }),
+        },
+    };
+    match problem {
+        Ok(c) => Some(Some(c)),
+        Err(why) if required => {
+            r.push("trust_list", CheckStatus::Unknown, why);
+            None
+        }
+        Err(why) => {
+            r.notes
+                .push(format!("{} was not used: {why}", path.display()));
+            Some(None)
+        }
+    }
 }
 
 fn check_source(r: &mut Report, src: &Path) {

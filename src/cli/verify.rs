@@ -23,9 +23,17 @@ pub struct Verify {
     /// Machine-readable report.
     #[arg(long)]
     json: bool,
-    /// Trust file (default: the data directory's `keys/trust.json`).
+    /// Trust file (default: the data directory's `keys/trust.json` when it
+    /// exists). A result PDF carries its office's trust list at issue time:
+    /// with `--root` (or `--trust-dir`) no trust file is needed, and the
+    /// newer of the two is used.
     #[arg(long)]
     trust: Option<PathBuf>,
+    /// A directory of offices' root certificates (`*.pem`, one per office)
+    /// the verifier trusts: a document verifies when its office's root is
+    /// among them.
+    #[arg(long, value_name = "DIR")]
+    trust_dir: Option<PathBuf>,
     /// The original scan, to check that the document was made from it.
     #[arg(long)]
     source: Option<PathBuf>,
@@ -59,9 +67,11 @@ pub struct Verify {
 
 impl Execute for Verify {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
-        let trust_path = self.trust.unwrap_or_else(|| ctx.config.trust_path());
+        let default_trust = ctx.config.trust_path();
         let options = verify::Options {
-            trust: &trust_path,
+            trust: self.trust.as_deref(),
+            default_trust: Some(&default_trust),
+            trust_dir: self.trust_dir.as_deref(),
             root: self.root.as_deref(),
             source: self.source.as_deref(),
             online: self.online.as_deref(),

@@ -127,6 +127,9 @@ pub struct Credentials {
     pub cert: Certificate,
     /// The office's root certificate.
     pub root: Certificate,
+    /// The root-signed trust list as it stands when the credentials are
+    /// loaded: result documents carry it, so a verifier needs only the root.
+    pub trust: TrustList,
 }
 
 impl Credentials {
@@ -177,7 +180,12 @@ impl Credentials {
                 detail: "the certificate is not the signing key's; run `docseal keys init`".into(),
             });
         }
-        Ok(Credentials { signer, cert, root })
+        Ok(Credentials {
+            signer,
+            cert,
+            root,
+            trust,
+        })
     }
 
     /// Signs `trust` with the office's root key (from `dir`) and writes it
@@ -313,7 +321,12 @@ pub fn init(dir: &Path, office: &str) -> Result<InitOutcome, OfficeError> {
         created.push(TRUST_FILE);
     }
     Ok(InitOutcome {
-        credentials: Credentials { signer, cert, root },
+        credentials: Credentials {
+            signer,
+            cert,
+            root,
+            trust,
+        },
         status_key_id: status.key_id,
         created,
     })

@@ -1,5 +1,6 @@
-//! X.509 certificates for the issuing office, Ed25519 throughout: a
-//! self-signed root per office and the document-signing certificate it issues,
+//! X.509 certificates for the issuing office: a self-signed Ed25519 root per
+//! office, the Ed25519 document-signing certificate it issues and the ECDSA
+//! P-256 certificate of the key PDF viewers validate,
 //! with DER and PEM export and import and the checks a verifier needs.
 
 use std::time::Duration;
@@ -29,6 +30,13 @@ use super::Signer;
 
 /// The Ed25519 algorithm (RFC 8410).
 pub const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// An elliptic-curve public key (RFC 5480).
+pub const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// The curve P-256, `secp256r1` (RFC 5480).
+pub const ID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// ECDSA with SHA-256 (RFC 5758).
+pub const ID_ECDSA_WITH_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ID_AT_COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
 const ID_AT_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const ID_AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
@@ -61,6 +69,12 @@ pub enum PkiError {
     /// The certificate's key is not an Ed25519 public key.
     #[error("the certificate for {subject} does not hold an Ed25519 public key")]
     NotEd25519 {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The certificate's key is not an ECDSA P-256 public key.
+    #[error("the certificate for {subject} does not hold an ECDSA P-256 public key")]
+    NotP256 {
         /// The certificate's subject.
         subject: String,
     },
@@ -136,7 +150,52 @@ pub fn public_key(cert: &Certificate) -> Result<VerifyingKey, PkiError> {
 /// The key identifier docseal puts in SubjectKeyIdentifier: the leftmost 160
 /// bits of the SHA-256 of the public key (RFC 7093, method 1).
 pub fn key_identifier(public: &VerifyingKey) -> Vec<u8> {
-    Sha256::digest(public.as_bytes())[..20].to_vec()
+    key_identifier_of(public.as_bytes())
+}
+
+/// [`key_identifier`] of a public key's bytes as its SubjectPublicKeyInfo
+/// holds them (for P-256, the uncompressed point).
+fn key_identifier_of(public: &[u8]) -> Vec<u8> {
+    Sha256::digest(public)[..20].to_vec()
+}
+
+/// The certificate's ECDSA P-256 public key.
+pub fn p256_public_key(cert: &Certificate) -> Result<p256::ecdsa::VerifyingKey, PkiError> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    let not_p256 = || PkiError::NotP256 {
+        subject: subject(cert),
+    };
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+    if spki.algorithm.oid != ID_EC_PUBLIC_KEY || curve != Some(ID_P256) {
+        return Err(not_p256());
+    }
+    let point = spki.subject_public_key.as_bytes().ok_or_else(not_p256)?;
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| not_p256())
+}
+
+fn ed25519_spki(public: &VerifyingKey) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+    Ok(SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: ID_ED25519,
+            parameters: None,
+        },
+        subject_public_key: BitString::from_bytes(public.as_bytes()).map_err(PkiError::Encode)?,
+    })
+}
+
+fn p256_spki(public: &p256::ecdsa::VerifyingKey) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+    Ok(SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: ID_EC_PUBLIC_KEY,
+            parameters: Some(Any::encode_from(&ID_P256).map_err(PkiError::Encode)?),
+        },
+        subject_public_key: BitString::from_bytes(public.to_encoded_point(false).as_bytes())
+            .map_err(PkiError::Encode)?,
+    })
 }
 
 /// DER bytes of a certificate.
@@ -211,7 +270,7 @@ pub fn issue_root(
         key,
         name.clone(),
         name,
-        &public,
+        ed25519_spki(&public)?,
         not_before,
         not_after,
         extensions,
@@ -230,6 +289,46 @@ pub fn issue_signing_cert(
     not_after: i64,
 ) -> Result<Certificate, PkiError> {
     let name = office_name(office, "Document Signing")?;
+    issue_leaf(
+        name,
+        root_key,
+        root_cert,
+        ed25519_spki(signing_public_key)?,
+        not_before,
+        not_after,
+    )
+}
+
+/// Issues the certificate of the office's ECDSA P-256 PDF-signing key
+/// under the office's root, with the same extensions as
+/// [`issue_signing_cert`]: what common PDF viewers validate. Deterministic.
+pub fn issue_p256_signing_cert(
+    office: &str,
+    root_key: &Signer,
+    root_cert: &Certificate,
+    signing_public_key: &p256::ecdsa::VerifyingKey,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
+    let name = office_name(office, "PDF Signing")?;
+    issue_leaf(
+        name,
+        root_key,
+        root_cert,
+        p256_spki(signing_public_key)?,
+        not_before,
+        not_after,
+    )
+}
+
+fn issue_leaf(
+    name: Name,
+    root_key: &Signer,
+    root_cert: &Certificate,
+    spki: SubjectPublicKeyInfoOwned,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
     let issuer = root_cert.tbs_certificate.subject.clone();
     let aki = AuthorityKeyIdentifier {
         key_identifier: Some(
@@ -239,6 +338,7 @@ pub fn issue_signing_cert(
         authority_cert_issuer: None,
         authority_cert_serial_number: None,
     };
+    let ski = key_identifier_of(spki.subject_public_key.raw_bytes());
     let extensions = vec![
         extension(
             &BasicConstraints {
@@ -252,16 +352,10 @@ pub fn issue_signing_cert(
             &name,
         )?,
         extension(&aki, &name)?,
-        extension(&subject_key_id(&key_identifier(signing_public_key))?, &name)?,
+        extension(&subject_key_id(&ski)?, &name)?,
     ];
     build(
-        root_key,
-        issuer,
-        name,
-        signing_public_key,
-        not_before,
-        not_after,
-        extensions,
+        root_key, issuer, name, spki, not_before, not_after, extensions,
     )
 }
 
@@ -326,7 +420,7 @@ fn build(
     signer: &Signer,
     issuer: Name,
     subject: Name,
-    public: &VerifyingKey,
+    spki: SubjectPublicKeyInfoOwned,
     not_before: i64,
     not_after: i64,
     extensions: Vec<Extension>,
@@ -346,7 +440,7 @@ fn build(
         oid: ID_ED25519,
         parameters: None,
     };
-    let serial = serial_number(&subject, public, not_before)?;
+    let serial = serial_number(&subject, spki.subject_public_key.raw_bytes(), not_before)?;
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial,
@@ -354,11 +448,7 @@ fn build(
         issuer,
         validity,
         subject,
-        subject_public_key_info: SubjectPublicKeyInfoOwned {
-            algorithm: algorithm.clone(),
-            subject_public_key: BitString::from_bytes(public.as_bytes())
-                .map_err(PkiError::Encode)?,
-        },
+        subject_public_key_info: spki,
         issuer_unique_id: None,
         subject_unique_id: None,
         extensions: Some(extensions),
@@ -374,15 +464,11 @@ fn build(
 
 /// A positive 128-bit serial derived from what the certificate is about, so
 /// that issuing is deterministic and two different certificates differ.
-fn serial_number(
-    subject: &Name,
-    public: &VerifyingKey,
-    not_before: i64,
-) -> Result<SerialNumber, PkiError> {
+fn serial_number(subject: &Name, public: &[u8], not_before: i64) -> Result<SerialNumber, PkiError> {
     let mut h = Sha256::new();
     h.update(b"docseal/certificate-serial\0");
     h.update(subject.to_der().map_err(PkiError::Encode)?);
-    h.update(public.as_bytes());
+    h.update(public);
     h.update(not_before.to_be_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&h.finalize()[..16]);

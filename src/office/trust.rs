@@ -160,6 +160,12 @@ pub struct TrustList {
     /// (`name+id+base64`): their checkpoints prove when a document existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<String>,
+    /// When the root signed the list, RFC 3339: of two lists signed by the
+    /// same root, the later one is the newer (it holds every later rotation
+    /// and revocation). Absent from lists signed before the field existed,
+    /// which count as older than any list that has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
     /// The root's signature over the rest of the list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<TrustSignature>,
@@ -224,6 +230,7 @@ impl TrustList {
             keys: Vec::new(),
             roots: Vec::new(),
             logs: Vec::new(),
+            signed_at: None,
             signature: None,
         }
     }
@@ -253,6 +260,13 @@ impl TrustList {
             self.roots.push(pem);
         }
         self.signature = None;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        // Never earlier than the list it replaces, whatever the clock says.
+        let signed_at = match self.signed_at.as_deref().and_then(parse_rfc3339) {
+            Some(before) if before > now => before,
+            _ => now,
+        };
+        self.signed_at = Some(crate::model::format_rfc3339(signed_at));
         let sig = root_key.sign(&self.signed_bytes()?);
         self.signature = Some(TrustSignature {
             algorithm: "Ed25519".to_string(),
@@ -305,25 +319,12 @@ impl TrustList {
             path: path.to_path_buf(),
             source,
         })?;
-        let list: TrustList =
-            serde_json::from_slice(&bytes).map_err(|e| OfficeError::BadTrust {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            })?;
-        if list.format != TRUST_FORMAT {
-            return Err(OfficeError::BadTrust {
-                path: path.to_path_buf(),
-                detail: format!("format `{}` is not `{TRUST_FORMAT}`", list.format),
-            });
-        }
-        Ok(list)
+        TrustList::from_json(&bytes, path)
     }
 
     /// Writes the trust file durably.
     pub fn save(&self, path: &Path) -> Result<(), OfficeError> {
-        let mut bytes =
-            serde_json::to_vec_pretty(self).map_err(|e| OfficeError::Serialize(e.to_string()))?;
-        bytes.push(b'\n');
+        let bytes = self.to_json()?;
         crate::fsutil::write_durably(path, &bytes).map_err(|e| OfficeError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
@@ -345,6 +346,44 @@ impl TrustList {
         key.revoked_at = Some(at.to_string());
         key.revocation_reason = Some(reason.to_string());
         Ok(())
+    }
+
+    /// When the root signed the list (Unix seconds), if the list says.
+    pub fn signed_at_unix(&self) -> Option<i64> {
+        self.signed_at.as_deref().and_then(parse_rfc3339)
+    }
+
+    /// The office the list's document keys belong to (the first one named),
+    /// for a report that must say whose document it is.
+    pub fn office(&self) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|k| k.usage == KeyUsage::Document)
+            .map(|k| k.office.as_str())
+    }
+
+    /// The list's JSON as written to a trust file.
+    pub fn to_json(&self) -> Result<Vec<u8>, OfficeError> {
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| OfficeError::Serialize(e.to_string()))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    /// Reads a trust list from JSON bytes (a file's or a document's
+    /// snapshot); `path` names where they came from in an error.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<TrustList, OfficeError> {
+        let list: TrustList = serde_json::from_slice(bytes).map_err(|e| OfficeError::BadTrust {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        if list.format != TRUST_FORMAT {
+            return Err(OfficeError::BadTrust {
+                path: path.to_path_buf(),
+                detail: format!("format `{}` is not `{TRUST_FORMAT}`", list.format),
+            });
+        }
+        Ok(list)
     }
 
     /// The root certificates that parse.

@@ -1,10 +1,12 @@
-//! The PDF signature of a result document: PAdES B-B with Ed25519 (ISO 32002).
+//! The PDF signature of a result document: PAdES B-B with Ed25519 (ISO 32002)
+//! or ECDSA P-256 ([`PdfKey`]).
 //!
 //! Signing appends an incremental update to the PDF (the original bytes stay
 //! as they are) with an invisible signature field and a `/Sig` dictionary whose
-//! `/Contents` holds a detached CMS SignedData: digest SHA-512, signature
-//! Ed25519 over the signed attributes (contentType, messageDigest, ESS
-//! signingCertificateV2), and the signing and root certificates. Verifying
+//! `/Contents` holds a detached CMS SignedData: digest SHA-512 with an Ed25519
+//! signature, or SHA-256 with ECDSA P-256, over the signed attributes
+//! (contentType, messageDigest, ESS signingCertificateV2), and the signing
+//! and root certificates. Verification accepts both. Verifying
 //! checks the byte range, the digest, the signature, and the certificate chain
 //! against trusted roots at the signing time.
 
@@ -28,8 +30,72 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use super::syntax::{decode_text, literal, parse_pdf_date, pdf_date, string_token, text_string};
 use crate::model::format_rfc3339;
-use crate::office::pki::{self, Certificate, PkiError, ID_ED25519};
+use crate::office::pki::{self, Certificate, PkiError, ID_ECDSA_WITH_SHA256, ID_ED25519};
 use crate::office::{self, Signer};
+
+/// The key a PDF signature is made with.
+#[derive(Clone, Copy)]
+pub enum PdfKey<'a> {
+    /// Ed25519 over SHA-512 (ISO 32002): pyHanko validates it; Acrobat,
+    /// Foxit and poppler's `pdfsig` do not.
+    Ed25519(&'a Signer),
+    /// ECDSA P-256 over SHA-256: what common PDF viewers validate.
+    P256(&'a p256::ecdsa::SigningKey),
+}
+
+impl PdfKey<'_> {
+    /// Whether `cert` holds this key's public half.
+    fn matches(&self, cert: &Certificate) -> Result<bool, PkiError> {
+        Ok(match self {
+            PdfKey::Ed25519(k) => pki::public_key(cert)? == k.verifying_key(),
+            PdfKey::P256(k) => pki::p256_public_key(cert)? == *k.verifying_key(),
+        })
+    }
+
+    /// The digest algorithm over the signed bytes.
+    fn digest_oid(&self) -> ObjectIdentifier {
+        match self {
+            PdfKey::Ed25519(_) => ID_SHA512,
+            PdfKey::P256(_) => ID_SHA256,
+        }
+    }
+
+    /// The digest of `parts` by [`PdfKey::digest_oid`].
+    fn digest(&self, parts: &[&[u8]]) -> Vec<u8> {
+        digest_by(self.digest_oid(), parts)
+    }
+
+    /// The signature algorithm and the signature over `msg` (deterministic
+    /// for both: RFC 8032 and RFC 6979).
+    fn sign(&self, msg: &[u8]) -> (ObjectIdentifier, Vec<u8>) {
+        match self {
+            PdfKey::Ed25519(k) => (ID_ED25519, k.sign(msg).to_bytes().to_vec()),
+            PdfKey::P256(k) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(*k, msg);
+                (ID_ECDSA_WITH_SHA256, sig.to_der().as_bytes().to_vec())
+            }
+        }
+    }
+}
+
+/// The id of a P-256 public key: `p256:` and the first 16 hex digits of
+/// the SHA-256 of its uncompressed point.
+pub fn p256_key_id(public: &p256::ecdsa::VerifyingKey) -> String {
+    let h = Sha256::digest(public.to_encoded_point(false).as_bytes());
+    format!("p256:{}", &hex::encode(h)[..16])
+}
+
+fn digest_by(oid: ObjectIdentifier, parts: &[&[u8]]) -> Vec<u8> {
+    if oid == ID_SHA256 {
+        let mut h = Sha256::new();
+        parts.iter().for_each(|p| h.update(p));
+        h.finalize().to_vec()
+    } else {
+        let mut h = Sha512::new();
+        parts.iter().for_each(|p| h.update(p));
+        h.finalize().to_vec()
+    }
+}
 
 /// Hex digits reserved for the CMS in `/Contents` (8 KiB of DER).
 pub const CONTENTS_HEX_LEN: usize = 16 * 1024;
@@ -217,7 +283,30 @@ pub fn sign_pdf(
     reason: &str,
     location: &str,
 ) -> Result<Vec<u8>, PdfSignError> {
-    if pki::public_key(signing_cert)? != key.verifying_key() {
+    sign_pdf_with(
+        pdf,
+        PdfKey::Ed25519(key),
+        signing_cert,
+        root_cert,
+        signing_time,
+        reason,
+        location,
+    )
+}
+
+/// [`sign_pdf`] with either kind of key: the digest and signature follow
+/// the key (SHA-512 and Ed25519, or SHA-256 and ECDSA P-256).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_pdf_with(
+    pdf: &[u8],
+    key: PdfKey<'_>,
+    signing_cert: &Certificate,
+    root_cert: &Certificate,
+    signing_time: i64,
+    reason: &str,
+    location: &str,
+) -> Result<Vec<u8>, PdfSignError> {
+    if !key.matches(signing_cert)? {
         return Err(PdfSignError::KeyMismatch {
             subject: pki::subject(signing_cert),
         });
@@ -450,10 +539,7 @@ pub fn sign_pdf(
     );
     out[byte_range_at..byte_range_at + numbers.len()].copy_from_slice(numbers.as_bytes());
 
-    let mut h = Sha512::new();
-    h.update(&out[..hole_start]);
-    h.update(&out[hole_end..]);
-    let digest = h.finalize();
+    let digest = key.digest(&[&out[..hole_start], &out[hole_end..]]);
     let cms = signed_data(&digest, key, signing_cert, root_cert)?;
     let hex = hex::encode_upper(&cms);
     if hex.len() > CONTENTS_HEX_LEN {
@@ -467,7 +553,7 @@ pub fn sign_pdf(
 }
 
 /// Verifies the signature of a signed PDF against trusted roots: the byte
-/// range, the SHA-512 digest, the Ed25519 signature over the signed
+/// range, the digest (SHA-512 or SHA-256), the Ed25519 or ECDSA P-256 signature over the signed
 /// attributes, the signing certificate's chain to a trusted root and its
 /// validity at the signing time. Bytes appended after the signed revision are
 /// reported in [`PdfSignature::coverage`], not treated as an error.
@@ -519,17 +605,20 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
         [] => return Err(PdfSignError::BadCms("no SignerInfo".into())),
         _ => return Err(PdfSignError::Unsupported("more than one SignerInfo".into())),
     };
-    if signer_info.digest_alg.oid != ID_SHA512 {
-        return Err(PdfSignError::Unsupported(format!(
-            "digest algorithm {}",
-            signer_info.digest_alg.oid
-        )));
-    }
-    if signer_info.signature_algorithm.oid != ID_ED25519 {
-        return Err(PdfSignError::Unsupported(format!(
-            "signature algorithm {}",
-            signer_info.signature_algorithm.oid
-        )));
+    let digest_oid = signer_info.digest_alg.oid;
+    let signature_oid = signer_info.signature_algorithm.oid;
+    match (digest_oid, signature_oid) {
+        (ID_SHA512, ID_ED25519) | (ID_SHA256, ID_ECDSA_WITH_SHA256) => {}
+        (ID_SHA512 | ID_SHA256, _) => {
+            return Err(PdfSignError::Unsupported(format!(
+                "signature algorithm {signature_oid} with digest {digest_oid}"
+            )))
+        }
+        _ => {
+            return Err(PdfSignError::Unsupported(format!(
+                "digest algorithm {digest_oid}"
+            )))
+        }
     }
     let attrs = signer_info
         .signed_attrs
@@ -544,10 +633,7 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
     }
     let message_digest: OctetString = single_attr(attrs, ID_MESSAGE_DIGEST)?
         .ok_or_else(|| PdfSignError::BadCms("no messageDigest attribute".into()))?;
-    let mut h = Sha512::new();
-    h.update(&pdf[..br[1]]);
-    h.update(&pdf[br[2]..covered]);
-    if message_digest.as_bytes() != h.finalize().as_slice() {
+    if message_digest.as_bytes() != digest_by(digest_oid, &[&pdf[..br[1]], &pdf[br[2]..covered]]) {
         return Err(PdfSignError::DigestMismatch);
     }
 
@@ -602,21 +688,29 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
     }
 
     // The signature.
-    let public = pki::public_key(signer)?;
     let signed_bytes = attrs.to_der().map_err(PdfSignError::Encode)?;
-    let sig: [u8; 64] =
-        signer_info
+    let bad = || PdfSignError::BadSignature {
+        subject: subject.clone(),
+    };
+    let key_id = if signature_oid == ID_ED25519 {
+        let public = pki::public_key(signer)?;
+        let sig: [u8; 64] = signer_info
             .signature
             .as_bytes()
             .try_into()
-            .map_err(|_| PdfSignError::BadSignature {
-                subject: subject.clone(),
-            })?;
-    public
-        .verify(&signed_bytes, &Signature::from_bytes(&sig))
-        .map_err(|_| PdfSignError::BadSignature {
-            subject: subject.clone(),
-        })?;
+            .map_err(|_| bad())?;
+        public
+            .verify(&signed_bytes, &Signature::from_bytes(&sig))
+            .map_err(|_| bad())?;
+        office::key_id(&public)
+    } else {
+        let public = pki::p256_public_key(signer)?;
+        let sig = p256::ecdsa::Signature::from_der(signer_info.signature.as_bytes())
+            .map_err(|_| bad())?;
+        p256::ecdsa::signature::Verifier::verify(&public, &signed_bytes, &sig)
+            .map_err(|_| bad())?;
+        p256_key_id(&public)
+    };
 
     // The chain and the signing time.
     let root = trusted_roots
@@ -655,7 +749,7 @@ pub fn verify_pdf(pdf: &[u8], trusted_roots: &[Certificate]) -> Result<PdfSignat
     Ok(PdfSignature {
         signer: signer.clone(),
         signer_subject: subject,
-        key_id: office::key_id(&public),
+        key_id,
         root_subject: pki::subject(root),
         signing_time,
         reason: found.reason,
@@ -702,7 +796,7 @@ fn attribute<T: Encode>(oid: ObjectIdentifier, value: &T) -> Result<Attribute, P
 /// The DER CMS SignedData over a SHA-512 digest.
 fn signed_data(
     digest: &[u8],
-    key: &Signer,
+    key: PdfKey<'_>,
     signing_cert: &Certificate,
     root_cert: &Certificate,
 ) -> Result<Vec<u8>, PdfSignError> {
@@ -728,9 +822,9 @@ fn signed_data(
         attribute(ID_SIGNING_CERTIFICATE_V2, &ess)?,
     ])
     .map_err(PdfSignError::Encode)?;
-    let signature = key.sign(&attrs.to_der().map_err(PdfSignError::Encode)?);
-    let sha512 = AlgorithmIdentifierOwned {
-        oid: ID_SHA512,
+    let (signature_oid, signature) = key.sign(&attrs.to_der().map_err(PdfSignError::Encode)?);
+    let digest_alg = AlgorithmIdentifierOwned {
+        oid: key.digest_oid(),
         parameters: None,
     };
     let signer_info = SignerInfo {
@@ -739,18 +833,18 @@ fn signed_data(
             issuer: tbs.issuer.clone(),
             serial_number: tbs.serial_number.clone(),
         }),
-        digest_alg: sha512.clone(),
+        digest_alg: digest_alg.clone(),
         signed_attrs: Some(attrs),
         signature_algorithm: AlgorithmIdentifierOwned {
-            oid: ID_ED25519,
+            oid: signature_oid,
             parameters: None,
         },
-        signature: OctetString::new(signature.to_bytes().to_vec()).map_err(PdfSignError::Encode)?,
+        signature: OctetString::new(signature).map_err(PdfSignError::Encode)?,
         unsigned_attrs: None,
     };
     let sd = SignedData {
         version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![sha512]).map_err(PdfSignError::Encode)?,
+        digest_algorithms: SetOfVec::try_from(vec![digest_alg]).map_err(PdfSignError::Encode)?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
             econtent: None,
@@ -1331,6 +1425,24 @@ mod tests {
 
     /// pyHanko (PyPI `pyhanko` + `pyhanko-cli`) must judge the signature
     /// intact, valid and trusted; this test fails when pyHanko is missing.
+    /// `pyhanko sign validate` of `pdf` with `root` as the only trust anchor:
+    /// whether it succeeded, and what it said.
+    fn pyhanko_validate(root: &std::path::Path, pdf: &std::path::Path) -> (bool, String) {
+        let result = std::process::Command::new("pyhanko")
+            .args(["sign", "validate", "--trust"])
+            .arg(root)
+            .args(["--trust-replace", "--no-revocation-check"])
+            .arg(pdf)
+            .output()
+            .expect("pyhanko must be installed: pip install pyhanko pyhanko-cli");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+        (result.status.success(), text)
+    }
+
     #[test]
     fn pyhanko_accepts_the_signature() {
         let o = office(1);
@@ -1341,21 +1453,96 @@ mod tests {
             let (_, out) = signed(&o, modern);
             let pdf_path = dir.path().join(format!("signed-{modern}.pdf"));
             std::fs::write(&pdf_path, &out).unwrap();
-            let result = std::process::Command::new("pyhanko")
-                .args(["sign", "validate", "--trust"])
-                .arg(&root_pem)
-                .args(["--trust-replace", "--no-revocation-check"])
-                .arg(&pdf_path)
-                .output()
-                .expect("pyhanko must be installed: pip install pyhanko pyhanko-cli");
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&result.stdout),
-                String::from_utf8_lossy(&result.stderr)
-            );
-            assert!(result.status.success(), "pyhanko rejected it: {text}");
+            let (ok, text) = pyhanko_validate(&root_pem, &pdf_path);
+            assert!(ok, "pyhanko rejected it: {text}");
             // e.g. `Signature1:<hash>:INTACT:TRUSTED,UNTOUCHED`
             assert!(text.contains(":INTACT:TRUSTED,UNTOUCHED"), "{text}");
         }
+    }
+    /// A P-256 PDF-signing key and its certificate under office `seed`'s
+    /// (Ed25519) root.
+    fn p256_office(seed: u8) -> (p256::ecdsa::SigningKey, Certificate, Certificate) {
+        let root_key = Signer::from_secret(&[seed; 32]);
+        let root = pki::issue_root(OFFICE, &root_key, T2024, T2034).unwrap();
+        let key = p256::ecdsa::SigningKey::from_slice(&[seed + 7; 32]).unwrap();
+        let cert = pki::issue_p256_signing_cert(
+            OFFICE,
+            &root_key,
+            &root,
+            key.verifying_key(),
+            T2024,
+            T2034,
+        )
+        .unwrap();
+        (key, cert, root)
+    }
+
+    fn p256_signed(seed: u8) -> (Vec<u8>, p256::ecdsa::SigningKey, Certificate, Certificate) {
+        let (key, cert, root) = p256_office(seed);
+        let out = sign_pdf_with(
+            &small_pdf(true),
+            PdfKey::P256(&key),
+            &cert,
+            &root,
+            SIGNED_AT,
+            "Bản điện tử được cấp từ bản giấy",
+            "Bến Nghé",
+        )
+        .unwrap();
+        (out, key, cert, root)
+    }
+
+    #[test]
+    fn a_p256_signature_verifies_and_any_changed_byte_is_caught() {
+        let (out, key, _, root) = p256_signed(3);
+        let sig = verify_pdf(&out, std::slice::from_ref(&root)).unwrap();
+        assert_eq!(sig.key_id, p256_key_id(key.verifying_key()));
+        assert_eq!(sig.coverage, Coverage::WholeFile);
+        // Deterministic (RFC 6979).
+        assert_eq!(p256_signed(3).0, out);
+        let br = sig.byte_range;
+        for at in [0, br[1] / 2, br[1] - 1, br[2], br[2] + br[3] - 1] {
+            let mut bad = out.clone();
+            bad[at] ^= 0x01;
+            assert!(
+                verify_pdf(&bad, std::slice::from_ref(&root)).is_err(),
+                "byte {at}"
+            );
+        }
+        // Another office's root does not vouch for it.
+        let (_, _, other_root) = p256_office(9);
+        assert!(matches!(
+            verify_pdf(&out, &[other_root]),
+            Err(PdfSignError::Untrusted { .. })
+        ));
+    }
+
+    #[test]
+    fn pdfsig_and_pyhanko_validate_a_p256_signature() {
+        let (out, _, _, root) = p256_signed(5);
+        let dir = tempfile::tempdir().unwrap();
+        let pdf_path = dir.path().join("p256.pdf");
+        std::fs::write(&pdf_path, &out).unwrap();
+        let root_pem = dir.path().join("root.pem");
+        std::fs::write(&root_pem, pki::to_pem(&root).unwrap()).unwrap();
+        let text = |o: &std::process::Output| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        };
+        let pdfsig = std::process::Command::new("pdfsig")
+            .arg(&pdf_path)
+            .output()
+            .expect("pdfsig (poppler-utils) must be installed");
+        let said = text(&pdfsig);
+        assert!(
+            said.contains("Signature Validation: Signature is Valid."),
+            "{said}"
+        );
+        assert!(said.contains("ETSI.CAdES.detached"), "{said}");
+        let (ok, said) = pyhanko_validate(&root_pem, &pdf_path);
+        assert!(ok && said.contains(":INTACT:TRUSTED,UNTOUCHED"), "{said}");
     }
 }

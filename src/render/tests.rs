@@ -162,6 +162,7 @@ fn render_page(m: &Manifest, page: &Page, ocr: &OcrPage, fonts: &FontSet) -> Vec
         manifest: m,
         attachment: &attachment,
         qr: None,
+        trust: None,
     };
     render(&input, fonts).unwrap()
 }
@@ -319,6 +320,7 @@ fn errors_name_the_problem() {
         manifest: &m,
         attachment: b"{}",
         qr: None,
+        trust: None,
     };
     assert!(matches!(render(&input, &f), Err(RenderError::NoPages)));
     let (page, _) = scan(false);
@@ -328,6 +330,7 @@ fn errors_name_the_problem() {
         manifest: &m,
         attachment: b"{}",
         qr: None,
+        trust: None,
     };
     assert!(matches!(
         render(&input, &f),
@@ -345,6 +348,7 @@ fn errors_name_the_problem() {
         manifest: &long,
         attachment: b"{}",
         qr: None,
+        trust: None,
     };
     match render(&input, &f) {
         Err(RenderError::CertificateTooLong { field, .. }) => assert_eq!(field, "place_of_birth"),
