@@ -43,17 +43,36 @@ impl PgQueue {
     }
 
     /// Uses an existing pool; creates the tables if they are missing.
+    ///
+    /// One process at a time runs the schema (a session advisory lock), and
+    /// each statement commits on its own: a `CREATE INDEX IF NOT EXISTS`
+    /// takes a share lock on its table even when the index exists, and
+    /// holding one table's lock while waiting for another's would deadlock
+    /// with a worker already writing to both.
     pub async fn with_pool(pool: PgPool) -> Result<PgQueue, QueueError> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        let mut conn = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(SCHEMA_LOCK)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         let ddl = sql::schema("BIGINT", "BYTEA", "BIGSERIAL PRIMARY KEY") + INDEXES;
+        let mut created = Ok(());
         for statement in ddl.split(';').filter(|s| !s.trim().is_empty()) {
-            sqlx::query(statement).execute(&mut *tx).await?;
+            if let Err(e) = sqlx::query(statement).execute(&mut *conn).await {
+                created = Err(e);
+                break;
+            }
         }
-        tx.commit().await?;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *conn)
+            .await;
+        if created.is_err() || unlocked.is_err() {
+            // Never give the pool a connection that may still hold the lock.
+            let _ = conn.close().await;
+        }
+        created?;
+        unlocked?;
         Ok(PgQueue { pool })
     }
 
