@@ -577,6 +577,15 @@ fn check_source(r: &mut Report, src: &Path) {
     }
 }
 
+/// The `registry_status` check that could not be decided, and why.
+fn registry_unknown(r: &mut Report, why: String) {
+    r.push(
+        "registry_status",
+        CheckStatus::Unknown,
+        format!("{why}; whether the office revoked this document is not known"),
+    )
+}
+
 /// Asks the registry at `url` for the document's status and checks the
 /// signed answer. Revoked: fail. Superseded: pass with a note (the document
 /// stays genuine). Unknown to the registry, unreachable, or an answer that
@@ -594,13 +603,7 @@ fn check_online(
         return;
     };
     let document_id = doc.document_id.clone();
-    let unknown = |r: &mut Report, why: String| {
-        r.push(
-            NAME,
-            CheckStatus::Unknown,
-            format!("{why}; whether the office revoked this document is not known"),
-        )
-    };
+    let unknown = registry_unknown;
     let nonce = match crate::status::new_nonce() {
         Ok(n) => n,
         Err(e) => return unknown(r, e.to_string()),
@@ -633,13 +636,7 @@ pub fn check_status_answer(
         return;
     };
     let document_id = doc.document_id.clone();
-    let unknown = |r: &mut Report, why: String| {
-        r.push(
-            NAME,
-            CheckStatus::Unknown,
-            format!("{why}; whether the office revoked this document is not known"),
-        )
-    };
+    let unknown = registry_unknown;
     let question = crate::status::Question {
         document_id: &document_id,
         nonce,

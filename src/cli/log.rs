@@ -151,6 +151,24 @@ impl Execute for Log {
 
 /// Publishes the log when it has a key (after `run`, and periodically in
 /// `work`); a missing key is not an error, other failures are reported.
+/// How often a long-running process (`work`, `serve`) publishes the log.
+const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Publishes the log every [`PUBLISH_EVERY`] until the task is aborted.
+pub(super) fn spawn_publisher<L: LogEntries, S: ObjectStore>(
+    config: &Config,
+    queue: std::sync::Arc<L>,
+    store: std::sync::Arc<S>,
+) -> tokio::task::JoinHandle<()> {
+    let config = config.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PUBLISH_EVERY).await;
+            publish_if_configured(&config, queue.as_ref(), store.as_ref()).await;
+        }
+    })
+}
+
 pub(super) async fn publish_if_configured<L: LogEntries, S: ObjectStore>(
     config: &Config,
     queue: &L,

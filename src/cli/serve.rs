@@ -7,14 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
-use super::log::publish_if_configured;
+use super::log::{publish_if_configured, spawn_publisher};
 use super::{Context, Execute};
 use crate::office::{self, KeyUsage, Signer, STATUS_KEY_FILE};
 use crate::web::{self, App};
 use crate::worker;
-
-/// How often the transparency log is published while serving.
-const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Serve the API under /v1, the staff desk under /desk and the public pages
 /// /verify and /d/{id}; run the worker pool beside them.
@@ -107,16 +104,7 @@ impl Execute for Serve {
                 let options = ctx.worker_options(Some(workers));
                 tokio::spawn(worker::run(services, options, stopped(stop_rx.clone()), None))
             });
-            let publisher = {
-                let config = ctx.config.clone();
-                let (queue, store) = (queue.clone(), store.clone());
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(PUBLISH_EVERY).await;
-                        publish_if_configured(&config, queue.as_ref(), store.as_ref()).await;
-                    }
-                })
-            };
+            let publisher = spawn_publisher(&ctx.config, queue.clone(), store.clone());
             web::serve(listener, web::router(app), stopped(stop_rx)).await?;
             if let Some(pool) = pool {
                 pool.await.context("the worker pool stopped")??;

@@ -5,12 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::log::publish_if_configured;
+use super::log::{publish_if_configured, spawn_publisher};
 use super::{Context, Execute};
 use crate::worker;
-
-/// How often the workers' process publishes the transparency log.
-const PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Work on queued jobs until SIGTERM or Ctrl-C.
 #[derive(Debug, clap::Args)]
@@ -26,16 +23,7 @@ impl Execute for Work {
             let (queue, store) = ctx.open_backends().await?;
             let services = ctx.services(queue.clone(), store.clone())?;
             let options = ctx.worker_options(self.workers);
-            let publisher = {
-                let config = ctx.config.clone();
-                let (queue, store) = (queue.clone(), store.clone());
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(PUBLISH_EVERY).await;
-                        publish_if_configured(&config, queue.as_ref(), store.as_ref()).await;
-                    }
-                })
-            };
+            let publisher = spawn_publisher(&ctx.config, queue.clone(), store.clone());
             worker::run(services, options, super::shutdown_signal(), None).await?;
             publisher.abort();
             publish_if_configured(&ctx.config, queue.as_ref(), store.as_ref()).await;
