@@ -14,6 +14,7 @@
 //! - `eval`, `samples`, `inspect`: measuring and looking inside the pipeline.
 //! - `users`, `audit`: staff accounts and the audit log.
 //! - `export`, `report`: held records out, and the month's on-time report.
+//! - `reprocess`: stored submissions run again through this version.
 //! - `bench-queue` (hidden): the queue alone under concurrent no-op workers.
 
 mod bench_queue;
@@ -24,6 +25,7 @@ mod inspect;
 mod keys;
 mod log;
 mod report;
+mod reprocess;
 mod review;
 mod revoke;
 mod run;
@@ -101,6 +103,8 @@ pub enum Command {
     Export(export::Export),
     /// A month's on-time report per procedure: table, JSON or SVG chart.
     Report(report::Report),
+    /// Run stored submissions again through this pipeline version, resumably.
+    Reprocess(reprocess::Reprocess),
     /// Run the queue alone with no-op jobs and report jobs/s and lease latency.
     #[command(name = "bench-queue", hide = true)]
     BenchQueue(bench_queue::BenchQueue),
@@ -148,6 +152,7 @@ impl Execute for Command {
             Command::Review(c) => c.execute(ctx),
             Command::Export(c) => c.execute(ctx),
             Command::Report(c) => c.execute(ctx),
+            Command::Reprocess(c) => c.execute(ctx),
             Command::BenchQueue(c) => c.execute(ctx),
             Command::ComputeJob(c) => c.execute(ctx),
         }

@@ -58,7 +58,7 @@ impl Config {
                 limits: Limits::default(),
                 prepare: PrepareOptions::default(),
                 ocr: OcrOptions::default(),
-                extract: ExtractOptions::default(),
+                extract: ExtractOptions::default().with_test_overrides(),
             },
             queue: None,
             store: None,

@@ -1,9 +1,9 @@
 //! Taking in a scan: its bytes stored first, under their SHA-256, then its
 //! job queued; shared by `docseal submit` and the service's upload.
 
+use crate::pipeline;
 use crate::queue::{Jobs, NewSubmission, QueueError, Submitted};
 use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
-use crate::{pipeline, PIPELINE_VERSION};
 
 /// Why a scan could not be taken in.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +48,7 @@ pub async fn take_in<Q: Jobs, S: ObjectStore>(
         media_type: media_type.to_string(),
         scan_key,
     };
-    let submitted = queue.submit(&sub, PIPELINE_VERSION, force).await?;
+    let submitted = queue.submit(&sub, crate::pipeline_version(), force).await?;
     Ok(TakenIn {
         id,
         media_type,

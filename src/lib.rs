@@ -68,6 +68,9 @@
 //!   proofs and the checkpoints a verifier has seen, publishing.
 //! - [`pipeline`]: one submission through every stage (no I/O of its own).
 //! - [`worker`]: the worker pool that leases jobs, runs the pipeline, stores, acks.
+//! - [`reprocess`]: stored submissions run again through this pipeline
+//!   version, resumably: unchanged records issue nothing, changed ones a
+//!   superseding document, approved ones a review when the machine disagrees.
 //! - [`review`]: a record that went to review as a person sees it (reasons,
 //!   boxes on the page, the page image), and its approval or rejection.
 //! - [`samples`]: the synthetic scan generator with ground truth.
@@ -106,6 +109,7 @@ pub mod queue;
 pub mod raster;
 pub mod redact;
 pub mod render;
+pub mod reprocess;
 pub mod reuse;
 pub mod review;
 pub mod samples;
@@ -120,3 +124,24 @@ pub mod worker;
 
 /// The version of the pipeline, recorded in every manifest.
 pub const PIPELINE_VERSION: &str = concat!("docseal/", env!("CARGO_PKG_VERSION"));
+
+/// The pipeline version this process submits, reviews and reprocesses under:
+/// [`PIPELINE_VERSION`]. Debug builds only (the tests' builds) read the hidden
+/// `DOCSEAL_TEST_PIPELINE_VERSION`, a label for an older pipeline, so that a
+/// test can store submissions as an older version would have and reprocess
+/// them with this one.
+pub fn pipeline_version() -> &'static str {
+    #[cfg(debug_assertions)]
+    {
+        static LABEL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let label = LABEL.get_or_init(|| {
+            std::env::var("DOCSEAL_TEST_PIPELINE_VERSION")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        });
+        if let Some(label) = label {
+            return label;
+        }
+    }
+    PIPELINE_VERSION
+}

@@ -23,6 +23,9 @@
 //! - `log.rs`: the log's sequencing, written once the same way.
 //! - `staff.rs`: users, sessions and the audit log, written once the same way.
 //! - `review.rs`: submission facts, the review queue and decisions, the same way.
+//! - `reprocess.rs`: reprocessing runs ([`Reprocessing`]: what a stored
+//!   submission holds, runs and their items, an item finished in one
+//!   transaction), the same way.
 //! - `records.rs`: held records read out ([`Records`]: export and reuse by
 //!   other systems) and submissions' times ([`Timeline`]: deadlines), the
 //!   same way.
@@ -39,6 +42,7 @@ mod log;
 mod open;
 mod postgres;
 mod records;
+mod reprocess;
 mod review;
 mod sql;
 mod sqlite;
@@ -998,4 +1002,137 @@ pub trait Timeline: Send + Sync + 'static {
         since: i64,
         until: i64,
     ) -> impl Future<Output = Result<Vec<SubmissionTimes>, QueueError>> + Send;
+}
+
+/// One job of a stored submission, as reprocessing judges it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobFacts {
+    /// The pipeline version of the job.
+    pub pipeline_version: String,
+    /// Its state.
+    pub state: JobState,
+    /// Its record, once there is one.
+    pub record_json: Option<String>,
+    /// Its document, when one was issued.
+    pub document_id: Option<String>,
+    /// That document's status.
+    pub document_status: Option<DocumentStatus>,
+    /// A person's decision on the job, if any.
+    pub decision: Option<DecisionKind>,
+    /// Whether that decision was completed.
+    pub decision_completed: bool,
+    /// Unix milliseconds of the job's end, once it ended.
+    pub finished_at: Option<i64>,
+}
+
+/// A stored submission with every job it had.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubmissionFacts {
+    /// The submission.
+    pub submission_id: String,
+    /// Unix milliseconds of its reception.
+    pub received_at: i64,
+    /// Where its scan is stored.
+    pub scan_key: String,
+    /// Its jobs, one per pipeline version.
+    pub jobs: Vec<JobFacts>,
+}
+
+/// A reprocessing run as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRow {
+    /// The run's id (from its selection and target version).
+    pub run_id: String,
+    /// The pipeline version it reprocesses to.
+    pub target_version: String,
+    /// The selection, as JSON.
+    pub selection_json: String,
+    /// Unix milliseconds of its creation (the issue time of what it issues).
+    pub created_at: i64,
+    /// Unix milliseconds of its end, once every item is done.
+    pub finished_at: Option<i64>,
+}
+
+/// One submission of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRow {
+    /// The submission.
+    pub submission_id: String,
+    /// What was done (`None` while pending).
+    pub outcome: Option<String>,
+    /// What was found and done, as JSON (`None` while pending).
+    pub detail_json: Option<String>,
+}
+
+/// What one finished item records.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemDone<'a> {
+    /// The run.
+    pub run_id: &'a str,
+    /// The submission.
+    pub submission_id: &'a str,
+    /// The run's target version (the new job's version).
+    pub version: &'a str,
+    /// Issue time of the run, Unix milliseconds (the new job's first start).
+    pub started_at: i64,
+    /// The new job's outputs, when the item issued or opened a review.
+    pub completion: Option<&'a Completion>,
+    /// The outcome's name.
+    pub outcome: &'a str,
+    /// What was found and done, as JSON.
+    pub detail_json: &'a str,
+    /// Who ran it, for the audit line.
+    pub actor: &'a str,
+}
+
+/// Reprocessing stored submissions: what each holds, runs recorded with
+/// their items, and an item finished exactly once (its new job, document,
+/// supersession, audit line and outcome in one transaction).
+pub trait Reprocessing: Send + Sync + 'static {
+    /// Submissions with ids after `after`, by id, at most `limit`, with their jobs.
+    fn submission_facts_page(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SubmissionFacts>, QueueError>> + Send;
+
+    /// One submission with its jobs.
+    fn submission_facts(
+        &self,
+        submission_id: &str,
+    ) -> impl Future<Output = Result<Option<SubmissionFacts>, QueueError>> + Send;
+
+    /// The run `run_id`, if recorded.
+    fn reprocess_run(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<RunRow>, QueueError>> + Send;
+
+    /// Records a run with its items in one transaction, unless it is
+    /// recorded already; returns the run as it stands.
+    fn start_run(
+        &self,
+        run_id: &str,
+        target_version: &str,
+        selection_json: &str,
+        items: &[String],
+    ) -> impl Future<Output = Result<RunRow, QueueError>> + Send;
+
+    /// Every item of a run, by submission id.
+    fn run_items(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Vec<ItemRow>, QueueError>> + Send;
+
+    /// Finishes a pending item in one transaction: its outcome, and with a
+    /// completion the new job (one per submission and version), its
+    /// document (superseding older ones) and an audit line. Returns `false`,
+    /// changing nothing, when the item was finished before.
+    fn finish_item(
+        &self,
+        done: &ItemDone<'_>,
+    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+
+    /// Marks a run finished (once).
+    fn finish_run(&self, run_id: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
 }

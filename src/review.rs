@@ -285,7 +285,7 @@ pub fn vietnamese(reason: ReviewReason) -> &'static str {
 /// The job of a submission for this pipeline version.
 async fn job_of<Q: Registry>(queue: &Q, submission_id: &str) -> Result<JobView, ReviewError> {
     queue
-        .job(submission_id, crate::PIPELINE_VERSION)
+        .job(submission_id, crate::pipeline_version())
         .await?
         .ok_or_else(|| ReviewError::NotFound(format!("no submission {submission_id}")))
 }
@@ -296,7 +296,7 @@ async fn sidecar<S: ObjectStore>(
     store: &S,
     submission_id: &str,
 ) -> Result<Option<Sidecar>, ReviewError> {
-    let key = ObjectKind::Review.key_for_submission(submission_id, crate::PIPELINE_VERSION);
+    let key = ObjectKind::Review.key_for_submission(submission_id, crate::pipeline_version());
     match store.get(&key).await? {
         None => Ok(None),
         Some(bytes) => serde_json::from_slice(&bytes)
@@ -340,7 +340,7 @@ pub async fn show<Q: Jobs + Registry + Reviews, S: ObjectStore>(
     let record = record_of(&job)?;
     let sidecar = sidecar(services.store.as_ref(), submission_id).await?;
     let decision = queue
-        .decision(submission_id, crate::PIPELINE_VERSION)
+        .decision(submission_id, crate::pipeline_version())
         .await?;
     let mut fields = Vec::new();
     if let Some(r) = &record {
@@ -566,7 +566,7 @@ struct Inputs {
 }
 
 async fn inputs<S: ObjectStore>(store: &S, submission_id: &str) -> Result<Inputs, ReviewError> {
-    let version = crate::PIPELINE_VERSION;
+    let version = crate::pipeline_version();
     let missing = || {
         ReviewError::Failed(format!(
             "the review data of {submission_id} is not stored (it was processed by an older \
@@ -631,7 +631,7 @@ pub async fn approve<Q: Jobs + Registry + Reviews + LogEntries, S: ObjectStore>(
         ));
     }
     let queue = services.queue.as_ref();
-    let version = crate::PIPELINE_VERSION;
+    let version = crate::pipeline_version();
     let job = job_of(queue, submission_id).await?;
     let mut standing = queue.decision(submission_id, version).await?;
     let mut asked = None;
@@ -806,7 +806,7 @@ pub async fn reject<Q: Registry + Reviews, S: ObjectStore>(
     let queue = services.queue.as_ref();
     job_of(queue, submission_id).await?;
     match queue
-        .reject(submission_id, crate::PIPELINE_VERSION, actor, reason)
+        .reject(submission_id, crate::pipeline_version(), actor, reason)
         .await?
     {
         Decided::Recorded(_) => Ok(()),

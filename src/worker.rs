@@ -346,12 +346,12 @@ async fn process<Q: Jobs + LogEntries, S: ObjectStore>(
 /// as the objects to store with their keys (hashed on the CPU pool too).
 pub struct Computed {
     /// Every object to store, in order, with its key.
-    objects: Vec<(String, Body)>,
+    pub(crate) objects: Vec<(String, Body)>,
     /// The issued document's transparency-log entry (its id and its
     /// attached manifest bytes), appended once the objects are stored.
-    log_entry: Option<(String, Vec<u8>)>,
+    pub(crate) log_entry: Option<(String, Vec<u8>)>,
     /// What the registry records once the objects are stored.
-    completion: Completion,
+    pub(crate) completion: Completion,
 }
 
 async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
@@ -465,8 +465,8 @@ fn compute(
 }
 
 /// The objects a job stores, with their content-addressed keys, and the
-/// completion that records them.
-fn outputs(
+/// completion that records them (also `reprocess`'s).
+pub(crate) fn outputs(
     a: &Analysis,
     issued: Option<Issued>,
     hocr: String,

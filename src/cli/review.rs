@@ -173,7 +173,7 @@ async fn list(
     limit: u32,
     json: bool,
 ) -> Result<ExitCode> {
-    let version = crate::PIPELINE_VERSION;
+    let version = crate::pipeline_version();
     let limit = limit.clamp(1, 500);
     let items = services
         .queue

@@ -16,7 +16,7 @@ use crate::config::expand_inputs;
 use crate::model::Record;
 use crate::queue::{JobState, JobView, Registry};
 use crate::store::{ObjectKind, ObjectStore};
-use crate::{worker, PIPELINE_VERSION};
+use crate::{pipeline_version, worker};
 
 /// Process scans end to end: submit, OCR, classify, extract, seal, render, store.
 #[derive(Debug, clap::Args)]
@@ -106,7 +106,7 @@ impl Report {
     fn of_job(source: String, job: JobView, locate: impl Fn(&str) -> String) -> Report {
         let status = Outcome::from(job.state);
         let hocr = matches!(status, Outcome::Issued | Outcome::NeedsReview).then(|| {
-            locate(&ObjectKind::Hocr.key_for_submission(&job.submission_id, PIPELINE_VERSION))
+            locate(&ObjectKind::Hocr.key_for_submission(&job.submission_id, pipeline_version()))
         });
         Report {
             source,
@@ -194,7 +194,7 @@ impl Run {
             )
             .await;
             if let Ok(id) = &input.submitted {
-                if let Ok(Some(job)) = queue.job(id, PIPELINE_VERSION).await {
+                if let Ok(Some(job)) = queue.job(id, pipeline_version()).await {
                     if !job.state.is_final() {
                         pending += 1;
                     }
@@ -237,7 +237,7 @@ impl Run {
         for input in submitted {
             let report = match input.submitted {
                 Err(error) => Report::failed(input.source, None, error),
-                Ok(id) => match queue.job(&id, PIPELINE_VERSION).await? {
+                Ok(id) => match queue.job(&id, pipeline_version()).await? {
                     None => Report::failed(input.source, Some(id), "the job is missing".into()),
                     Some(job) => Report::of_job(input.source, job, |k| store.locate(k)),
                 },

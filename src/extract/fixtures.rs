@@ -65,6 +65,7 @@ fn load(dir: &Path) -> Vec<Case> {
                 &pages,
                 &ExtractOptions {
                     min_field_confidence: 0.0,
+                    ..ExtractOptions::default()
                 },
             ),
             None => Record::unknown(c.confidence),

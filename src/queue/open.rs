@@ -13,6 +13,7 @@ use super::{
 };
 use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
 use super::{HeldRecord, Records, SubmissionTimes, Timeline};
+use super::{ItemDone, ItemRow, Reprocessing, RunRow, SubmissionFacts};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
@@ -171,6 +172,15 @@ dispatch! {
     }
     impl Timeline {
         async fn submission_times(&self, since: i64, until: i64) -> Result<Vec<SubmissionTimes>, QueueError>;
+    }
+    impl Reprocessing {
+        async fn submission_facts_page(&self, after: &str, limit: u32) -> Result<Vec<SubmissionFacts>, QueueError>;
+        async fn submission_facts(&self, submission_id: &str) -> Result<Option<SubmissionFacts>, QueueError>;
+        async fn reprocess_run(&self, run_id: &str) -> Result<Option<RunRow>, QueueError>;
+        async fn start_run(&self, run_id: &str, target_version: &str, selection_json: &str, items: &[String]) -> Result<RunRow, QueueError>;
+        async fn run_items(&self, run_id: &str) -> Result<Vec<ItemRow>, QueueError>;
+        async fn finish_item(&self, done: &ItemDone<'_>) -> Result<bool, QueueError>;
+        async fn finish_run(&self, run_id: &str) -> Result<(), QueueError>;
     }
 }
 

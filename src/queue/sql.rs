@@ -128,6 +128,21 @@ CREATE TABLE IF NOT EXISTS audit_log (
     before_json TEXT,
     after_json  TEXT
 );
+CREATE TABLE IF NOT EXISTS reprocess_runs (
+    run_id         TEXT PRIMARY KEY,
+    target_version TEXT NOT NULL,
+    selection_json TEXT NOT NULL,
+    created_at     {int} NOT NULL,
+    finished_at    {int}
+);
+CREATE TABLE IF NOT EXISTS reprocess_items (
+    run_id        TEXT NOT NULL REFERENCES reprocess_runs(run_id),
+    submission_id TEXT NOT NULL,
+    outcome       TEXT,
+    detail_json   TEXT,
+    done_at       {int},
+    PRIMARY KEY (run_id, submission_id)
+);
 "#;
 
 /// The shared schema with `integer` as the 64-bit integer type, `blob` as

@@ -483,7 +483,7 @@ pub async fn review_page(
     let items = app
         .queue
         .review_queue(
-            crate::PIPELINE_VERSION,
+            crate::pipeline_version(),
             doc_type,
             after.as_ref().map(|(at, id)| (*at, id.as_str())),
             limit,
