@@ -148,7 +148,7 @@ impl Site {
         out
     }
 
-    fn new(&self, args: &[&str]) -> std::process::Output {
+    fn current(&self, args: &[&str]) -> std::process::Output {
         self.cmd(args).output().unwrap()
     }
 
@@ -324,7 +324,7 @@ async fn scenario(site: &Site, count: usize, objects_of: impl Fn() -> BTreeSet<S
     // A dry run changes nothing.
     let dry = site.data.parent().unwrap().join("dry.ndjson");
     let objects_before = objects_of();
-    let out = site.new(&["reprocess", "--dry-run", "--report", dry.to_str().unwrap()]);
+    let out = site.current(&["reprocess", "--dry-run", "--report", dry.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         queue.submission_facts_page("", 10_000).await.unwrap(),
@@ -342,7 +342,7 @@ async fn scenario(site: &Site, count: usize, objects_of: impl Fn() -> BTreeSet<S
     let second = run_and_kill(site, &run_id, first + count / 3, &real).await;
     assert!(first < second && second < count, "{first} {second}");
     eprintln!("killed with {first}, then {second} items done");
-    let out = site.new(&[
+    let out = site.current(&[
         "reprocess",
         "--workers",
         "2",
@@ -444,7 +444,7 @@ async fn scenario(site: &Site, count: usize, objects_of: impl Fn() -> BTreeSet<S
     }
 
     // The same command again: nothing left to do, nothing changes.
-    let out = site.new(&["reprocess"]);
+    let out = site.current(&["reprocess"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         queue.submission_facts_page("", 10_000).await.unwrap(),
@@ -457,7 +457,7 @@ async fn scenario(site: &Site, count: usize, objects_of: impl Fn() -> BTreeSet<S
         let pdf = site.data.parent().unwrap().join("old.pdf");
         let bytes = fetch_object(site, pdf_key).await;
         std::fs::write(&pdf, bytes).unwrap();
-        let out = site.new(&[
+        let out = site.current(&[
             "verify",
             "--json",
             "--online",
