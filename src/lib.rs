@@ -111,6 +111,7 @@ pub mod review;
 pub mod samples;
 pub mod schema;
 pub mod seal;
+pub mod split;
 pub mod status;
 pub mod store;
 pub mod tlog;

@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod intake;
 mod log;
 mod open;
 mod postgres;
@@ -44,6 +45,7 @@ mod sql;
 mod sqlite;
 mod staff;
 
+pub use intake::{Intake, SubmissionPart};
 pub use open::{AnyQueue, DbUrl, QueueUrl, QueueUrlError};
 pub use postgres::PgQueue;
 pub use sqlite::SqliteQueue;
