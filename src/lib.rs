@@ -79,6 +79,7 @@
 //! - [`auth`]: staff credentials: API tokens, session ids and their hashes.
 //! - [`cli`]: the command-line front end.
 
+pub mod archive;
 pub mod auth;
 pub mod classify;
 pub mod cli;
