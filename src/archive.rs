@@ -1,8 +1,9 @@
 //! Archive intake: a folder tree or a bucket prefix of scans taken in file by
 //! file (`docseal archive`), in flat memory.
 //!
-//! The files are walked lazily (a directory walk, or one listing page of at
-//! most 1,000 keys at a time), each read in pieces and hashed as it is read,
+//! The files are walked lazily (a directory walk in name order, holding one
+//! directory's names at a time, or one listing page of at most 1,000 keys
+//! at a time, which S3 gives in key order), each read in pieces and hashed as it is read,
 //! then stored and queued once through [`crate::intake`]. What each file
 //! became is remembered in `archive_files` ([`crate::queue::Intake`]), so:
 //! - a file whose bytes an earlier archive file already brought is a
@@ -114,7 +115,10 @@ impl Walker {
         let inner = match source {
             ArchiveSource::Dir(root) => Inner::Dir {
                 root: root.clone(),
-                walk: walkdir::WalkDir::new(root).follow_links(false).into_iter(),
+                walk: walkdir::WalkDir::new(root)
+                    .follow_links(false)
+                    .sort_by_file_name()
+                    .into_iter(),
             },
             ArchiveSource::S3(store) => Inner::S3 {
                 prefix: if store.prefix().is_empty() {
