@@ -279,3 +279,63 @@ async fn a_bucket_prefix_is_taken_in_once() {
         text(&out)
     );
 }
+
+/// The intake tables read and write alike on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_tables_on_sqlite_and_postgres() {
+    use docseal::queue::{AnyQueue, Intake, NewSubmission, SubmissionPart};
+    let dir = tempfile::tempdir().unwrap();
+    let urls = [
+        format!("sqlite://{}", dir.path().join("q.sqlite").display()),
+        common::fresh_pg_url().await,
+    ];
+    for url in urls {
+        let q = AnyQueue::open(&QueueUrl::parse(&url).unwrap()).await.unwrap();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        assert!(!q.submission_exists(&a).await.unwrap());
+        let sub = NewSubmission {
+            id: a.clone(),
+            name: "a.png".into(),
+            size: 1,
+            media_type: "image/png".into(),
+            scan_key: "scans/aa/a".into(),
+        };
+        q.submit(&sub, "v1", false).await.unwrap();
+        assert!(q.submission_exists(&a).await.unwrap());
+
+        assert_eq!(q.archive_file("x/1.png").await.unwrap(), None);
+        q.record_archive_file("x/2.png", &a, 20).await.unwrap();
+        q.record_archive_file("x/1.png", &a, 10).await.unwrap();
+        q.record_archive_file("x/1.png", &a, 30).await.unwrap();
+        assert_eq!(q.archive_file("x/1.png").await.unwrap(), Some(a.clone()));
+        // The same bytes again keep their first time; the first file stays first.
+        assert_eq!(q.first_archive_file(&a).await.unwrap().as_deref(), Some("x/1.png"));
+        q.record_archive_file("x/1.png", &b, 40).await.unwrap();
+        assert_eq!(q.archive_file("x/1.png").await.unwrap(), Some(b.clone()));
+        assert_eq!(q.first_archive_file(&a).await.unwrap().as_deref(), Some("x/2.png"));
+
+        q.set_received(&a, 1_000).await.unwrap();
+        q.set_received(&a, 2_000).await.unwrap();
+        let times = q.submission_times(0, 5_000).await.unwrap();
+        assert_eq!(times.len(), 1, "{url}");
+        assert_eq!(times[0].received_at, 2_000);
+
+        let parts: Vec<SubmissionPart> = [(1, 3, "p1"), (5, 9, "p2")]
+            .iter()
+            .map(|&(first_page, last_page, id)| SubmissionPart {
+                source_id: b.clone(),
+                first_page,
+                last_page,
+                part_id: id.repeat(32),
+            })
+            .collect();
+        q.add_parts(&parts).await.unwrap();
+        q.add_parts(&parts).await.unwrap();
+        assert_eq!(q.parts_of(&b).await.unwrap(), parts);
+        assert_eq!(
+            q.part_source(&"p2".repeat(32)).await.unwrap().as_ref(),
+            Some(&parts[1])
+        );
+        assert_eq!(q.part_source(&a).await.unwrap(), None);
+    }
+}
