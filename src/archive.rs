@@ -49,7 +49,7 @@ pub enum ArchiveError {
         /// `s3://bucket/prefix`.
         source_url: String,
         /// The store's error.
-        error: crate::store::StoreError,
+        error: Box<crate::store::StoreError>,
     },
     /// The queue failed (not one file's fault).
     #[error(transparent)]
@@ -197,7 +197,7 @@ impl Walker {
                     .await
                     .map_err(|error| ArchiveError::List {
                         source_url: format!("s3://{}/{}", store.bucket(), prefix),
-                        error,
+                        error: Box::new(error),
                     })?;
                 *page = listed.keys.into_iter();
                 *next = listed.next;
