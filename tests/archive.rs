@@ -290,7 +290,9 @@ async fn intake_tables_on_sqlite_and_postgres() {
         common::fresh_pg_url().await,
     ];
     for url in urls {
-        let q = AnyQueue::open(&QueueUrl::parse(&url).unwrap()).await.unwrap();
+        let q = AnyQueue::open(&QueueUrl::parse(&url).unwrap())
+            .await
+            .unwrap();
         let (a, b) = ("a".repeat(64), "b".repeat(64));
         assert!(!q.submission_exists(&a).await.unwrap());
         let sub = NewSubmission {
@@ -309,10 +311,16 @@ async fn intake_tables_on_sqlite_and_postgres() {
         q.record_archive_file("x/1.png", &a, 30).await.unwrap();
         assert_eq!(q.archive_file("x/1.png").await.unwrap(), Some(a.clone()));
         // The same bytes again keep their first time; the first file stays first.
-        assert_eq!(q.first_archive_file(&a).await.unwrap().as_deref(), Some("x/1.png"));
+        assert_eq!(
+            q.first_archive_file(&a).await.unwrap().as_deref(),
+            Some("x/1.png")
+        );
         q.record_archive_file("x/1.png", &b, 40).await.unwrap();
         assert_eq!(q.archive_file("x/1.png").await.unwrap(), Some(b.clone()));
-        assert_eq!(q.first_archive_file(&a).await.unwrap().as_deref(), Some("x/2.png"));
+        assert_eq!(
+            q.first_archive_file(&a).await.unwrap().as_deref(),
+            Some("x/2.png")
+        );
 
         q.set_received(&a, 1_000).await.unwrap();
         q.set_received(&a, 2_000).await.unwrap();
