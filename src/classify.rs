@@ -76,6 +76,15 @@ fn is_application_title(key: &str) -> bool {
     })
 }
 
+/// Whether a page bears the national header (`CỘNG HÒA XÃ HỘI CHỦ NGHĨA
+/// VIỆT NAM`), which an administrative paper prints atop its first page and
+/// not on the pages that continue it.
+pub fn has_national_header(page: &OcrPage) -> bool {
+    layout::rows(std::slice::from_ref(page))
+        .iter()
+        .any(|r| layout::similarity(&title_key(&r.text()), NATIONAL_HEADER) >= TITLE_MATCH)
+}
+
 /// Classifies a document from the text of its pages.
 pub fn classify(pages: &[OcrPage]) -> Classified {
     let rows = layout::rows(pages);

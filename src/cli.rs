@@ -8,6 +8,7 @@
 //!
 //! - `run`: submit and process scans in one go, then report each input.
 //! - `submit`, `work`, `status`: the queue and the workers separately.
+//! - `archive`: a folder tree or bucket prefix of scans taken in once each.
 //! - `verify`, `revoke`, `serve`, `keys`: documents, the registry and keys.
 //! - `log`: the office's transparency log.
 //! - `review`: records waiting for a person: list, show, approve, reject.
@@ -17,6 +18,7 @@
 //! - `reprocess`: stored submissions run again through this version.
 //! - `bench-queue` (hidden): the queue alone under concurrent no-op workers.
 
+mod archive;
 mod bench_queue;
 mod compute_job;
 mod eval;
@@ -71,6 +73,8 @@ pub enum Command {
     Run(run::Run),
     /// Store scans and queue them; prints their submission ids.
     Submit(submit::Submit),
+    /// Take in an archive (a folder tree or a bucket prefix) of scans, once each.
+    Archive(archive::Archive),
     /// Work on queued jobs until SIGTERM or Ctrl-C.
     Work(work::Work),
     /// Counts by state, timings and the last errors.
@@ -137,6 +141,7 @@ impl Execute for Command {
         match self {
             Command::Run(c) => c.execute(ctx),
             Command::Submit(c) => c.execute(ctx),
+            Command::Archive(c) => c.execute(ctx),
             Command::Work(c) => c.execute(ctx),
             Command::Status(c) => c.execute(ctx),
             Command::Verify(c) => c.execute(ctx),

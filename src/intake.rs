@@ -1,8 +1,14 @@
 //! Taking in a scan: its bytes stored first, under their SHA-256, then its
-//! job queued; shared by `docseal submit` and the service's upload.
+//! job queued; shared by `docseal submit` and the service's upload. A
+//! multi-document scan can instead be split ([`take_in_split`], see
+//! [`crate::split`]): its bytes are stored as they came, and each document
+//! becomes a submission of its own, linked to the scan and its page range.
 
-use crate::pipeline;
-use crate::queue::{Jobs, NewSubmission, QueueError, Submitted};
+use std::sync::Arc;
+
+use crate::pipeline::{self, PipelineOptions};
+use crate::queue::{Intake, Jobs, NewSubmission, QueueError, Reviews, SubmissionPart, Submitted};
+use crate::split::{self, SplitError};
 use crate::store::{sha256_hex, ObjectKind, ObjectStore, StoreError};
 
 /// Why a scan could not be taken in.
@@ -14,6 +20,12 @@ pub enum IntakeError {
     /// Its job could not be queued.
     #[error("cannot queue the submission: {0}")]
     Queue(#[from] QueueError),
+    /// The scan could not be split into its documents.
+    #[error("cannot split the scan into documents: {0}")]
+    Split(#[from] SplitError),
+    /// The splitting thread stopped.
+    #[error("cannot split the scan into documents: {0}")]
+    Task(String),
 }
 
 /// A scan taken in.
@@ -37,6 +49,19 @@ pub async fn take_in<Q: Jobs, S: ObjectStore>(
     force: bool,
 ) -> Result<TakenIn, IntakeError> {
     let id = sha256_hex(&bytes);
+    take_in_hashed(queue, store, name, bytes, id, force).await
+}
+
+/// [`take_in`] for bytes whose SHA-256 (`id`, lower-case hex) was computed
+/// while they were read.
+pub async fn take_in_hashed<Q: Jobs, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    name: &str,
+    bytes: Vec<u8>,
+    id: String,
+    force: bool,
+) -> Result<TakenIn, IntakeError> {
     let media_type = pipeline::media_type(crate::decode::sniff(&bytes));
     let scan_key = ObjectKind::Scan.key_for_sha256(&id);
     let size = bytes.len() as u64;
@@ -54,4 +79,99 @@ pub async fn take_in<Q: Jobs, S: ObjectStore>(
         media_type,
         submitted,
     })
+}
+
+/// What [`take_in_split`] did with a scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitTakenIn {
+    /// The scan holds one document: taken in whole, as [`take_in`] does.
+    Whole(TakenIn),
+    /// The scan was split; its parts by first page (known already when the
+    /// scan was split before).
+    Parts {
+        /// The scan (the SHA-256 of its bytes).
+        source_id: String,
+        /// Its parts.
+        parts: Vec<SubmissionPart>,
+    },
+}
+
+/// Splits a multi-document scan into its documents (see [`crate::split`])
+/// and takes each in as a submission of its own, linked to the scan and its
+/// page range; a scan of one document is taken in whole.
+///
+/// Crash-safe and idempotent: the scan's bytes are stored first; each part's
+/// id is the SHA-256 of its bytes, which the same scan always gives again,
+/// so a retry stores and queues the same parts; the links are recorded last,
+/// all in one statement, and a scan with links recorded is not split again.
+/// A separator's dossier code is set on its parts unless they have one.
+pub async fn take_in_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    name: &str,
+    bytes: Vec<u8>,
+    options: &PipelineOptions,
+    force: bool,
+) -> Result<SplitTakenIn, IntakeError> {
+    let source_id = sha256_hex(&bytes);
+    let known = queue.parts_of(&source_id).await?;
+    if !known.is_empty() {
+        return Ok(SplitTakenIn::Parts {
+            source_id,
+            parts: known,
+        });
+    }
+    let bytes = Arc::new(bytes);
+    let roles = {
+        let (bytes, options) = (Arc::clone(&bytes), options.clone());
+        tokio::task::spawn_blocking(move || split::roles(&bytes, &options))
+            .await
+            .map_err(|e| IntakeError::Task(e.to_string()))??
+    };
+    let planned = split::plan(&roles);
+    let pages = u32::try_from(roles.len()).ok();
+    let whole = match planned.as_slice() {
+        [] => true,
+        [one] => one.first_page == 1 && Some(one.last_page) == pages,
+        _ => false,
+    };
+    if whole {
+        let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|b| b.as_ref().clone());
+        let taken = take_in_hashed(queue, store, name, bytes, source_id, force).await?;
+        return Ok(SplitTakenIn::Whole(taken));
+    }
+    store
+        .put(
+            &ObjectKind::Scan.key_for_sha256(&source_id),
+            bytes.as_ref().clone(),
+        )
+        .await?;
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let mut parts = Vec::with_capacity(planned.len());
+    for p in &planned {
+        let part = {
+            let (bytes, options) = (Arc::clone(&bytes), options.clone());
+            let (first, last) = (p.first_page, p.last_page);
+            tokio::task::spawn_blocking(move || split::part_bytes(&bytes, first, last, &options))
+                .await
+                .map_err(|e| IntakeError::Task(e.to_string()))??
+        };
+        let part_name = format!("{stem}.p{}-{}.pdf", p.first_page, p.last_page);
+        let taken = take_in(queue, store, &part_name, part, force).await?;
+        if let Some(code) = &p.dossier_code {
+            let mut meta = queue.meta(&taken.id).await?;
+            if meta.dossier_code.is_none() {
+                meta.dossier_code = Some(code.clone());
+                queue.set_meta(&taken.id, &meta).await?;
+            }
+        }
+        parts.push(SubmissionPart {
+            source_id: source_id.clone(),
+            first_page: p.first_page,
+            last_page: p.last_page,
+            part_id: taken.id,
+        });
+    }
+    queue.add_parts(&parts).await?;
+    Ok(SplitTakenIn::Parts { source_id, parts })
 }

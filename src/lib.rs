@@ -82,6 +82,7 @@
 //! - [`auth`]: staff credentials: API tokens, session ids and their hashes.
 //! - [`cli`]: the command-line front end.
 
+pub mod archive;
 pub mod auth;
 pub mod classify;
 pub mod cli;
@@ -115,6 +116,7 @@ pub mod review;
 pub mod samples;
 pub mod schema;
 pub mod seal;
+pub mod split;
 pub mod status;
 pub mod store;
 pub mod tlog;

@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod intake;
 mod log;
 mod open;
 mod postgres;
@@ -48,6 +49,7 @@ mod sql;
 mod sqlite;
 mod staff;
 
+pub use intake::{Intake, SubmissionPart};
 pub use open::{AnyQueue, DbUrl, QueueUrl, QueueUrlError};
 pub use postgres::PgQueue;
 pub use sqlite::SqliteQueue;

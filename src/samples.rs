@@ -20,9 +20,12 @@
 //! - `geometry`: the generator's own rotation and quarter turns (not the
 //!   pipeline's, so the truth does not depend on the code it tests).
 //! - `encode`: PNG, JPEG, G4 TIFF and PDF containers.
+//! - `dossier`: several documents of several pages in one PDF, with or
+//!   without separator sheets ([`dossier`]).
 
 mod content;
 mod degrade;
+mod dossier;
 mod draw;
 mod encode;
 mod geometry;
@@ -38,6 +41,7 @@ use serde_json::Value;
 use crate::schema::DocType;
 use content::{Item, Kind};
 use degrade::Raster;
+pub use dossier::{dossier, DossierDoc, DossierScan, Separator};
 use draw::{EntryLayout, Fonts, Look};
 use encode::{Bilevel, PdfPage};
 

@@ -16,7 +16,7 @@ mod open;
 mod s3;
 
 pub use open::{AnyStore, StoreUrl, StoreUrlError};
-pub use s3::{S3Credentials, S3Options, S3Store};
+pub use s3::{KeyPage, S3Credentials, S3Options, S3Store};
 
 /// Errors of an object store.
 #[derive(Debug, thiserror::Error)]

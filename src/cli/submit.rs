@@ -7,7 +7,8 @@ use anyhow::Result;
 
 use super::{Context, Execute};
 use crate::config::{expand_inputs, Config};
-use crate::queue::Jobs;
+use crate::intake::SplitTakenIn;
+use crate::queue::{Intake, Jobs, Reviews};
 use crate::store::ObjectStore;
 
 /// Store scans and queue them; prints their submission ids.
@@ -19,6 +20,11 @@ pub struct Submit {
     /// Queue again submissions that finished without a document.
     #[arg(long)]
     force: bool,
+    /// Split a multi-document scan into its documents (by blank or QR
+    /// separator sheets and title pages; OCRs each page's top), each a
+    /// submission of its own; prints one line per document.
+    #[arg(long)]
+    split: bool,
 }
 
 impl Execute for Submit {
@@ -27,6 +33,25 @@ impl Execute for Submit {
             let (queue, store) = ctx.open_backends().await?;
             let mut failed = false;
             for path in expand_inputs(&self.paths) {
+                if self.split {
+                    let source = path.display().to_string();
+                    match submit_split(
+                        queue.as_ref(),
+                        store.as_ref(),
+                        &ctx.config,
+                        &path,
+                        self.force,
+                    )
+                    .await
+                    {
+                        Ok(lines) => lines.iter().for_each(|l| println!("{l}  {source}")),
+                        Err(e) => {
+                            failed = true;
+                            eprintln!("error: {source}: {e}");
+                        }
+                    }
+                    continue;
+                }
                 let input = submit_one(
                     queue.as_ref(),
                     store.as_ref(),
@@ -93,6 +118,39 @@ async fn submit_file<Q: Jobs, S: ObjectStore>(
         .await
         .map(|t| t.id)
         .map_err(|e| format!("{source}: {e}"))
+}
+
+/// Splits one scan into its documents and takes each in; returns the lines
+/// to print: `ID` for a scan taken in whole, `ID  pages FIRST-LAST` per part.
+async fn submit_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
+    queue: &Q,
+    store: &S,
+    config: &Config,
+    path: &Path,
+    force: bool,
+) -> Result<Vec<String>, String> {
+    let limit = config.pipeline.limits.max_bytes;
+    let source = path.display().to_string();
+    let scan = {
+        let (path, name) = (path.to_path_buf(), source.clone());
+        tokio::task::spawn_blocking(move || read_scan(&path, &name, limit))
+            .await
+            .map_err(|e| format!("cannot read the file: {e}"))??
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source.clone());
+    let taken = crate::intake::take_in_split(queue, store, &name, scan, &config.pipeline, force)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match taken {
+        SplitTakenIn::Whole(t) => vec![t.id],
+        SplitTakenIn::Parts { parts, .. } => parts
+            .iter()
+            .map(|p| format!("{}  pages {}-{}", p.part_id, p.first_page, p.last_page))
+            .collect(),
+    })
 }
 
 /// Reads a scan within the size limit (blocking).

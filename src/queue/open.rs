@@ -14,6 +14,7 @@ use super::{
 use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
 use super::{HeldRecord, Records, SubmissionTimes, Timeline};
 use super::{ItemDone, ItemRow, Reprocessing, RunRow, SubmissionFacts};
+use super::{Intake, SubmissionPart};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
@@ -181,6 +182,16 @@ dispatch! {
         async fn run_items(&self, run_id: &str) -> Result<Vec<ItemRow>, QueueError>;
         async fn finish_item(&self, done: &ItemDone<'_>) -> Result<bool, QueueError>;
         async fn finish_run(&self, run_id: &str) -> Result<(), QueueError>;
+    }
+    impl Intake {
+        async fn submission_exists(&self, id: &str) -> Result<bool, QueueError>;
+        async fn archive_file(&self, source: &str) -> Result<Option<String>, QueueError>;
+        async fn record_archive_file(&self, source: &str, submission_id: &str, at_ms: i64) -> Result<(), QueueError>;
+        async fn first_archive_file(&self, submission_id: &str) -> Result<Option<String>, QueueError>;
+        async fn set_received(&self, submission_id: &str, received_at_ms: i64) -> Result<(), QueueError>;
+        async fn add_parts(&self, parts: &[SubmissionPart]) -> Result<(), QueueError>;
+        async fn parts_of(&self, source_id: &str) -> Result<Vec<SubmissionPart>, QueueError>;
+        async fn part_source(&self, part_id: &str) -> Result<Option<SubmissionPart>, QueueError>;
     }
 }
 

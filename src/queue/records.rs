@@ -1,7 +1,8 @@
 //! Held records read out and submissions' times, written once as SQL both
 //! databases run: export pages by keyset on (issue time, document id), the
 //! records that mention a citizen's personal id, and each submission's
-//! reception and first resolution for deadlines.
+//! reception (an archive's `submission_received` before the queue's own)
+//! and first resolution for deadlines.
 //!
 //! A held record is the record of a document whose status is `valid`: a
 //! revoked document's record is withdrawn, and a superseded one has a newer
@@ -85,13 +86,15 @@ impl<B: Backend> Timeline for B {
     ) -> Result<Vec<SubmissionTimes>, QueueError> {
         let times = Stmt::new(
             "SELECT t.id, t.received_at, t.procedure_code, t.resolved_at FROM (
-                 SELECT s.id, s.received_at, m.procedure_code,
+                 SELECT s.id, COALESCE(r.received_at, s.received_at) AS received_at,
+                        m.procedure_code,
                         (SELECT MIN(j.finished_at) FROM jobs j
                           WHERE j.submission_id = s.id
                             AND j.state IN ('issued', 'rejected')) AS resolved_at
                  FROM submissions s
                  LEFT JOIN submission_meta m ON m.submission_id = s.id
-                 WHERE s.received_at < $1) t
+                 LEFT JOIN submission_received r ON r.submission_id = s.id
+                 WHERE COALESCE(r.received_at, s.received_at) < $1) t
              WHERE t.resolved_at IS NULL OR t.resolved_at >= $2
              ORDER BY t.received_at, t.id",
         )

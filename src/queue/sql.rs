@@ -143,6 +143,25 @@ CREATE TABLE IF NOT EXISTS reprocess_items (
     done_at       {int},
     PRIMARY KEY (run_id, submission_id)
 );
+CREATE TABLE IF NOT EXISTS archive_files (
+    source        TEXT PRIMARY KEY,
+    submission_id TEXT NOT NULL,
+    taken_at      {int} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archive_files_by_submission
+    ON archive_files (submission_id, taken_at, source);
+CREATE TABLE IF NOT EXISTS submission_received (
+    submission_id TEXT PRIMARY KEY,
+    received_at   {int} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submission_parts (
+    source_id  TEXT NOT NULL,
+    first_page {int} NOT NULL,
+    last_page  {int} NOT NULL,
+    part_id    TEXT NOT NULL,
+    PRIMARY KEY (source_id, first_page)
+);
+CREATE INDEX IF NOT EXISTS submission_parts_by_part ON submission_parts (part_id);
 "#;
 
 /// The shared schema with `integer` as the 64-bit integer type, `blob` as

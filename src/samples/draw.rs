@@ -622,6 +622,18 @@ pub(crate) fn render(
 
 /// Renders the continuation page: a heading and a few plain lines.
 pub(crate) fn render_annex(fonts: &Fonts, look: &Look, doc: &Document) -> GrayImage {
+    render_continuation(fonts, look, &doc.annex, 2, 2)
+}
+
+/// A page continuing a document: a heading, `lines` of body text, and the
+/// page number `page` of `of` at the foot.
+pub(crate) fn render_continuation(
+    fonts: &Fonts,
+    look: &Look,
+    lines: &[String],
+    page: usize,
+    of: usize,
+) -> GrayImage {
     let (w, h) = a4(look.dpi);
     let mut img = blank(look.dpi);
     let px_per_pt = look.dpi as f32 / 72.0;
@@ -641,17 +653,17 @@ pub(crate) fn render_annex(fonts: &Fonts, look: &Look, doc: &Document) -> GrayIm
         look.ink,
     );
     y += advance * 2.0;
-    for line in &doc.annex {
+    for line in lines {
         for l in wrap(&body, line, right - left, right - left) {
             body.draw(&mut img, &l, left, y, look.ink);
             y += advance;
         }
     }
-    let footer = "Trang 2/2";
+    let footer = format!("Trang {page}/{of}");
     body.draw(
         &mut img,
-        footer,
-        (left + right - body.width(footer)) / 2.0,
+        &footer,
+        (left + right - body.width(&footer)) / 2.0,
         h as f32 - 12.0 * px_per_mm,
         look.ink,
     );

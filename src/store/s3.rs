@@ -585,3 +585,89 @@ impl ObjectStore for S3Store {
         format!("s3://{}/{}", self.bucket, self.object_key(key))
     }
 }
+
+/// A page of an archive's keys, for reading an archive in a bucket
+/// (`docseal archive s3://…`): its keys with their sizes, and the token of
+/// the next page.
+#[derive(Debug, Clone, Default)]
+pub struct KeyPage {
+    /// The keys (whole, not under the store's prefix) and their sizes.
+    pub keys: Vec<(String, u64)>,
+    /// The token for the next page; `None` after the last.
+    pub next: Option<String>,
+}
+
+impl S3Store {
+    /// The store's prefix (no leading or trailing `/`), or empty.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// One page (at most 1,000 keys) of the keys under `prefix` in the bucket,
+    /// after the page `token` named.
+    pub async fn list_keys(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+    ) -> Result<KeyPage, StoreError> {
+        let mut request = self.client.list_objects_v2().bucket(&self.bucket);
+        if !prefix.is_empty() {
+            request = request.prefix(prefix);
+        }
+        if let Some(token) = token {
+            request = request.continuation_token(token);
+        }
+        let page = request
+            .send()
+            .await
+            .map_err(|e| self.failure("list", prefix, e).into_error())?;
+        let keys = page
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                let size = u64::try_from(o.size().unwrap_or(0)).unwrap_or(0);
+                o.key().map(|k| (k.to_string(), size))
+            })
+            .collect();
+        let next = if page.is_truncated() == Some(true) {
+            page.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(KeyPage { keys, next })
+    }
+
+    /// Reads the object under the whole key `key` piece by piece as it
+    /// arrives, handing each piece to `piece`; `None` when it is not there.
+    pub async fn read_key(
+        &self,
+        key: &str,
+        mut piece: impl FnMut(&[u8]) -> Result<(), String> + Send,
+    ) -> Result<Option<Result<(), String>>, StoreError> {
+        let object = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                return match self.failure("get", key, e) {
+                    Failure::NotFound(_) => Ok(None),
+                    f => Err(f.into_error()),
+                }
+            }
+        };
+        let mut body = object.body;
+        while let Some(chunk) = body.next().await {
+            let chunk =
+                chunk.map_err(|e| self.unavailable("get", key, "the transfer broke off", e))?;
+            if let Err(e) = piece(&chunk) {
+                return Ok(Some(Err(e)));
+            }
+        }
+        Ok(Some(Ok(())))
+    }
+}

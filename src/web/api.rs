@@ -404,6 +404,11 @@ async fn get_submission(
         links["public"] = json!(format!("/d/{doc}"));
     }
     v["links"] = links;
+    // A document split out of a multi-document scan names the scan and its pages.
+    if let Some(part) = crate::queue::Intake::part_source(app.queue.as_ref(), &id).await? {
+        v["split_from"] = json!({ "source_id": part.source_id,
+            "first_page": part.first_page, "last_page": part.last_page });
+    }
     Ok(Json(v))
 }
 
