@@ -34,6 +34,7 @@ fn issue_one(dir: &Path) -> Vec<u8> {
             credentials: &creds,
             fonts: &fonts,
             pipeline_version: docseal::PIPELINE_VERSION,
+            pdf_signature: Default::default(),
         },
     )
     .expect("issue")
