@@ -625,6 +625,7 @@ pub(super) fn write_pem(path: &Path, cert: &Certificate) -> Result<(), OfficeErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::office::PdfSigner;
 
     /// RFC 8032, section 7.1, TEST 1 and TEST 2.
     #[test]
@@ -732,21 +733,118 @@ mod tests {
         assert_eq!(pki::public_key(&b.cert).unwrap(), b.signer.verifying_key());
         assert!(!keys.join(RETIRED_DIR).exists());
         let (trust, _) = load_trust(&keys).unwrap();
-        assert_eq!(trust.keys.len(), 3);
+        let count = |usage| trust.keys.iter().filter(|k| k.usage == usage).count();
+        assert_eq!(count(KeyUsage::Document) + count(KeyUsage::Status), 3);
+        assert_eq!(count(KeyUsage::Pdf), 2, "rotated with the document key");
         assert!(trust.find(&r.old).unwrap().not_after.is_some());
 
         // Kept on request, owner-only; a later rotation without the flag
         // deletes what was kept.
         let kept = rotate(&keys, "Office", KeyUsage::Document, true).unwrap();
-        assert_eq!(kept.retired_files.len(), 1);
+        // The document key's, then the PDF key's.
+        assert_eq!(kept.retired_files.len(), 2);
         assert_eq!(mode(&kept.retired_files[0]), 0o600);
+        assert_eq!(mode(&kept.retired_files[1]), 0o600);
+        assert_eq!(
+            PdfSigner::load(&kept.retired_files[1]).unwrap().key_id(),
+            r.pdf.as_ref().unwrap().1
+        );
         assert_eq!(
             Signer::load(&kept.retired_files[0]).unwrap().key_id(),
             r.new
         );
         let gone = rotate(&keys, "Office", KeyUsage::Status, false).unwrap();
-        assert!(gone.retired_files.contains(&kept.retired_files[0]));
-        assert!(!kept.retired_files[0].exists());
+        for f in &kept.retired_files {
+            assert!(gone.retired_files.contains(f));
+            assert!(!f.exists());
+        }
+    }
+
+    #[test]
+    fn the_pdf_key_is_made_listed_rotated_with_the_document_key_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let a = Credentials::load_or_create(&keys, "Office").unwrap();
+        let pdf = a.pdf.as_ref().expect("a PDF key");
+        for f in [pdfkey::PDF_KEY_FILE, pdfkey::PDF_ROOT_KEY_FILE] {
+            assert_eq!(mode(&keys.join(f)), 0o600, "{f}");
+        }
+        pki::verify_issued_by(&pdf.cert, &pdf.root).unwrap();
+        pki::verify_issued_by(&pdf.root, &pdf.root).unwrap();
+        let (trust, _) = load_trust(&keys).unwrap();
+        assert!(trust.root_certificates().contains(&pdf.root));
+        let listed = trust.find_for(pdf.signer.key_id(), KeyUsage::Pdf).unwrap();
+        assert_eq!(
+            listed.p256_verifying_key(),
+            Some(pdf.signer.verifying_key())
+        );
+        // Never a document key: it verifies no manifest or QR seal.
+        assert!(trust.find(pdf.signer.key_id()).is_none());
+        assert!(!format!("{a:?}").contains("SigningKey {"));
+
+        // Rotation replaces both keys; the old PDF key's validity ends.
+        let r = rotate(&keys, "Office", KeyUsage::Document, false).unwrap();
+        let (old_pdf, new_pdf) = r.pdf.clone().unwrap();
+        assert_eq!(old_pdf.as_deref(), Some(pdf.signer.key_id()));
+        let b = Credentials::load(&keys).unwrap();
+        let b_pdf = b.pdf.as_ref().unwrap();
+        assert_eq!(b_pdf.signer.key_id(), new_pdf);
+        assert_eq!(b_pdf.root, pdf.root);
+        assert_eq!(
+            pki::p256_public_key(&b_pdf.cert).unwrap(),
+            b_pdf.signer.verifying_key()
+        );
+        let (trust, _) = load_trust(&keys).unwrap();
+        let old = trust.find_for(pdf.signer.key_id(), KeyUsage::Pdf).unwrap();
+        assert!(old.not_after.is_some());
+
+        // A revoked PDF key issues nothing until the next rotation.
+        revoke_key(&keys, &new_pdf, "lost", &now_rfc3339()).unwrap();
+        let e = Credentials::load(&keys).unwrap_err();
+        assert!(
+            matches!(e, OfficeError::SigningKeyUnusable { .. }) && e.to_string().contains(&new_pdf),
+            "{e}"
+        );
+        rotate(&keys, "Office", KeyUsage::Document, false).unwrap();
+        assert!(Credentials::load(&keys).unwrap().pdf.is_some());
+    }
+
+    #[test]
+    fn a_keys_directory_without_a_pdf_key_is_completed_by_init_and_loads_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let a = Credentials::load_or_create(&keys, "Office").unwrap();
+        // As an earlier version left it.
+        let mut trust = a.trust.clone();
+        trust.keys.retain(|k| k.usage != KeyUsage::Pdf);
+        trust.roots.truncate(1);
+        Credentials::save_trust(&keys, &mut trust).unwrap();
+        for f in [
+            pdfkey::PDF_KEY_FILE,
+            pdfkey::PDF_CERT_FILE,
+            pdfkey::PDF_ROOT_KEY_FILE,
+            pdfkey::PDF_ROOT_CERT_FILE,
+        ] {
+            std::fs::remove_file(keys.join(f)).unwrap();
+        }
+        let old = Credentials::load(&keys).unwrap();
+        assert!(old.pdf.is_none());
+        let done = init(&keys, "Office").unwrap();
+        assert!(
+            done.created.contains(&pdfkey::PDF_KEY_FILE),
+            "{:?}",
+            done.created
+        );
+        assert!(done.created.contains(&TRUST_FILE));
+        let b = Credentials::load(&keys).unwrap();
+        assert_eq!(b.signer.key_id(), a.signer.key_id());
+        assert!(b.pdf.is_some());
+        // A listed current PDF key whose file is gone is not replaced silently.
+        std::fs::remove_file(keys.join(pdfkey::PDF_KEY_FILE)).unwrap();
+        assert!(matches!(
+            init(&keys, "Office"),
+            Err(OfficeError::Missing { .. })
+        ));
     }
 
     #[test]

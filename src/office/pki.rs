@@ -695,6 +695,53 @@ mod tests {
     }
 
     #[test]
+    fn the_p256_pdf_chain_verifies_here_and_in_openssl() {
+        let root_key = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
+        let root = issue_pdf_root(OFFICE, &root_key, T2024, T2034 + 3600).unwrap();
+        let key = p256::ecdsa::SigningKey::from_slice(&[4u8; 32]).unwrap();
+        let cert =
+            issue_pdf_signing_cert(OFFICE, &root_key, &root, key.verifying_key(), T2024, T2034)
+                .unwrap();
+        verify_issued_by(&root, &root).unwrap();
+        verify_issued_by(&cert, &root).unwrap();
+        assert!(is_ca(&root) && !is_ca(&cert));
+        assert_eq!(p256_public_key(&cert).unwrap(), *key.verifying_key());
+        assert!(subject(&root).contains("PDF Root CA"));
+        // Another P-256 root, or the Ed25519 root, did not issue it.
+        let other_key = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+        let other = issue_pdf_root(OFFICE, &other_key, T2024, T2034).unwrap();
+        assert!(matches!(
+            verify_issued_by(&cert, &other),
+            Err(PkiError::BadSignature { .. })
+        ));
+        let mut altered = cert.clone();
+        altered.tbs_certificate.validity.not_after = x509_time(T2034 + 1).unwrap();
+        assert!(verify_issued_by(&altered, &root).is_err());
+        // Deterministic (RFC 6979).
+        assert_eq!(
+            issue_pdf_root(OFFICE, &root_key, T2024, T2034 + 3600).unwrap(),
+            root
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("root.pem"), to_pem(&root).unwrap()).unwrap();
+        std::fs::write(dir.path().join("leaf.pem"), to_pem(&cert).unwrap()).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(dir.path().join("root.pem"))
+            .arg("-attime")
+            .arg((T2024 + 3600).to_string())
+            .arg(dir.path().join("leaf.pem"))
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
     fn openssl_parses_both_certificates() {
         let (_, root, _, cert) = chain();
         let dir = tempfile::tempdir().unwrap();
