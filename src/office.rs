@@ -38,8 +38,10 @@ pub const STATUS_KEY_FILE: &str = "status.key";
 pub const TRUST_FILE: &str = "trust.json";
 /// File name of the office's root key inside the keys directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
-/// File name of the office's root certificate (what agencies add to their
-/// PDF validators' trust stores).
+/// File name of the office's root certificate (what agencies pin with
+/// `docseal verify --root`, and add to PDF validators' trust stores for
+/// documents signed with `pdf_signature = "ed25519"`; for P-256 PDF
+/// signatures they add [`PDF_ROOT_CERT_FILE`]).
 pub const ROOT_CERT_FILE: &str = "root.pem";
 /// File name of the current signing key's certificate.
 pub const SIGNING_CERT_FILE: &str = "signing.pem";

@@ -77,7 +77,7 @@ impl Execute for Keys {
                 println!("Status key {}", done.status_key_id);
                 println!("Trust list (signed by the root): {}", trust_path.display());
                 println!(
-                    "Root certificate for PDF validators: {}",
+                    "Root certificate (docseal verify --root): {}",
                     dir.join(ROOT_CERT_FILE).display()
                 );
                 println!("Root SHA-256 fingerprint: {}", root_fingerprint(&c.root)?);
