@@ -97,6 +97,7 @@ fn bench_issue_and_verify(c: &mut Criterion) {
         credentials: &creds,
         fonts: &fonts,
         pipeline_version: docseal::PIPELINE_VERSION,
+        pdf_signature: Default::default(),
     };
     c.bench_function("issue a result PDF (seal, QR, render, sign)", |b| {
         b.iter(|| pipeline::issue(&analysis, &ctx).expect("issued"))

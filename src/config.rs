@@ -14,6 +14,7 @@ use crate::decode::Limits;
 use crate::extract::ExtractOptions;
 use crate::model::Issuer;
 use crate::ocr::OcrOptions;
+use crate::pdf::sign::PdfAlgorithm;
 use crate::pipeline::PipelineOptions;
 use crate::prepare::PrepareOptions;
 use crate::queue::{QueueUrl, QueueUrlError};
@@ -59,6 +60,7 @@ impl Config {
                 prepare: PrepareOptions::default(),
                 ocr: OcrOptions::default(),
                 extract: ExtractOptions::default().with_test_overrides(),
+                pdf_signature: PdfAlgorithm::default(),
             },
             queue: None,
             store: None,
@@ -514,6 +516,7 @@ settings! {
     /// lease_secs = 120     # a crashed worker's job is taken again after this
     /// max_attempts = 3     # leases a job may take before it is failed
     /// isolate = "after-crash"  # or "always", "never": jobs run in a process of their own
+    /// pdf_signature = "ecdsa-p256"  # or "ed25519": the key that signs result PDFs
     ///
     /// [s3]
     /// endpoint = "http://s3.internal:9000"
@@ -553,6 +556,11 @@ settings! {
         /// (a job whose last attempt ended with its worker gone), `always`
         /// or `never`.
         isolate: String = env("DOCSEAL_ISOLATE"),
+        /// Which key signs result PDFs: `ecdsa-p256` (the default: the
+        /// office's P-256 PDF key, which Acrobat, Foxit and `pdfsig`
+        /// accept) or `ed25519` (the document key). The manifest and the QR
+        /// seal are Ed25519 either way.
+        pdf_signature: String = env("DOCSEAL_PDF_SIGNATURE"),
     }
     tables {
         /// How to reach the S3 store.
@@ -690,6 +698,13 @@ impl Settings {
                 expected,
             })?;
         }
+        if let Some(alg) = &self.pdf_signature {
+            config.pipeline.pdf_signature = alg.parse().map_err(|expected| ConfigError::Value {
+                name: "pdf_signature".into(),
+                value: alg.clone(),
+                expected,
+            })?;
+        }
         self.limits.apply(&mut config.pipeline.limits);
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
         config.store = self
@@ -725,6 +740,9 @@ pub struct Overrides {
     /// The operator written into new documents.
     #[arg(long, global = true)]
     pub operator: Option<String>,
+    /// The key that signs result PDFs: `ecdsa-p256` (default) or `ed25519`.
+    #[arg(long, value_name = "ALGORITHM", global = true)]
+    pub pdf_signature: Option<String>,
 }
 
 impl Overrides {
@@ -743,6 +761,10 @@ impl Overrides {
         flag("--config", self.config_file.clone().map(Into::into));
         flag("--office", self.office.clone().map(Into::into));
         flag("--operator", self.operator.clone().map(Into::into));
+        flag(
+            "--pdf-signature",
+            self.pdf_signature.clone().map(Into::into),
+        );
         args
     }
 
@@ -754,6 +776,7 @@ impl Overrides {
             operator: self.operator.clone(),
             queue: self.queue.clone(),
             store: self.store.clone(),
+            pdf_signature: self.pdf_signature.clone(),
             ..Settings::default()
         }
     }
@@ -847,7 +870,7 @@ mod backend_tests {
                 assert!(names.insert(var.name), "{} twice", var.name);
             }
         }
-        assert_eq!(names.len(), 25);
+        assert_eq!(names.len(), 26);
         // Each variable alone, with a value of its kind, sets something.
         for name in names {
             let read = |value: &'static str| {
@@ -977,6 +1000,38 @@ access_key_id = "FILEKEY"
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_pdf_signature_defaults_to_p256_and_is_chosen_by_file_variable_or_flag() {
+        let none = |_: &str| None;
+        let config = load_with(&Overrides::default(), &none).unwrap();
+        assert_eq!(config.pipeline.pdf_signature, PdfAlgorithm::EcdsaP256);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(&file, "pdf_signature = \"ed25519\"\n").unwrap();
+        let from_file = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        let config = load_with(&from_file, &none).unwrap();
+        assert_eq!(config.pipeline.pdf_signature, PdfAlgorithm::Ed25519);
+        let env = env_of(&[("DOCSEAL_PDF_SIGNATURE", "ecdsa-p256")]);
+        let config = load_with(&from_file, &env).unwrap();
+        assert_eq!(config.pipeline.pdf_signature, PdfAlgorithm::EcdsaP256);
+        let flag = Overrides {
+            pdf_signature: Some("ed25519".into()),
+            ..from_file.clone()
+        };
+        let config = load_with(&flag, &env).unwrap();
+        assert_eq!(config.pipeline.pdf_signature, PdfAlgorithm::Ed25519);
+        assert!(flag
+            .child_args()
+            .windows(2)
+            .any(|w| w[0] == "--pdf-signature" && w[1] == "ed25519"));
+        let env = env_of(&[("DOCSEAL_PDF_SIGNATURE", "rsa")]);
+        let err = load_with(&Overrides::default(), &env).unwrap_err();
+        assert!(err.to_string().contains("ecdsa-p256 or ed25519"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The issuing office's keys and what vouches for them: the signing key and
-//! the root key (key files, creation, rotation), the X.509 root and
-//! document-signing certificates ([`pki`]), the trust list verifiers use (its
+//! the root key (key files, creation, rotation), the ECDSA P-256 PDF-signing
+//! key and PDF root that PDF viewers accept, the X.509 root and
+//! signing certificates ([`pki`]), the trust list verifiers use (its
 //! keys, validity, revocations and the root's signature over it), and the
 //! RFC 8785 + Ed25519 signature of JSON values that manifests, trust lists
 //! and status statements share.
 
 mod json;
 mod keys;
+mod pdfkey;
 pub mod pki;
 mod trust;
 
@@ -17,7 +19,13 @@ pub use keys::{
     init, key_id, load_trust, revoke_key, rotate, sign_trust, Credentials, InitOutcome, Rotation,
     Signer,
 };
-pub use trust::{KeyUnusable, KeyUsage, TrustList, TrustProblem, TrustSignature, TrustedKey};
+pub use pdfkey::{
+    p256_key_id, PdfCredentials, PdfSigner, PDF_CERT_FILE, PDF_KEY_FILE, PDF_ROOT_CERT_FILE,
+    PDF_ROOT_KEY_FILE,
+};
+pub use trust::{
+    KeyUnusable, KeyUsage, TrustList, TrustProblem, TrustSignature, TrustedKey, P256_ALGORITHM,
+};
 
 /// The trust file format this version writes.
 pub const TRUST_FORMAT: &str = "docseal-trust/1";
@@ -30,8 +38,10 @@ pub const STATUS_KEY_FILE: &str = "status.key";
 pub const TRUST_FILE: &str = "trust.json";
 /// File name of the office's root key inside the keys directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
-/// File name of the office's root certificate (what agencies add to their
-/// PDF validators' trust stores).
+/// File name of the office's root certificate (what agencies pin with
+/// `docseal verify --root`, and add to PDF validators' trust stores for
+/// documents signed with `pdf_signature = "ed25519"`; for P-256 PDF
+/// signatures they add [`PDF_ROOT_CERT_FILE`]).
 pub const ROOT_CERT_FILE: &str = "root.pem";
 /// File name of the current signing key's certificate.
 pub const SIGNING_CERT_FILE: &str = "signing.pem";
@@ -51,6 +61,13 @@ pub enum OfficeError {
     /// The signing key file is not a valid Ed25519 PKCS#8 key.
     #[error("{path}: not a valid Ed25519 private key (PKCS#8 PEM)")]
     BadKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A P-256 key file (the PDF-signing key or the PDF root) is not a
+    /// valid ECDSA P-256 PKCS#8 key.
+    #[error("{path}: not a valid ECDSA P-256 private key (PKCS#8 PEM)")]
+    BadP256Key {
         /// The file.
         path: PathBuf,
     },

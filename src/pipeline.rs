@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::ocr::{self, OcrError, OcrOptions};
 use crate::office::{Credentials, Signer};
-use crate::pdf::sign::{self as pdfsign, PdfSignError};
+use crate::pdf::sign::{self as pdfsign, PdfAlgorithm, PdfKey, PdfSignError};
 use crate::prepare::{prepare, PrepareOptions};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
@@ -30,6 +30,8 @@ pub struct PipelineOptions {
     pub ocr: OcrOptions,
     /// Extraction settings.
     pub extract: ExtractOptions,
+    /// Which key signs result PDFs (`pdf_signature`).
+    pub pdf_signature: PdfAlgorithm,
 }
 
 /// Why a submission could not be processed.
@@ -50,6 +52,10 @@ pub enum PipelineError {
     /// The PDF signature could not be made.
     #[error("the result document cannot be signed: {0}")]
     Sign(#[from] PdfSignError),
+    /// `pdf_signature = "ecdsa-p256"` but the credentials have no P-256
+    /// PDF-signing key.
+    #[error("the result document cannot be signed: pdf_signature is ecdsa-p256 but the office has no P-256 PDF-signing key; run `docseal keys init` (or set pdf_signature = \"ed25519\")")]
+    NoPdfKey,
 }
 
 /// Everything learned from a scan.
@@ -168,6 +174,8 @@ pub struct IssueContext<'a> {
     pub fonts: &'a FontSet,
     /// The pipeline version.
     pub pipeline_version: &'a str,
+    /// Which key signs the PDF (the manifest and QR seal are Ed25519 either way).
+    pub pdf_signature: PdfAlgorithm,
 }
 
 /// An issued document.
@@ -261,11 +269,18 @@ pub fn issue_manifest(
         },
         ctx.fonts,
     )?;
-    let pdf = pdfsign::sign_pdf(
+    let (key, cert, root) = match ctx.pdf_signature {
+        PdfAlgorithm::Ed25519 => (PdfKey::Ed25519(&creds.signer), &creds.cert, &creds.root),
+        PdfAlgorithm::EcdsaP256 => {
+            let p = creds.pdf.as_ref().ok_or(PipelineError::NoPdfKey)?;
+            (PdfKey::P256(p.signer.signing_key()), &p.cert, &p.root)
+        }
+    };
+    let pdf = pdfsign::sign_pdf_with(
         &pdf,
-        &creds.signer,
-        &creds.cert,
-        &creds.root,
+        key,
+        cert,
+        root,
         ctx.issued_at.unix_seconds(),
         "Bản điện tử chuyển đổi từ bản giấy / Electronic copy converted from a paper original",
         &signed.manifest.issuer.office,

@@ -753,6 +753,7 @@ async fn complete<Q: Registry + Reviews + LogEntries, S: ObjectStore>(
             credentials: &issuing.credentials,
             fonts: &issuing.fonts,
             pipeline_version: &version,
+            pdf_signature: issuing.pipeline.pdf_signature,
         };
         let mut manifest = pipeline::manifest(&analysis, &ctx);
         manifest.review = Some(review);

@@ -1,6 +1,7 @@
 //! Verification of a result document or a printed copy's QR seal: the trust
-//! list's root signature, the PDF signature, the attached manifest's signature,
-//! the signing key's validity at issue time (for a key revoked since, with the
+//! list's root signature, the PDF signature (by the manifest's Ed25519 key,
+//! or by a P-256 PDF-signing key the trust list names), the attached
+//! manifest's signature, the signing keys' validity at issue time (for a key revoked since, with the
 //! office's transparency-log proof that the document existed before), that
 //! the certificate page shows exactly what was signed, and, when asked, the
 //! registry's signed status.
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::model::{format_rfc3339, parse_rfc3339, IssuedAt, Manifest};
 use crate::office::pki;
-use crate::office::{KeyUnusable, TrustList, TrustedKey};
+use crate::office::{KeyUnusable, KeyUsage, TrustList, TrustedKey};
 use crate::pdf::write::{page_text, read_attachment, PdfError};
 use crate::render::certificate_lines;
 use crate::seal::{check_signed_manifest, ManifestProblem};
@@ -866,7 +867,7 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList, log: &LogInput) {
         manifest_sha256: Some(crate::store::sha256_hex(&attachment)),
         ..summary(&manifest)
     });
-    check_pdf_signature(r, pdf, trust, &manifest);
+    let pdf_key = check_pdf_signature(r, pdf, trust, &manifest);
     r.push(
         "signature",
         CheckStatus::Pass,
@@ -877,6 +878,9 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList, log: &LogInput) {
     );
     let existed = check_log_proof(r, &attachment, trust, log);
     check_key_validity(r, &manifest, &key, existed);
+    if let Some(pdf_key) = &pdf_key {
+        key_validity(r, KeyCheck::PDF, &manifest, pdf_key, existed);
+    }
     match page_count(pdf).and_then(|n| page_text(pdf, n.saturating_sub(1))) {
         Ok(lines) => {
             let expected = certificate_lines(&manifest);
@@ -911,34 +915,85 @@ fn check_pdf(r: &mut Report, pdf: &[u8], trust: &TrustList, log: &LogInput) {
     check_qr_seal(r, pdf, trust, &manifest);
 }
 
-/// The PDF signature: covers the whole file, CMS valid, chain to a trusted root.
-fn check_pdf_signature(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
+/// The PDF signature: covers the whole file, CMS valid, chain to a trusted
+/// root, and made by the manifest's Ed25519 key or by a P-256 key the trust
+/// list names as the office's PDF-signing key. Returns that P-256 key's
+/// entry, whose validity at issue time is checked once the log proof is
+/// known.
+fn check_pdf_signature(
+    r: &mut Report,
+    pdf: &[u8],
+    trust: &TrustList,
+    m: &Manifest,
+) -> Option<TrustedKey> {
     let roots = trust.root_certificates();
-    match crate::pdf::sign::verify_pdf(pdf, &roots) {
-        Ok(sig) => {
-            if let crate::pdf::sign::Coverage::UpdatedAfterSigning { .. } = sig.coverage {
-                r.push("pdf_signature", CheckStatus::Fail, sig.coverage.to_string());
-            } else if sig.key_id != m.key_id {
-                r.push(
-                    "pdf_signature",
-                    CheckStatus::Fail,
-                    format!(
-                        "the PDF is signed with key {} but the manifest names {}",
-                        sig.key_id, m.key_id
-                    ),
-                );
-            } else {
-                r.push(
-                    "pdf_signature",
-                    CheckStatus::Pass,
-                    format!(
-                        "the whole file is signed by {}, certified by {}",
-                        sig.signer_subject, sig.root_subject
-                    ),
-                );
-            }
+    let sig = match crate::pdf::sign::verify_pdf(pdf, &roots) {
+        Ok(sig) => sig,
+        Err(e) => {
+            r.push("pdf_signature", CheckStatus::Fail, e.to_string());
+            return None;
         }
-        Err(e) => r.push("pdf_signature", CheckStatus::Fail, e.to_string()),
+    };
+    if let crate::pdf::sign::Coverage::UpdatedAfterSigning { .. } = sig.coverage {
+        r.push("pdf_signature", CheckStatus::Fail, sig.coverage.to_string());
+        return None;
+    }
+    if sig.key_id == m.key_id {
+        r.push(
+            "pdf_signature",
+            CheckStatus::Pass,
+            format!(
+                "the whole file is signed by {}, certified by {}",
+                sig.signer_subject, sig.root_subject
+            ),
+        );
+        return None;
+    }
+    let Ok(public) = pki::p256_public_key(&sig.signer) else {
+        r.push(
+            "pdf_signature",
+            CheckStatus::Fail,
+            format!(
+                "the PDF is signed with key {} but the manifest names {}",
+                sig.key_id, m.key_id
+            ),
+        );
+        return None;
+    };
+    match trust.find_for(&sig.key_id, KeyUsage::Pdf) {
+        Some(k) if k.p256_verifying_key() == Some(public) => {
+            r.push(
+                "pdf_signature",
+                CheckStatus::Pass,
+                format!(
+                    "the whole file is signed with the office's PDF-signing key {} (ECDSA P-256, {}), certified by {}",
+                    sig.key_id, sig.signer_subject, sig.root_subject
+                ),
+            );
+            Some(k.clone())
+        }
+        Some(_) => {
+            r.push(
+                "pdf_signature",
+                CheckStatus::Fail,
+                format!(
+                    "the PDF is signed by {} with a key whose id is {} but which is not the key the trust list names so",
+                    sig.signer_subject, sig.key_id
+                ),
+            );
+            None
+        }
+        None => {
+            r.push(
+                "pdf_signature",
+                CheckStatus::Unknown,
+                format!(
+                    "the PDF is signed with the ECDSA P-256 key {} ({}), which the trust list does not name as a PDF-signing key of the office; ask the issuing office for its trust file",
+                    sig.key_id, sig.signer_subject
+                ),
+            );
+            None
+        }
     }
 }
 
@@ -1061,24 +1116,67 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
 }
 
 fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey, existed: Option<u64>) {
-    let fail = |r: &mut Report, detail: String| r.push("key_validity", CheckStatus::Fail, detail);
+    key_validity(r, KeyCheck::MANIFEST, m, key, existed);
+}
+
+/// Which key a validity check is about: the report's check name and how its
+/// details name the key.
+#[derive(Clone, Copy)]
+struct KeyCheck {
+    name: &'static str,
+    key: &'static str,
+}
+
+impl KeyCheck {
+    /// The manifest's (and QR seal's) Ed25519 document key.
+    const MANIFEST: KeyCheck = KeyCheck {
+        name: "key_validity",
+        key: "the key",
+    };
+    /// The ECDSA P-256 key that signed the PDF.
+    const PDF: KeyCheck = KeyCheck {
+        name: "pdf_key_validity",
+        key: "the PDF-signing key",
+    };
+}
+
+/// A key's validity at the time the document claims, by the same rules for
+/// the document key and the PDF-signing key.
+fn key_validity(
+    r: &mut Report,
+    which: KeyCheck,
+    m: &Manifest,
+    key: &TrustedKey,
+    existed: Option<u64>,
+) {
+    let the_key = which.key;
+    let fail = |r: &mut Report, detail: String| r.push(which.name, CheckStatus::Fail, detail);
     match key.unusable_at(m.issued_at.unix_seconds()) {
         Some(KeyUnusable::NotYet) => {
             return fail(
                 r,
                 format!(
-                    "issued {} but the key is valid only from {}",
-                    m.issued_at, key.not_before
+                    "issued {} but {the_key} {} is valid only from {}",
+                    m.issued_at, key.key_id, key.not_before
                 ),
             )
         }
         Some(KeyUnusable::Retired) => {
-            return fail(r, format!("issued {} after the key expired", m.issued_at))
+            return fail(
+                r,
+                format!(
+                    "issued {} after {the_key} {} expired",
+                    m.issued_at, key.key_id
+                ),
+            )
         }
         Some(KeyUnusable::Revoked { at, reason }) => {
             return fail(
                 r,
-                format!("the key was revoked at {at} ({reason}), before this document was issued"),
+                format!(
+                    "{the_key} {} was revoked at {at} ({reason}), before this document was issued",
+                    key.key_id
+                ),
             )
         }
         None => {}
@@ -1091,14 +1189,14 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey, existed: O
             .revocation_reason
             .as_deref()
             .unwrap_or("no reason given");
-        return revoked_later(r, m.issued_at, at, reason, existed);
+        return revoked_later_as(r, which, m.issued_at, at, reason, existed);
     }
     r.push(
-        "key_validity",
+        which.name,
         CheckStatus::Pass,
         format!(
-            "the key was valid when the document was issued ({})",
-            m.issued_at
+            "{the_key} {} was valid when the document was issued ({})",
+            key.key_id, m.issued_at
         ),
     );
 }
@@ -1106,29 +1204,42 @@ fn check_key_validity(r: &mut Report, m: &Manifest, key: &TrustedKey, existed: O
 /// The verdict on a document whose key was revoked after the time it claims:
 /// valid only when the office's log proves it existed before the revocation.
 fn revoked_later(r: &mut Report, issued: IssuedAt, at: &str, reason: &str, existed: Option<u64>) {
+    revoked_later_as(r, KeyCheck::MANIFEST, issued, at, reason, existed);
+}
+
+/// [`revoked_later`] for the key `which` names.
+fn revoked_later_as(
+    r: &mut Report,
+    which: KeyCheck,
+    issued: IssuedAt,
+    at: &str,
+    reason: &str,
+    existed: Option<u64>,
+) {
+    let the_key = which.key;
     let revoked = parse_rfc3339(at);
     match existed.and_then(|t| i64::try_from(t).ok()) {
         Some(t) if revoked.is_some_and(|rv| t < rv) => r.push(
-            "key_validity",
+            which.name,
             CheckStatus::Pass,
             format!(
-                "the key was revoked at {at} ({reason}); the office's log proves the document existed at {}, before the revocation",
+                "{the_key} was revoked at {at} ({reason}); the office's log proves the document existed at {}, before the revocation",
                 format_rfc3339(t)
             ),
         ),
         Some(t) => r.push(
-            "key_validity",
+            which.name,
             CheckStatus::Unknown,
             format!(
-                "the key was revoked at {at} ({reason}); the log proof's checkpoint was signed at {}, not before the revocation, so it does not show the document existed before it; ask the office for the proof from its first checkpoint (`docseal log proof DOC_ID`)",
+                "{the_key} was revoked at {at} ({reason}); the log proof's checkpoint was signed at {}, not before the revocation, so it does not show the document existed before it; ask the office for the proof from its first checkpoint (`docseal log proof DOC_ID`)",
                 format_rfc3339(t)
             ),
         ),
         None => r.push(
-            "key_validity",
+            which.name,
             CheckStatus::Unknown,
             format!(
-                "the key was revoked at {at} ({reason}), after the time the document claims ({issued}); anyone holding a copy of the key could date a document before its revocation, and nothing here proves this one existed before it: pass --log-proof with the office's transparency-log proof (`docseal log proof DOC_ID`)"
+                "{the_key} was revoked at {at} ({reason}), after the time the document claims ({issued}); anyone holding a copy of the key could date a document before its revocation, and nothing here proves this one existed before it: pass --log-proof with the office's transparency-log proof (`docseal log proof DOC_ID`)"
             ),
         ),
     }

@@ -453,6 +453,7 @@ fn compute(
                     credentials: &services.credentials,
                     fonts: &services.fonts,
                     pipeline_version: version,
+                    pdf_signature: services.pipeline.pdf_signature,
                 },
             )
             .map_err(Failed::Pipeline)?,

@@ -279,7 +279,7 @@ fn an_agency_verifies_a_document_its_printed_copy_and_its_status_online() {
 #[test]
 fn a_document_signed_after_its_certificate_expired_is_invalid() {
     use docseal::model::{IssuedAt, Issuer};
-    use docseal::office::{Credentials, Signer, ROOT_KEY_FILE, TRUST_FILE};
+    use docseal::office::{Credentials, PdfCredentials, PdfSigner, PDF_ROOT_KEY_FILE, TRUST_FILE};
     use docseal::pipeline::{self, IssueContext, PipelineOptions};
 
     let dir = tempfile::tempdir().unwrap();
@@ -288,20 +288,24 @@ fn a_document_signed_after_its_certificate_expired_is_invalid() {
     let analysis = pipeline::analyze(&std::fs::read(sample).unwrap(), &PipelineOptions::default())
         .expect("analysis");
     let creds = Credentials::load_or_create(&keys, OFFICE).expect("keys");
-    let root_key = Signer::load(&keys.join(ROOT_KEY_FILE)).expect("the root key");
+    let root_key = PdfSigner::load(&keys.join(PDF_ROOT_KEY_FILE)).expect("the PDF root key");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     const YEAR: i64 = 365 * 24 * 3600;
-    let expired = docseal::office::pki::issue_signing_cert(
+    let pdf = creds.pdf.expect("the PDF-signing key");
+    let expired = docseal::office::pki::issue_pdf_signing_cert(
         OFFICE,
-        &root_key,
-        &creds.root,
-        &creds.signer.verifying_key(),
+        root_key.signing_key(),
+        &pdf.root,
+        &pdf.signer.verifying_key(),
         now - 3 * YEAR,
         now - YEAR,
     )
     .expect("a certificate that ended a year ago");
     let creds = Credentials {
-        cert: expired,
+        pdf: Some(PdfCredentials {
+            cert: expired,
+            ..pdf
+        }),
         ..creds
     };
     let fonts = docseal::render::FontSet::find().expect("fonts");
@@ -316,6 +320,7 @@ fn a_document_signed_after_its_certificate_expired_is_invalid() {
             credentials: &creds,
             fonts: &fonts,
             pipeline_version: docseal::PIPELINE_VERSION,
+            pdf_signature: Default::default(),
         },
     )
     .expect("issue");

@@ -69,8 +69,16 @@ fn set_ups_started_together_leave_one_consistent_set_of_keys() {
         let count = |usage| trust.keys.iter().filter(|k| k.usage == usage).count();
         assert_eq!(count(KeyUsage::Document), 1, "round {round}");
         assert_eq!(count(KeyUsage::Status), 1, "round {round}");
+        assert_eq!(count(KeyUsage::Pdf), 1, "round {round}");
+        assert!(creds.pdf.is_some(), "round {round}");
         assert!(trust.find(creds.signer.key_id()).is_some());
-        for f in ["signing.key", "root.key", "status.key"] {
+        for f in [
+            "signing.key",
+            "root.key",
+            "status.key",
+            "pdf.key",
+            "pdf-root.key",
+        ] {
             assert_eq!(mode(&keys.join(f)), 0o600, "round {round}: {f}");
         }
         let names: Vec<String> = std::fs::read_dir(&keys)

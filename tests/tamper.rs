@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use docseal::model::{IssuedAt, Issuer};
-use docseal::office::{Credentials, TrustList, TRUST_FILE};
+use docseal::office::{Credentials, KeyUsage, TrustList, TRUST_FILE};
 use docseal::pipeline::{self, IssueContext, PipelineOptions};
 use docseal::render::FontSet;
 use docseal::verify::{verify_bytes, Verdict};
@@ -34,6 +34,7 @@ fn issue_one(dir: &Path) -> Vec<u8> {
             credentials: &creds,
             fonts: &fonts,
             pipeline_version: docseal::PIPELINE_VERSION,
+            pdf_signature: Default::default(),
         },
     )
     .expect("issue")
@@ -101,6 +102,43 @@ fn a_thousand_single_byte_changes_are_all_rejected_and_revocation_is_judged_by_i
     let r = verify_bytes("result.pdf", &pdf, &earlier);
     assert_eq!(r.verdict, Verdict::Invalid, "{}", r.to_text());
     assert!(r.to_text().contains("key compromised"));
+
+    // The same rules for the P-256 key that signed the PDF: revoked before
+    // the document was issued, invalid; after, cannot tell without a log
+    // proof; not listed as the office's PDF key, cannot tell.
+    let pdf_key = trust
+        .keys
+        .iter()
+        .find(|k| k.usage == KeyUsage::Pdf)
+        .expect("the PDF-signing key is listed")
+        .key_id
+        .clone();
+    let said = report.to_text();
+    assert!(said.contains(&pdf_key), "{said}");
+    let mut earlier = trust.clone();
+    earlier
+        .revoke(&pdf_key, "PDF key compromised", "2000-01-01T00:00:00Z")
+        .unwrap();
+    let r = verify_bytes("result.pdf", &pdf, &earlier);
+    assert_eq!(r.verdict, Verdict::Invalid, "{}", r.to_text());
+    assert!(r.to_text().contains("PDF key compromised"));
+    let mut later = trust.clone();
+    later
+        .revoke(&pdf_key, "PDF key lost", "2099-01-01T00:00:00Z")
+        .unwrap();
+    let r = verify_bytes("result.pdf", &pdf, &later);
+    assert_eq!(r.verdict, Verdict::CannotTell, "{}", r.to_text());
+    let mut unlisted = trust.clone();
+    unlisted.keys.retain(|k| k.key_id != pdf_key);
+    let r = verify_bytes("result.pdf", &pdf, &unlisted);
+    assert_eq!(r.verdict, Verdict::CannotTell, "{}", r.to_text());
+    // Listed for another use than PDF signatures: not accepted either.
+    let mut as_status = trust.clone();
+    for k in as_status.keys.iter_mut().filter(|k| k.key_id == pdf_key) {
+        k.usage = KeyUsage::Status;
+    }
+    let r = verify_bytes("result.pdf", &pdf, &as_status);
+    assert_ne!(r.verdict, Verdict::Valid, "{}", r.to_text());
 
     // Another office's trust list: cannot tell.
     let other = tempfile::tempdir().unwrap();

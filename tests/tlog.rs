@@ -167,6 +167,7 @@ fn a_key_revoked_later_needs_proof_of_existence_from_the_log() {
             credentials: &creds,
             fonts: &fonts,
             pipeline_version: "forged",
+            pdf_signature: Default::default(),
         },
     )
     .expect("issue");

@@ -27,8 +27,8 @@ pub enum KeysCommand {
     Init,
     /// List the keys in the trust list with their use and validity.
     List,
-    /// Retire the current signing key (or with `--status`, the status key)
-    /// and start a new one; the old one stays valid for what it signed before
+    /// Retire the current signing key together with the PDF-signing key (or
+    /// with `--status`, the status key) and start new ones; the old one stays valid for what it signed before
     /// now. Its private key is deleted, with any kept before.
     Rotate {
         /// Rotate the key that signs the registry's status answers.
@@ -77,15 +77,30 @@ impl Execute for Keys {
                 println!("Status key {}", done.status_key_id);
                 println!("Trust list (signed by the root): {}", trust_path.display());
                 println!(
-                    "Root certificate for PDF validators: {}",
+                    "Root certificate (docseal verify --root): {}",
                     dir.join(ROOT_CERT_FILE).display()
                 );
                 println!("Root SHA-256 fingerprint: {}", root_fingerprint(&c.root)?);
+                if let Some(pdf) = &c.pdf {
+                    println!("PDF-signing key {} (ECDSA P-256)", pdf.signer.key_id());
+                    println!(
+                        "PDF root for Acrobat, Foxit and NSS (pdfsig): {}",
+                        dir.join(office::PDF_ROOT_CERT_FILE).display()
+                    );
+                    println!(
+                        "PDF root SHA-256 fingerprint: {}",
+                        root_fingerprint(&pdf.root)?
+                    );
+                }
             }
             KeysCommand::List => {
                 let (trust, root) = office::load_trust(&dir)?;
                 println!("Root {}", crate::office::pki::subject(&root));
                 println!("  SHA-256 {}", root_fingerprint(&root)?);
+                for other in trust.root_certificates().iter().filter(|c| **c != root) {
+                    println!("PDF root {}", crate::office::pki::subject(other));
+                    println!("  SHA-256 {}", root_fingerprint(other)?);
+                }
                 for k in &trust.keys {
                     let state = match (&k.revoked_at, &k.not_after) {
                         (Some(at), _) => format!(
@@ -116,6 +131,12 @@ impl Execute for Keys {
                 };
                 let r = office::rotate(&dir, &config.office, usage, keep_retired)?;
                 println!("Retired {}; new {} key {}", r.old, usage.as_str(), r.new);
+                if let Some((old, new)) = &r.pdf {
+                    match old {
+                        Some(old) => println!("Retired {old}; new pdf key {new}"),
+                        None => println!("New pdf key {new}"),
+                    }
+                }
                 for f in &r.retired_files {
                     let verb = if keep_retired { "Kept" } else { "Deleted" };
                     println!("{verb} the retired private key {}", f.display());

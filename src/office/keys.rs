@@ -10,6 +10,7 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use super::pdfkey::{self, PdfCredentials};
 use super::pki::{self, Certificate, PkiError};
 use super::{
     KeyUsage, OfficeError, TrustList, TrustedKey, ROOT_CERT_FILE, ROOT_KEY_FILE, SIGNING_CERT_FILE,
@@ -87,6 +88,18 @@ impl Signer {
 
     /// Loads a signing key file, refusing one that others can read.
     pub fn load(path: &Path) -> Result<Signer, OfficeError> {
+        let pem = read_private(path)?;
+        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|_| OfficeError::BadKey {
+            path: path.to_path_buf(),
+        })?;
+        let key_id = key_id(&key.verifying_key());
+        Ok(Signer { key, key_id })
+    }
+}
+
+/// The text of a private key file, refusing one that others can read.
+pub(super) fn read_private(path: &Path) -> Result<String, OfficeError> {
+    {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -100,23 +113,18 @@ impl Signer {
                 });
             }
         }
-        let pem = std::fs::read_to_string(path).map_err(|source| OfficeError::Io {
+        std::fs::read_to_string(path).map_err(|source| OfficeError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|_| OfficeError::BadKey {
-            path: path.to_path_buf(),
-        })?;
-        let key_id = key_id(&key.verifying_key());
-        Ok(Signer { key, key_id })
+        })
     }
 }
 
 /// Years a root certificate is valid.
-const ROOT_YEARS: i64 = 20;
+pub(super) const ROOT_YEARS: i64 = 20;
 /// Years a signing certificate is valid.
-const SIGNING_YEARS: i64 = 5;
-const YEAR: i64 = 365 * 24 * 3600;
+pub(super) const SIGNING_YEARS: i64 = 5;
+pub(super) const YEAR: i64 = 365 * 24 * 3600;
 
 /// The signing key with its certificate chain: what issuing needs.
 #[derive(Debug)]
@@ -130,6 +138,10 @@ pub struct Credentials {
     /// The root-signed trust list as it stands when the credentials are
     /// loaded: result documents carry it, so a verifier needs only the root.
     pub trust: TrustList,
+    /// The ECDSA P-256 PDF-signing key with its chain to the office's P-256
+    /// PDF root; `None` for a keys directory set up before it existed and
+    /// not completed since (`keys init` or an issuing run adds it).
+    pub pdf: Option<PdfCredentials>,
 }
 
 impl Credentials {
@@ -137,7 +149,7 @@ impl Credentials {
     /// directory up ([`init`]) when it has no trust list yet. An existing
     /// list is never changed here.
     pub fn load_or_create(dir: &Path, office: &str) -> Result<Credentials, OfficeError> {
-        if !dir.join(TRUST_FILE).exists() {
+        if !dir.join(TRUST_FILE).exists() || pdfkey::missing(dir) {
             init(dir, office)?;
         }
         Credentials::load(dir)
@@ -145,7 +157,8 @@ impl Credentials {
 
     /// Loads the office's issuing credentials from `dir`, changing nothing:
     /// the trust list must check against the root certificate, and the
-    /// signing key must be in it, current and not revoked.
+    /// signing key (and the PDF-signing key, when there is one) must be in
+    /// it, current and not revoked.
     pub fn load(dir: &Path) -> Result<Credentials, OfficeError> {
         let (trust, root) = load_trust(dir)?;
         let key_path = dir.join(SIGNING_KEY_FILE);
@@ -180,11 +193,13 @@ impl Credentials {
                 detail: "the certificate is not the signing key's; run `docseal keys init`".into(),
             });
         }
+        let pdf = pdfkey::load(dir, &trust)?;
         Ok(Credentials {
             signer,
             cert,
             root,
             trust,
+            pdf,
         })
     }
 
@@ -315,6 +330,13 @@ pub fn init(dir: &Path, office: &str) -> Result<InitOutcome, OfficeError> {
         }
     }
     let cert = signing_cert(dir, &signer, &trust, &root_key, &root, office, &mut created)?;
+    // The Ed25519 root first among the list's roots, then the PDF root.
+    let root_pem = pki::to_pem(&root).map_err(pki_err)?;
+    if !trust.roots.contains(&root_pem) {
+        trust.roots.push(root_pem);
+    }
+    let (pdf, pdf_changed) = pdfkey::ensure(dir, office, &mut trust, &mut created)?;
+    changed |= pdf_changed;
     if changed {
         trust.sign(&root_key, &root)?;
         trust.save(&trust_path)?;
@@ -326,6 +348,7 @@ pub fn init(dir: &Path, office: &str) -> Result<InitOutcome, OfficeError> {
             cert,
             root,
             trust,
+            pdf: Some(pdf),
         },
         status_key_id: status.key_id,
         created,
@@ -384,7 +407,7 @@ fn signing_cert(
     Ok(c)
 }
 
-fn pki_err(e: PkiError) -> OfficeError {
+pub(super) fn pki_err(e: PkiError) -> OfficeError {
     OfficeError::Serialize(e.to_string())
 }
 
@@ -442,12 +465,16 @@ pub struct Rotation {
     pub old: String,
     /// The new key's id.
     pub new: String,
+    /// With a document key, the PDF-signing key rotated with it: the
+    /// retired one's id (none for a directory that had none) and the new one's.
+    pub pdf: Option<(Option<String>, String)>,
     /// Retired private keys deleted (the one just retired and any kept
     /// before), or kept under `retired/` with `keep_retired`.
     pub retired_files: Vec<std::path::PathBuf>,
 }
 
-/// Retires the current key of `usage` and starts a new one. The old key's
+/// Retires the current key of `usage` and starts a new one (a document key
+/// together with the PDF-signing key). The old key's
 /// validity ends now in the trust list (what it signed before stays valid),
 /// the list is signed again, and the new key replaces the old one's file.
 /// The retired private key is deleted, with any kept under `retired/`
@@ -461,10 +488,17 @@ pub fn rotate(
     let _lock = KeysLock::take(dir)?;
     let (mut trust, _) = load_trust(dir)?;
     let (root_key, root) = root_pair(dir)?;
-    let file = match usage {
-        KeyUsage::Document => SIGNING_KEY_FILE,
-        KeyUsage::Status => STATUS_KEY_FILE,
-    };
+    let file =
+        match usage {
+            KeyUsage::Document => SIGNING_KEY_FILE,
+            KeyUsage::Status => STATUS_KEY_FILE,
+            KeyUsage::Pdf => return Err(OfficeError::Inconsistent {
+                path: dir.join(pdfkey::PDF_KEY_FILE),
+                detail:
+                    "the PDF-signing key rotates with the document key; run `docseal keys rotate`"
+                        .into(),
+            }),
+        };
     let key_path = dir.join(file);
     let old = Signer::load(&key_path)?;
     let new = Signer::generate()?;
@@ -482,12 +516,29 @@ pub fn rotate(
     trust
         .keys
         .push(TrustedKey::with_usage(&new, office, &now, usage));
+    let pdf = if usage == KeyUsage::Document {
+        pdfkey::ensure_root_listed(dir, office, &mut trust)?;
+        let kept = keep_retired.then_some(retired_dir.as_path());
+        Some(pdfkey::begin_rotation(dir, office, &mut trust, &now, kept)?)
+    } else {
+        None
+    };
     trust.sign(&root_key, &root)?;
     trust.save(&dir.join(TRUST_FILE))?;
     // The rename replaces the old key's file: its private half is gone.
     new.write_private(&key_path)?;
     if usage == KeyUsage::Document {
         signing_cert(dir, &new, &trust, &root_key, &root, office, &mut Vec::new())?;
+    }
+    if let Some(pdf) = &pdf {
+        pdfkey::finish_rotation(dir, office, &trust, pdf)?;
+        if let Some(old) = &pdf.old {
+            if keep_retired {
+                retired_files.push(retired_dir.join(format!("{}.key", old.replace(':', "_"))));
+            } else {
+                retired_files.push(dir.join(pdfkey::PDF_KEY_FILE));
+            }
+        }
     }
     if !keep_retired {
         retired_files.push(key_path.clone());
@@ -508,6 +559,7 @@ pub fn rotate(
         old: old.key_id.clone(),
         new: new.key_id.clone(),
         retired_files,
+        pdf: pdf.map(|p| (p.old, p.new.key_id().to_string())),
     })
 }
 
@@ -551,7 +603,7 @@ pub fn sign_trust(dir: &Path) -> Result<TrustList, OfficeError> {
     Ok(trust)
 }
 
-fn read_pem(path: &Path) -> Result<Option<Certificate>, OfficeError> {
+pub(super) fn read_pem(path: &Path) -> Result<Option<Certificate>, OfficeError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(pki::from_pem(&text).ok()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -562,7 +614,7 @@ fn read_pem(path: &Path) -> Result<Option<Certificate>, OfficeError> {
     }
 }
 
-fn write_pem(path: &Path, cert: &Certificate) -> Result<(), OfficeError> {
+pub(super) fn write_pem(path: &Path, cert: &Certificate) -> Result<(), OfficeError> {
     let pem = pki::to_pem(cert).map_err(pki_err)?;
     crate::fsutil::write_durably(path, pem.as_bytes()).map_err(|e| OfficeError::Io {
         path: path.to_path_buf(),
@@ -573,6 +625,7 @@ fn write_pem(path: &Path, cert: &Certificate) -> Result<(), OfficeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::office::PdfSigner;
 
     /// RFC 8032, section 7.1, TEST 1 and TEST 2.
     #[test]
@@ -680,21 +733,118 @@ mod tests {
         assert_eq!(pki::public_key(&b.cert).unwrap(), b.signer.verifying_key());
         assert!(!keys.join(RETIRED_DIR).exists());
         let (trust, _) = load_trust(&keys).unwrap();
-        assert_eq!(trust.keys.len(), 3);
+        let count = |usage| trust.keys.iter().filter(|k| k.usage == usage).count();
+        assert_eq!(count(KeyUsage::Document) + count(KeyUsage::Status), 3);
+        assert_eq!(count(KeyUsage::Pdf), 2, "rotated with the document key");
         assert!(trust.find(&r.old).unwrap().not_after.is_some());
 
         // Kept on request, owner-only; a later rotation without the flag
         // deletes what was kept.
         let kept = rotate(&keys, "Office", KeyUsage::Document, true).unwrap();
-        assert_eq!(kept.retired_files.len(), 1);
+        // The document key's, then the PDF key's.
+        assert_eq!(kept.retired_files.len(), 2);
         assert_eq!(mode(&kept.retired_files[0]), 0o600);
+        assert_eq!(mode(&kept.retired_files[1]), 0o600);
+        assert_eq!(
+            PdfSigner::load(&kept.retired_files[1]).unwrap().key_id(),
+            r.pdf.as_ref().unwrap().1
+        );
         assert_eq!(
             Signer::load(&kept.retired_files[0]).unwrap().key_id(),
             r.new
         );
         let gone = rotate(&keys, "Office", KeyUsage::Status, false).unwrap();
-        assert!(gone.retired_files.contains(&kept.retired_files[0]));
-        assert!(!kept.retired_files[0].exists());
+        for f in &kept.retired_files {
+            assert!(gone.retired_files.contains(f));
+            assert!(!f.exists());
+        }
+    }
+
+    #[test]
+    fn the_pdf_key_is_made_listed_rotated_with_the_document_key_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let a = Credentials::load_or_create(&keys, "Office").unwrap();
+        let pdf = a.pdf.as_ref().expect("a PDF key");
+        for f in [pdfkey::PDF_KEY_FILE, pdfkey::PDF_ROOT_KEY_FILE] {
+            assert_eq!(mode(&keys.join(f)), 0o600, "{f}");
+        }
+        pki::verify_issued_by(&pdf.cert, &pdf.root).unwrap();
+        pki::verify_issued_by(&pdf.root, &pdf.root).unwrap();
+        let (trust, _) = load_trust(&keys).unwrap();
+        assert!(trust.root_certificates().contains(&pdf.root));
+        let listed = trust.find_for(pdf.signer.key_id(), KeyUsage::Pdf).unwrap();
+        assert_eq!(
+            listed.p256_verifying_key(),
+            Some(pdf.signer.verifying_key())
+        );
+        // Never a document key: it verifies no manifest or QR seal.
+        assert!(trust.find(pdf.signer.key_id()).is_none());
+        assert!(!format!("{a:?}").contains("SigningKey {"));
+
+        // Rotation replaces both keys; the old PDF key's validity ends.
+        let r = rotate(&keys, "Office", KeyUsage::Document, false).unwrap();
+        let (old_pdf, new_pdf) = r.pdf.clone().unwrap();
+        assert_eq!(old_pdf.as_deref(), Some(pdf.signer.key_id()));
+        let b = Credentials::load(&keys).unwrap();
+        let b_pdf = b.pdf.as_ref().unwrap();
+        assert_eq!(b_pdf.signer.key_id(), new_pdf);
+        assert_eq!(b_pdf.root, pdf.root);
+        assert_eq!(
+            pki::p256_public_key(&b_pdf.cert).unwrap(),
+            b_pdf.signer.verifying_key()
+        );
+        let (trust, _) = load_trust(&keys).unwrap();
+        let old = trust.find_for(pdf.signer.key_id(), KeyUsage::Pdf).unwrap();
+        assert!(old.not_after.is_some());
+
+        // A revoked PDF key issues nothing until the next rotation.
+        revoke_key(&keys, &new_pdf, "lost", &now_rfc3339()).unwrap();
+        let e = Credentials::load(&keys).unwrap_err();
+        assert!(
+            matches!(e, OfficeError::SigningKeyUnusable { .. }) && e.to_string().contains(&new_pdf),
+            "{e}"
+        );
+        rotate(&keys, "Office", KeyUsage::Document, false).unwrap();
+        assert!(Credentials::load(&keys).unwrap().pdf.is_some());
+    }
+
+    #[test]
+    fn a_keys_directory_without_a_pdf_key_is_completed_by_init_and_loads_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let a = Credentials::load_or_create(&keys, "Office").unwrap();
+        // As an earlier version left it.
+        let mut trust = a.trust.clone();
+        trust.keys.retain(|k| k.usage != KeyUsage::Pdf);
+        trust.roots.truncate(1);
+        Credentials::save_trust(&keys, &mut trust).unwrap();
+        for f in [
+            pdfkey::PDF_KEY_FILE,
+            pdfkey::PDF_CERT_FILE,
+            pdfkey::PDF_ROOT_KEY_FILE,
+            pdfkey::PDF_ROOT_CERT_FILE,
+        ] {
+            std::fs::remove_file(keys.join(f)).unwrap();
+        }
+        let old = Credentials::load(&keys).unwrap();
+        assert!(old.pdf.is_none());
+        let done = init(&keys, "Office").unwrap();
+        assert!(
+            done.created.contains(&pdfkey::PDF_KEY_FILE),
+            "{:?}",
+            done.created
+        );
+        assert!(done.created.contains(&TRUST_FILE));
+        let b = Credentials::load(&keys).unwrap();
+        assert_eq!(b.signer.key_id(), a.signer.key_id());
+        assert!(b.pdf.is_some());
+        // A listed current PDF key whose file is gone is not replaced silently.
+        std::fs::remove_file(keys.join(pdfkey::PDF_KEY_FILE)).unwrap();
+        assert!(matches!(
+            init(&keys, "Office"),
+            Err(OfficeError::Missing { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! X.509 certificates for the issuing office: a self-signed Ed25519 root per
-//! office, the Ed25519 document-signing certificate it issues and the ECDSA
-//! P-256 certificate of the key PDF viewers validate,
+//! office and the Ed25519 document-signing certificate it issues, and a
+//! self-signed ECDSA P-256 PDF root with the P-256 certificate of the key PDF
+//! viewers validate (an all-ECDSA chain: NSS refuses Ed25519 certificates),
 //! with DER and PEM export and import and the checks a verifier needs.
 
 use std::time::Duration;
@@ -27,6 +28,52 @@ use x509_cert::time::{Time, Validity};
 pub use x509_cert::Certificate;
 
 use super::Signer;
+
+/// The key a certificate is signed with: the office's Ed25519 root, or its
+/// ECDSA P-256 PDF root (whose chain PDF viewers can check).
+#[derive(Clone, Copy)]
+pub enum CertKey<'a> {
+    /// Ed25519 (RFC 8410).
+    Ed25519(&'a Signer),
+    /// ECDSA P-256 with SHA-256 (RFC 5758).
+    P256(&'a p256::ecdsa::SigningKey),
+}
+
+impl CertKey<'_> {
+    /// The key identifier of the public half (see [`key_identifier`]).
+    fn key_identifier(&self) -> Vec<u8> {
+        match self {
+            CertKey::Ed25519(k) => key_identifier(&k.verifying_key()),
+            CertKey::P256(k) => {
+                key_identifier_of(k.verifying_key().to_encoded_point(false).as_bytes())
+            }
+        }
+    }
+
+    /// The signature algorithm (no parameters, RFC 8410 and RFC 5758).
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        let oid = match self {
+            CertKey::Ed25519(_) => ID_ED25519,
+            CertKey::P256(_) => ID_ECDSA_WITH_SHA256,
+        };
+        AlgorithmIdentifierOwned {
+            oid,
+            parameters: None,
+        }
+    }
+
+    /// The signature over `msg` as the certificate's BIT STRING holds it
+    /// (deterministic for both: RFC 8032 and RFC 6979).
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            CertKey::Ed25519(k) => k.sign(msg).to_bytes().to_vec(),
+            CertKey::P256(k) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(*k, msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+}
 
 /// The Ed25519 algorithm (RFC 8410).
 pub const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -267,13 +314,71 @@ pub fn issue_root(
         extension(&subject_key_id(&ski)?, &name)?,
     ];
     build(
-        key,
+        CertKey::Ed25519(key),
         name.clone(),
         name,
         ed25519_spki(&public)?,
         not_before,
         not_after,
         extensions,
+    )
+}
+
+/// Issues the office's self-signed ECDSA P-256 root for PDF signatures
+/// (what agencies import into NSS, Acrobat or Foxit, which do not accept
+/// Ed25519): CA:true, keyCertSign and cRLSign. Deterministic.
+pub fn issue_pdf_root(
+    office: &str,
+    key: &p256::ecdsa::SigningKey,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
+    let name = office_name(office, "PDF Root CA")?;
+    let signer = CertKey::P256(key);
+    let extensions = vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+            &name,
+        )?,
+        extension(
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            &name,
+        )?,
+        extension(&subject_key_id(&signer.key_identifier())?, &name)?,
+    ];
+    build(
+        signer,
+        name.clone(),
+        name,
+        p256_spki(key.verifying_key())?,
+        not_before,
+        not_after,
+        extensions,
+    )
+}
+
+/// Issues the certificate of the office's ECDSA P-256 PDF-signing key under
+/// its P-256 PDF root ([`issue_pdf_root`]): an all-ECDSA chain that NSS
+/// (`pdfsig`), Acrobat and Foxit validate. Deterministic.
+pub fn issue_pdf_signing_cert(
+    office: &str,
+    root_key: &p256::ecdsa::SigningKey,
+    root_cert: &Certificate,
+    signing_public_key: &p256::ecdsa::VerifyingKey,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Certificate, PkiError> {
+    let name = office_name(office, "PDF Signing")?;
+    issue_leaf(
+        name,
+        CertKey::P256(root_key),
+        root_cert,
+        p256_spki(signing_public_key)?,
+        not_before,
+        not_after,
     )
 }
 
@@ -291,7 +396,7 @@ pub fn issue_signing_cert(
     let name = office_name(office, "Document Signing")?;
     issue_leaf(
         name,
-        root_key,
+        CertKey::Ed25519(root_key),
         root_cert,
         ed25519_spki(signing_public_key)?,
         not_before,
@@ -313,7 +418,7 @@ pub fn issue_p256_signing_cert(
     let name = office_name(office, "PDF Signing")?;
     issue_leaf(
         name,
-        root_key,
+        CertKey::Ed25519(root_key),
         root_cert,
         p256_spki(signing_public_key)?,
         not_before,
@@ -323,7 +428,7 @@ pub fn issue_p256_signing_cert(
 
 fn issue_leaf(
     name: Name,
-    root_key: &Signer,
+    root_key: CertKey<'_>,
     root_cert: &Certificate,
     spki: SubjectPublicKeyInfoOwned,
     not_before: i64,
@@ -332,8 +437,7 @@ fn issue_leaf(
     let issuer = root_cert.tbs_certificate.subject.clone();
     let aki = AuthorityKeyIdentifier {
         key_identifier: Some(
-            OctetString::new(key_identifier(&root_key.verifying_key()))
-                .map_err(PkiError::Encode)?,
+            OctetString::new(root_key.key_identifier()).map_err(PkiError::Encode)?,
         ),
         authority_cert_issuer: None,
         authority_cert_serial_number: None,
@@ -378,18 +482,22 @@ pub fn verify_issued_by(cert: &Certificate, issuer_cert: &Certificate) -> Result
         subject: subject(cert),
         issuer: subject(issuer_cert),
     };
-    if cert.signature_algorithm.oid != ID_ED25519 {
-        return Err(bad());
-    }
-    let key = public_key(issuer_cert)?;
     let tbs = cert.tbs_certificate.to_der().map_err(PkiError::Encode)?;
-    let sig: [u8; 64] = cert
-        .signature
-        .as_bytes()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(bad)?;
-    key.verify(&tbs, &Signature::from_bytes(&sig))
-        .map_err(|_| bad())
+    let sig = cert.signature.as_bytes().ok_or_else(bad)?;
+    match cert.signature_algorithm.oid {
+        ID_ED25519 => {
+            let key = public_key(issuer_cert)?;
+            let sig: [u8; 64] = sig.try_into().map_err(|_| bad())?;
+            key.verify(&tbs, &Signature::from_bytes(&sig))
+                .map_err(|_| bad())
+        }
+        ID_ECDSA_WITH_SHA256 => {
+            let key = p256_public_key(issuer_cert)?;
+            let sig = p256::ecdsa::Signature::from_der(sig).map_err(|_| bad())?;
+            p256::ecdsa::signature::Verifier::verify(&key, &tbs, &sig).map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// Whether the certificate is a CA allowed to sign certificates.
@@ -417,7 +525,7 @@ pub fn may_sign_documents(cert: &Certificate) -> bool {
 }
 
 fn build(
-    signer: &Signer,
+    signer: CertKey<'_>,
     issuer: Name,
     subject: Name,
     spki: SubjectPublicKeyInfoOwned,
@@ -436,10 +544,7 @@ fn build(
         not_before: x509_time(not_before).ok_or_else(bad_validity)?,
         not_after: x509_time(not_after).ok_or_else(bad_validity)?,
     };
-    let algorithm = AlgorithmIdentifierOwned {
-        oid: ID_ED25519,
-        parameters: None,
-    };
+    let algorithm = signer.algorithm();
     let serial = serial_number(&subject, spki.subject_public_key.raw_bytes(), not_before)?;
     let tbs = TbsCertificate {
         version: Version::V3,
@@ -458,7 +563,7 @@ fn build(
     Ok(Certificate {
         tbs_certificate: tbs,
         signature_algorithm: algorithm,
-        signature: BitString::from_bytes(&signature.to_bytes()).map_err(PkiError::Encode)?,
+        signature: BitString::from_bytes(&signature).map_err(PkiError::Encode)?,
     })
 }
 
@@ -587,6 +692,53 @@ mod tests {
             issue_root(OFFICE, &other_key, T2034, T2024),
             Err(PkiError::BadValidity { .. })
         ));
+    }
+
+    #[test]
+    fn the_p256_pdf_chain_verifies_here_and_in_openssl() {
+        let root_key = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
+        let root = issue_pdf_root(OFFICE, &root_key, T2024, T2034 + 3600).unwrap();
+        let key = p256::ecdsa::SigningKey::from_slice(&[4u8; 32]).unwrap();
+        let cert =
+            issue_pdf_signing_cert(OFFICE, &root_key, &root, key.verifying_key(), T2024, T2034)
+                .unwrap();
+        verify_issued_by(&root, &root).unwrap();
+        verify_issued_by(&cert, &root).unwrap();
+        assert!(is_ca(&root) && !is_ca(&cert));
+        assert_eq!(p256_public_key(&cert).unwrap(), *key.verifying_key());
+        assert!(subject(&root).contains("PDF Root CA"));
+        // Another P-256 root, or the Ed25519 root, did not issue it.
+        let other_key = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+        let other = issue_pdf_root(OFFICE, &other_key, T2024, T2034).unwrap();
+        assert!(matches!(
+            verify_issued_by(&cert, &other),
+            Err(PkiError::BadSignature { .. })
+        ));
+        let mut altered = cert.clone();
+        altered.tbs_certificate.validity.not_after = x509_time(T2034 + 1).unwrap();
+        assert!(verify_issued_by(&altered, &root).is_err());
+        // Deterministic (RFC 6979).
+        assert_eq!(
+            issue_pdf_root(OFFICE, &root_key, T2024, T2034 + 3600).unwrap(),
+            root
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("root.pem"), to_pem(&root).unwrap()).unwrap();
+        std::fs::write(dir.path().join("leaf.pem"), to_pem(&cert).unwrap()).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(dir.path().join("root.pem"))
+            .arg("-attime")
+            .arg((T2024 + 3600).to_string())
+            .arg(dir.path().join("leaf.pem"))
+            .output()
+            .expect("openssl must be installed");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]

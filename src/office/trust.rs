@@ -12,6 +12,9 @@ use super::pki::{self, Certificate, PkiError};
 use super::{canonical_json, OfficeError, Signer, TRUST_FORMAT};
 use crate::model::parse_rfc3339;
 
+/// The `algorithm` of a P-256 PDF-signing key in the trust list.
+pub const P256_ALGORITHM: &str = "ECDSA-P256";
+
 /// A public key the verifier trusts, with its validity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,9 +23,10 @@ pub struct TrustedKey {
     pub key_id: String,
     /// The office the key belongs to.
     pub office: String,
-    /// Always `Ed25519`.
+    /// `Ed25519`, or `ECDSA-P256` for a PDF key.
     pub algorithm: String,
-    /// The raw 32-byte public key, base64.
+    /// The raw 32-byte public key, or for `ECDSA-P256` the uncompressed
+    /// 65-byte point, base64.
     pub public_key: String,
     /// Start of validity, RFC 3339.
     pub not_before: String,
@@ -52,6 +56,10 @@ pub enum KeyUsage {
     Document,
     /// The registry's signed status answers (`docseal serve`).
     Status,
+    /// The ECDSA P-256 signatures of result PDFs (`pdf_signature =
+    /// "ecdsa-p256"`), whose certificates chain to the office's P-256 PDF
+    /// root; never a manifest or a QR seal.
+    Pdf,
 }
 
 impl KeyUsage {
@@ -65,6 +73,7 @@ impl KeyUsage {
         match self {
             KeyUsage::Document => "document",
             KeyUsage::Status => "status",
+            KeyUsage::Pdf => "pdf",
         }
     }
 }
@@ -113,6 +122,36 @@ impl TrustedKey {
         }
     }
 
+    /// A current PDF-signing entry ([`KeyUsage::Pdf`]) for a P-256 key,
+    /// valid from `not_before`.
+    pub fn for_pdf_key(
+        key_id: &str,
+        public: &p256::ecdsa::VerifyingKey,
+        office: &str,
+        not_before: &str,
+    ) -> TrustedKey {
+        TrustedKey {
+            key_id: key_id.to_string(),
+            office: office.to_string(),
+            algorithm: P256_ALGORITHM.to_string(),
+            public_key: B64.encode(public.to_encoded_point(false).as_bytes()),
+            not_before: not_before.to_string(),
+            not_after: None,
+            revoked_at: None,
+            revocation_reason: None,
+            usage: KeyUsage::Pdf,
+        }
+    }
+
+    /// The P-256 public key of an `ECDSA-P256` entry, if it holds a valid one.
+    pub fn p256_verifying_key(&self) -> Option<p256::ecdsa::VerifyingKey> {
+        if self.algorithm != P256_ALGORITHM {
+            return None;
+        }
+        let bytes = B64.decode(&self.public_key).ok()?;
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&bytes).ok()
+    }
+
     /// Why the key could not be used at `at` (Unix seconds), if it could not.
     pub fn unusable_at(&self, at: i64) -> Option<KeyUnusable> {
         let time = |s: &Option<String>| s.as_deref().and_then(parse_rfc3339);
@@ -153,7 +192,9 @@ pub struct TrustList {
     pub format: String,
     /// The keys.
     pub keys: Vec<TrustedKey>,
-    /// Root certificates (PEM) of the offices, anchors for PDF signatures.
+    /// Root certificates (PEM) of the offices, anchors for PDF signatures:
+    /// the Ed25519 root that signs the list and the office's ECDSA P-256
+    /// PDF root, which that signature vouches for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roots: Vec<String>,
     /// The office's transparency logs, as `signed-note` verifier keys

@@ -33,6 +33,43 @@ use crate::model::format_rfc3339;
 use crate::office::pki::{self, Certificate, PkiError, ID_ECDSA_WITH_SHA256, ID_ED25519};
 use crate::office::{self, Signer};
 
+/// Which key signs result PDFs (`pdf_signature`): the office's ECDSA P-256
+/// PDF key by default, since Acrobat, Foxit and poppler's `pdfsig` do not
+/// accept Ed25519 PDF signatures; or the Ed25519 document key (what
+/// documents issued before the setting existed carry). The manifest and the
+/// QR seal are Ed25519 either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PdfAlgorithm {
+    /// `ecdsa-p256`: SHA-256 and ECDSA P-256, chained to the office's P-256
+    /// PDF root.
+    #[default]
+    EcdsaP256,
+    /// `ed25519`: SHA-512 and Ed25519 (ISO 32002) with the document key.
+    Ed25519,
+}
+
+impl PdfAlgorithm {
+    /// The setting's value for this algorithm.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PdfAlgorithm::EcdsaP256 => "ecdsa-p256",
+            PdfAlgorithm::Ed25519 => "ed25519",
+        }
+    }
+}
+
+impl std::str::FromStr for PdfAlgorithm {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<PdfAlgorithm, &'static str> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ecdsa-p256" => Ok(PdfAlgorithm::EcdsaP256),
+            "ed25519" => Ok(PdfAlgorithm::Ed25519),
+            _ => Err("ecdsa-p256 or ed25519"),
+        }
+    }
+}
+
 /// The key a PDF signature is made with.
 #[derive(Clone, Copy)]
 pub enum PdfKey<'a> {
@@ -78,12 +115,7 @@ impl PdfKey<'_> {
     }
 }
 
-/// The id of a P-256 public key: `p256:` and the first 16 hex digits of
-/// the SHA-256 of its uncompressed point.
-pub fn p256_key_id(public: &p256::ecdsa::VerifyingKey) -> String {
-    let h = Sha256::digest(public.to_encoded_point(false).as_bytes());
-    format!("p256:{}", &hex::encode(h)[..16])
-}
+pub use crate::office::p256_key_id;
 
 fn digest_by(oid: ObjectIdentifier, parts: &[&[u8]]) -> Vec<u8> {
     if oid == ID_SHA256 {

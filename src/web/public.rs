@@ -224,6 +224,7 @@ fn check_words(name: &str, status: CheckStatus) -> (&'static str, &'static str, 
         "pdf_signature" => ("Chữ ký số trên tệp PDF", "PDF signature"),
         "signature" | "manifest" => ("Chữ ký trên dữ liệu văn bản", "Signed record"),
         "key_validity" => ("Hiệu lực của khóa ký", "Signing key validity"),
+        "pdf_key_validity" => ("Hiệu lực của khóa ký tệp PDF", "PDF-signing key validity"),
         "certificate_page" => ("Trang chứng nhận", "Certificate page"),
         "qr_seal" => ("Mã QR", "QR seal"),
         "registry_status" => ("Tình trạng tại cơ quan cấp", "Status at the issuing office"),
@@ -243,6 +244,10 @@ fn check_words(name: &str, status: CheckStatus) -> (&'static str, &'static str, 
         ("signature" | "manifest", Fail) => "Dữ liệu của văn bản không khớp với chữ ký.",
         ("key_validity", Pass) => "Khóa ký còn hiệu lực vào thời điểm cấp văn bản.",
         ("key_validity", Fail) => "Khóa ký đã hết hiệu lực hoặc bị thu hồi vào thời điểm cấp.",
+        ("pdf_key_validity", Pass) => "Khóa ký tệp PDF còn hiệu lực vào thời điểm cấp văn bản.",
+        ("pdf_key_validity", Fail) => {
+            "Khóa ký tệp PDF đã hết hiệu lực hoặc bị thu hồi vào thời điểm cấp."
+        }
         ("certificate_page", Pass) => "Trang chứng nhận hiển thị đúng nội dung đã ký.",
         ("certificate_page", Fail) => "Trang chứng nhận hiển thị khác với nội dung đã ký.",
         ("qr_seal", Pass) => "Mã QR có chữ ký hợp lệ và khớp với dữ liệu văn bản.",
