@@ -689,6 +689,7 @@ impl Work {
                 credentials: &issuing.credentials,
                 fonts: &issuing.fonts,
                 pipeline_version: &self.target,
+                pdf_signature: issuing.pipeline.pdf_signature,
             };
             match pipeline::issue(&analysis, &ctx) {
                 Ok(issued) => Some(issued),
