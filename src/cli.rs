@@ -18,6 +18,7 @@
 
 mod bench_queue;
 mod compute_job;
+mod dossier_args;
 mod eval;
 mod export;
 mod inspect;
