@@ -351,7 +351,12 @@ fn scenario(s: &Server) {
         Some("H01.22-251301-0001"),
     );
     assert_eq!(bad.status, 422, "{}", bad.text());
-    assert_eq!(bad.json()["error"]["field"], "dossier_code", "{}", bad.text());
+    assert_eq!(
+        bad.json()["error"]["field"],
+        "dossier_code",
+        "{}",
+        bad.text()
+    );
 
     let view = s.wait_finished(&id);
     assert_eq!(view["state"], "needs_review", "{view:#}");
