@@ -7,8 +7,9 @@ use super::sql::{Backend, Db, Fields as _, Stmt};
 use super::{QueueError, ResultCodes};
 use crate::dossier::{result_code, DossierResult, MAX_RESULT_NUMBER};
 
-/// How often an assignment that lost a race for the same number is tried again.
-const ATTEMPTS: usize = 5;
+/// How often an assignment that lost a race for the same number is tried
+/// again (each round, one of the racers wins).
+const ATTEMPTS: usize = 32;
 
 impl<B: Backend> ResultCodes for B {
     async fn result_for(
