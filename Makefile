@@ -11,11 +11,12 @@ export OMP_THREAD_LIMIT := 1
 # headers and libclang the bindings are generated from; fonts with Vietnamese
 # glyphs for result documents and samples; poppler-utils, qpdf and openssl to
 # check result PDFs and certificates; libnss3-tools (certutil) for the NSS
-# certificate database pdfsig checks trust against; pip for pyHanko.
+# certificate database pdfsig checks trust against; pip for pyHanko; zbar-tools
+# (zbarimg) to read a result's QR seal off a rasterized page.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
 	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
 	fonts-noto-core fonts-dejavu-core poppler-utils qpdf openssl time \
-	libnss3-tools python3 python3-pip
+	libnss3-tools python3 python3-pip zbar-tools
 
 .PHONY: all deps pydeps browserdeps build demo test lint fmt clean samples bench
 

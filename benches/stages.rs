@@ -38,6 +38,8 @@ fn manifest(signer: &Signer) -> Manifest {
         issued_at: IssuedAt::parse("2026-01-02T03:04:05Z").expect("a time"),
         key_id: signer.key_id().into(),
         review: None,
+        dossier: None,
+        layout: None,
     }
 }
 

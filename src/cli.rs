@@ -21,6 +21,7 @@
 mod archive;
 mod bench_queue;
 mod compute_job;
+mod dossier_args;
 mod eval;
 mod export;
 mod inspect;

@@ -91,6 +91,7 @@ pub mod config;
 pub mod deadline;
 pub mod decode;
 mod dispatch;
+pub mod dossier;
 pub mod eval;
 pub mod extract;
 pub mod fsutil;

@@ -17,7 +17,9 @@ mod record;
 mod text;
 
 pub use instant::{format_rfc3339, now_rfc3339, parse_rfc3339, IssuedAt};
-pub use manifest::{Issuer, Manifest, ManifestReview, SourceInfo, MANIFEST_FORMAT};
+pub use manifest::{
+    Issuer, Manifest, ManifestReview, SourceInfo, LAYOUT_QR_TOP_LEFT, MANIFEST_FORMAT,
+};
 pub use page::{Format, Page};
 pub use record::{Confidence, FieldPlace, Record, ReviewReason};
 #[cfg(test)]

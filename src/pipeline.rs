@@ -9,7 +9,7 @@ use crate::decode::{self, Budget, DecodeError, Limits};
 use crate::extract::{extract, ExtractOptions};
 use crate::model::{
     Format, IssuedAt, Issuer, Manifest, OcrPage, Page, Record, SourceInfo, TextSource,
-    MANIFEST_FORMAT,
+    LAYOUT_QR_TOP_LEFT, MANIFEST_FORMAT,
 };
 use crate::ocr::{self, OcrError, OcrOptions};
 use crate::office::{Credentials, Signer};
@@ -213,25 +213,45 @@ pub fn manifest(analysis: &Analysis, ctx: &IssueContext) -> Manifest {
         issued_at: ctx.issued_at,
         key_id: ctx.credentials.signer.key_id().to_string(),
         review: None,
+        dossier: None,
+        layout: Some(LAYOUT_QR_TOP_LEFT),
     }
 }
 
-/// The QR seal of a manifest: the signed record in compact form, or `None`
-/// when the record is too large for a printable QR code (the PDF signature and
-/// the attached manifest still cover it).
+/// The QR seal of a manifest: the signed record in compact form with, for a
+/// manifest of the top-left layout, Vietnam's fields ([`qr_payload`]). When
+/// the record's fields make the code larger than version 25 at level M, the
+/// seal carries no fields (they stay in the PDF and behind the online lookup);
+/// `None` only when even that does not fit.
 pub fn qr_seal(m: &Manifest, signer: &Signer) -> Option<String> {
+    [true, false].into_iter().find_map(|full| {
+        let text = qrseal::encode(&qr_payload(m, full)?, signer).ok()?;
+        qrseal::qr_modules(&text).ok().map(|_| text)
+    })
+}
+
+/// The QR payload of a manifest: with the record's fields when `full`, and
+/// with Vietnam's fields ([`crate::dossier::qr_conventions`]) when the
+/// manifest's certificate has the QR seal at the top left.
+pub fn qr_payload(m: &Manifest, full: bool) -> Option<QrPayload> {
     let mut sha = [0u8; 32];
     hex::decode_to_slice(&m.source.sha256, &mut sha).ok()?;
-    let payload = QrPayload {
+    Some(QrPayload {
         document_id: m.document_id.clone(),
         doc_type: m.doc_type.clone(),
-        fields: m.record.fields.clone(),
+        fields: if full {
+            m.record.fields.clone()
+        } else {
+            Default::default()
+        },
         source_sha256: sha,
         key_id: m.key_id.clone(),
         issued_at: m.issued_at,
-    };
-    let text = qrseal::encode(&payload, signer).ok()?;
-    qrseal::qr_modules(&text).ok().map(|_| text)
+        conventions: m
+            .layout
+            .is_some()
+            .then(|| crate::dossier::qr_conventions(m)),
+    })
 }
 
 /// Seals, renders and signs a result document. Deterministic: the same
@@ -295,6 +315,115 @@ pub fn issue_manifest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dossier::{DossierResult, MAX_DOSSIER_CODE, MAX_PROCEDURE_CODE, MAX_RESULT_NUMBER};
+    use crate::schema::DocType;
+
+    /// A manifest of `doc_type` whose every field holds `value` (with the
+    /// field's number, so no two are alike), with the longest codes and office
+    /// the QR seal can carry.
+    fn worst_case(doc_type: DocType, value: &str) -> Manifest {
+        let mut record = Record::unknown(1.0);
+        record.doc_type = Some(doc_type);
+        for (i, f) in doc_type.schema().fields.iter().enumerate() {
+            let v = if f.form == crate::schema::Form::Id12 {
+                "079324012345".to_string()
+            } else {
+                format!("{i} {value}")
+            };
+            record
+                .fields
+                .insert(f.name.clone(), serde_json::Value::String(v));
+        }
+        let long_dossier: String = "000.00.12.H29-250701-123456"
+            .chars()
+            .chain(std::iter::repeat('9'))
+            .take(MAX_DOSSIER_CODE)
+            .collect();
+        Manifest {
+            format: MANIFEST_FORMAT.into(),
+            document_id: "DS-7K3M-Q9PX-2HWD-R4TB".into(),
+            doc_type: doc_type.as_str().into(),
+            schema_id: doc_type.schema().id.clone(),
+            record,
+            source: SourceInfo {
+                sha256: "a5".repeat(32),
+                pages: 1,
+                media_type: "image/png".into(),
+            },
+            pipeline_version: "docseal/0.1.0".into(),
+            issuer: Issuer {
+                office: "Ủy ban nhân dân phường Bến Nghé, quận Một, Thành phố Hồ Chí Minh "
+                    .repeat(5),
+                operator: "Trần Thị Hường".into(),
+            },
+            issued_at: IssuedAt::from_unix_seconds(1_751_337_000),
+            key_id: "ubnd-ben-nghe-2025-xxxxxxxx".into(),
+            review: None,
+            dossier: Some(DossierResult {
+                result_code: crate::dossier::result_code(&long_dossier, MAX_RESULT_NUMBER),
+                dossier_code: long_dossier,
+                procedure_code: Some(
+                    "1.004227.000.00.00.H29"
+                        .chars()
+                        .chain(std::iter::repeat('9'))
+                        .take(MAX_PROCEDURE_CODE)
+                        .collect(),
+                ),
+            }),
+            layout: Some(LAYOUT_QR_TOP_LEFT),
+        }
+    }
+
+    #[test]
+    fn the_qr_seal_fits_version_25_at_the_longest_fields() {
+        let signer = Signer::from_secret(&[3u8; 32]);
+        // Values that hardly compress: 300 pseudo-random Vietnamese letters.
+        let mut x = 12345u32;
+        let noise: String = (0..300)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                char::from_u32(0x1EA0 + (x >> 16) % 90).unwrap_or('x')
+            })
+            .collect();
+        let mut worst = 0;
+        for t in DocType::ALL {
+            let m = worst_case(t, &noise);
+            let full = qrseal::encode(&qr_payload(&m, true).unwrap(), &signer).unwrap();
+            assert!(
+                qrseal::qr_version(&full).is_err(),
+                "{t:?}: the full record is too large"
+            );
+            let text = qr_seal(&m, &signer).expect("the compact seal always fits");
+            let decoded = qrseal::decode(&text).unwrap().payload;
+            assert!(decoded.fields.is_empty(), "{t:?}: compact");
+            let c = decoded.conventions.unwrap();
+            let has_id = t
+                .schema()
+                .fields
+                .iter()
+                .any(|f| f.form == crate::schema::Form::Id12);
+            assert_eq!(c.holder_id.is_some(), has_id, "{t:?}");
+            assert!(c.result_code.unwrap().ends_with("-KQ9999"));
+            let v = qrseal::qr_version(&text).unwrap();
+            worst = worst.max(v);
+        }
+        assert!(worst <= qrseal::MAX_VERSION, "version {worst}");
+        eprintln!("worst-case compact QR seal: version {worst}");
+
+        // A usual record keeps its fields in the seal, with Vietnam's fields.
+        let m = worst_case(
+            DocType::CitizenId,
+            "Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh",
+        );
+        let text = qr_seal(&m, &signer).unwrap();
+        let p = qrseal::decode(&text).unwrap().payload;
+        assert_eq!(p.fields.len(), m.record.fields.len());
+        assert!(qrseal::qr_version(&text).unwrap() <= qrseal::MAX_VERSION);
+        // An old seal (no layout) carries no conventions.
+        let mut old = m.clone();
+        old.layout = None;
+        assert_eq!(qr_payload(&old, true).unwrap().conventions, None);
+    }
 
     #[test]
     fn document_ids_are_stable_and_distinct() {

@@ -34,6 +34,41 @@ const KEY_FIELDS: i64 = 3;
 const KEY_SOURCE_SHA256: i64 = 4;
 const KEY_KEY_ID: i64 = 5;
 const KEY_ISSUED_AT: i64 = 6;
+const KEY_CONVENTIONS: i64 = 7;
+
+const CONV_DOSSIER_CODE: i64 = 1;
+const CONV_PROCEDURE_CODE: i64 = 2;
+const CONV_RESULT_CODE: i64 = 3;
+const CONV_HOLDER_ID: i64 = 4;
+const CONV_TITLE: i64 = 5;
+const CONV_SYSTEM: i64 = 6;
+const CONV_VALID_UNTIL: i64 = 7;
+const CONV_SCOPE: i64 = 8;
+
+/// What Vietnam asks a result's QR code to carry besides the document id and
+/// the issue time (Circular 01/2023/TT-VPCP art. 26): the dossier, procedure
+/// and result code, the holder's identifier, the document's name, the issuing
+/// system, and the validity and scope where the document type has them. A
+/// map under key 7 of the payload; absent from seals made before it existed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QrConventions {
+    /// The dossier code (mã hồ sơ).
+    pub dossier_code: Option<String>,
+    /// The procedure code (mã thủ tục).
+    pub procedure_code: Option<String>,
+    /// The result code (`<dossier code>-KQ<n>`).
+    pub result_code: Option<String>,
+    /// The holder's personal identifier.
+    pub holder_id: Option<String>,
+    /// The document's name: its type's Vietnamese title.
+    pub title: String,
+    /// The issuing system: `docseal` and the office.
+    pub system: String,
+    /// Until when (or for how long) the document is valid.
+    pub valid_until: Option<String>,
+    /// What the document covers.
+    pub scope: Option<String>,
+}
 
 /// What a QR seal asserts.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +85,8 @@ pub struct QrPayload {
     pub key_id: String,
     /// Issue time.
     pub issued_at: IssuedAt,
+    /// Vietnam's required fields; `None` in older seals.
+    pub conventions: Option<QrConventions>,
 }
 
 /// A seal taken apart, before any trust decision.
@@ -376,7 +413,7 @@ fn payload_to_cbor(p: &QrPayload) -> Result<Cbor, QrError> {
         .iter()
         .map(|(k, v)| Ok((Cbor::Text(k.clone()), json_to_cbor(v)?)))
         .collect::<Result<Vec<_>, QrError>>()?;
-    Ok(Cbor::Map(vec![
+    let mut entries = vec![
         (KEY_DOCUMENT_ID.into(), Cbor::Text(p.document_id.clone())),
         (KEY_DOC_TYPE.into(), Cbor::Text(p.doc_type.clone())),
         (KEY_FIELDS.into(), Cbor::Map(fields)),
@@ -386,7 +423,55 @@ fn payload_to_cbor(p: &QrPayload) -> Result<Cbor, QrError> {
         ),
         (KEY_KEY_ID.into(), Cbor::Text(p.key_id.clone())),
         (KEY_ISSUED_AT.into(), p.issued_at.unix_seconds().into()),
-    ]))
+    ];
+    if let Some(c) = &p.conventions {
+        let mut m = Vec::new();
+        let mut put = |k: i64, v: Option<&String>| {
+            if let Some(v) = v {
+                m.push((k.into(), Cbor::Text(v.clone())));
+            }
+        };
+        put(CONV_DOSSIER_CODE, c.dossier_code.as_ref());
+        put(CONV_PROCEDURE_CODE, c.procedure_code.as_ref());
+        put(CONV_RESULT_CODE, c.result_code.as_ref());
+        put(CONV_HOLDER_ID, c.holder_id.as_ref());
+        put(CONV_TITLE, Some(&c.title));
+        put(CONV_SYSTEM, Some(&c.system));
+        put(CONV_VALID_UNTIL, c.valid_until.as_ref());
+        put(CONV_SCOPE, c.scope.as_ref());
+        entries.push((KEY_CONVENTIONS.into(), Cbor::Map(m)));
+    }
+    Ok(Cbor::Map(entries))
+}
+
+fn conventions_from_cbor(entries: Vec<(Cbor, Cbor)>) -> Result<QrConventions, QrError> {
+    let bad = |what: &str| QrError::Payload(format!("Vietnam's fields: {what}"));
+    let mut c = QrConventions::default();
+    let (mut title, mut system) = (None, None);
+    for (k, v) in entries {
+        let key = k
+            .as_integer()
+            .and_then(|i| i64::try_from(i).ok())
+            .ok_or_else(|| bad("a key is not an integer"))?;
+        let Cbor::Text(v) = v else {
+            return Err(bad(&format!("entry {key} is not text")));
+        };
+        let slot = match key {
+            CONV_DOSSIER_CODE => &mut c.dossier_code,
+            CONV_PROCEDURE_CODE => &mut c.procedure_code,
+            CONV_RESULT_CODE => &mut c.result_code,
+            CONV_HOLDER_ID => &mut c.holder_id,
+            CONV_TITLE => &mut title,
+            CONV_SYSTEM => &mut system,
+            CONV_VALID_UNTIL => &mut c.valid_until,
+            CONV_SCOPE => &mut c.scope,
+            _ => return Err(bad(&format!("unexpected entry {key}"))),
+        };
+        *slot = Some(v);
+    }
+    c.title = title.ok_or_else(|| bad("no document name"))?;
+    c.system = system.ok_or_else(|| bad("no issuing system"))?;
+    Ok(c)
 }
 
 fn payload_from_cbor(value: Cbor) -> Result<QrPayload, QrError> {
@@ -400,6 +485,7 @@ fn payload_from_cbor(value: Cbor) -> Result<QrPayload, QrError> {
     let mut source_sha256 = None;
     let mut key_id = None;
     let mut issued_at = None;
+    let mut conventions = None;
     for (k, v) in entries {
         let key = k
             .as_integer()
@@ -430,6 +516,7 @@ fn payload_from_cbor(value: Cbor) -> Result<QrPayload, QrError> {
                     i64::try_from(i).map_err(|_| bad("the issue time is out of range"))?,
                 ))
             }
+            (KEY_CONVENTIONS, Cbor::Map(m)) => conventions = Some(conventions_from_cbor(m)?),
             _ => return Err(QrError::Payload(format!("unexpected entry {key}"))),
         }
     }
@@ -440,6 +527,7 @@ fn payload_from_cbor(value: Cbor) -> Result<QrPayload, QrError> {
         source_sha256: source_sha256.ok_or_else(|| bad("no source SHA-256"))?,
         key_id: key_id.ok_or_else(|| bad("no key id"))?,
         issued_at: issued_at.ok_or_else(|| bad("no issue time"))?,
+        conventions,
     })
 }
 
@@ -539,6 +627,7 @@ mod tests {
             source_sha256: [0xa5; 32],
             key_id: key_id.into(),
             issued_at: IssuedAt::from_unix_seconds(1_720_171_800),
+            conventions: None,
         }
     }
 

@@ -44,6 +44,7 @@ mod open;
 mod postgres;
 mod records;
 mod reprocess;
+mod results;
 mod review;
 mod sql;
 mod sqlite;
@@ -864,6 +865,24 @@ pub enum Decided {
     Standing(Decision),
     /// The job is not in review: its state, or `None` when there is no such job.
     NotInReview(Option<JobState>),
+}
+
+/// Result codes: a document's place in its dossier (`<dossier code>-KQ<n>`).
+pub trait ResultCodes: Send + Sync + 'static {
+    /// The dossier, procedure and result code of a document: assigned the
+    /// first time from its submission's facts (the dossier's next number), the
+    /// same ever after; `None` when the submission has no dossier code.
+    fn result_for(
+        &self,
+        document_id: &str,
+        submission_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::dossier::DossierResult>, QueueError>> + Send;
+
+    /// The codes assigned to a document, without assigning any.
+    fn result_code(
+        &self,
+        document_id: &str,
+    ) -> impl Future<Output = Result<Option<crate::dossier::DossierResult>, QueueError>> + Send;
 }
 
 /// Review: what clerks say of a submission, the queue of jobs waiting for a

@@ -23,7 +23,7 @@ use crate::pdf::write::{
     Attachment, Content, FontError, FontFile, FontId, Info, PdfBuilder, PdfError,
 };
 
-pub use certificate::{Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_SIDE};
+pub use certificate::{qr_area, Rect, PAGE_HEIGHT, PAGE_WIDTH, QR_AREA, QR_AREA_TOP_LEFT, QR_SIDE};
 
 /// The name the signed manifest is attached under.
 pub const MANIFEST_ATTACHMENT: &str = "manifest.json";
@@ -190,6 +190,11 @@ pub fn certificate_lines(m: &Manifest) -> Vec<String> {
     certificate::blocks(m).iter().map(|b| b.line()).collect()
 }
 
+/// The document's name: its type's Vietnamese title, as the certificate prints it.
+pub fn document_title(m: &Manifest) -> String {
+    certificate::title(m)
+}
+
 /// The page size in points of a scanned page, from its pixels and resolution.
 fn page_size(page: &Page, ocr: &OcrPage) -> (f32, f32) {
     let plausible = |d: u32| (50..=2400).contains(&d);
@@ -313,7 +318,7 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
 
     let mut content = certificate_content(&mut b, m, regular, bold)?;
     if let Some(qr) = input.qr {
-        content.raw(&qr_ops(qr)?);
+        content.raw(&qr_ops_at(qr, qr_area(m))?);
     }
     b.add_page(
         PAGE_WIDTH,
@@ -361,11 +366,16 @@ pub fn render(input: &RenderInput<'_>, fonts: &FontSet) -> Result<Vec<u8>, Rende
 
 /// The content-stream operators that draw a QR seal in [`QR_AREA`].
 pub fn qr_ops(qr: &str) -> Result<Vec<u8>, RenderError> {
+    qr_ops_at(qr, QR_AREA)
+}
+
+/// The content-stream operators that draw a QR seal in `area`.
+pub fn qr_ops_at(qr: &str, area: Rect) -> Result<Vec<u8>, RenderError> {
     Ok(crate::qrseal::pdf_ops(
         qr,
-        f64::from(QR_AREA.x),
-        f64::from(QR_AREA.y),
-        f64::from(QR_AREA.width),
+        f64::from(area.x),
+        f64::from(area.y),
+        f64::from(area.width),
     )?)
 }
 
@@ -383,7 +393,7 @@ fn certificate_content(
         bold: bold_font,
         bold_name: "F2",
     };
-    certificate::layout(&blocks, &mut fonts).ok_or_else(|| {
+    certificate::layout(&blocks, &mut fonts, qr_area(m)).ok_or_else(|| {
         let (field, chars) = m
             .record
             .fields

@@ -26,7 +26,7 @@ use crate::model::{IssuedAt, ManifestReview, OcrPage, Page, Record, ReviewReason
 use crate::pipeline::{self, Analysis, IssueContext, Issued};
 use crate::queue::{
     Decided, Decision, DecisionKind, DocumentRow, EntryKind, JobState, JobView, Jobs, LogEntries,
-    QueueError, Registry, Reviews, SubmissionMeta,
+    QueueError, Registry, ResultCodes, Reviews, SubmissionMeta,
 };
 use crate::store::{ObjectKind, ObjectStore, StoreError};
 use crate::worker::Services;
@@ -617,7 +617,7 @@ fn not_in_review(submission_id: &str, state: Option<JobState>) -> ReviewError {
 /// completed (it was interrupted), that approval is completed; the result
 /// is its document when the values given now are the same, and a conflict
 /// otherwise.
-pub async fn approve<Q: Jobs + Registry + Reviews + LogEntries, S: ObjectStore>(
+pub async fn approve<Q: Jobs + Registry + Reviews + LogEntries + ResultCodes, S: ObjectStore>(
     services: &Services<Q, S>,
     submission_id: &str,
     fields: &Map<String, Value>,
@@ -694,7 +694,7 @@ pub async fn approve<Q: Jobs + Registry + Reviews + LogEntries, S: ObjectStore>(
 /// Builds, stores, logs and registers the document of a recorded approval.
 /// Deterministic: the same decision gives the same bytes, so completing it
 /// again rewrites the same objects and log entry.
-async fn complete<Q: Registry + Reviews + LogEntries, S: ObjectStore>(
+async fn complete<Q: Registry + Reviews + LogEntries + ResultCodes, S: ObjectStore>(
     services: &Services<Q, S>,
     decision: &Decision,
 ) -> Result<DocumentRow, ReviewError> {
@@ -732,6 +732,10 @@ async fn complete<Q: Registry + Reviews + LogEntries, S: ObjectStore>(
     let record_json = serde_json::to_string(&record)
         .map_err(|e| ReviewError::Failed(format!("the record cannot be written: {e}")))?;
     let source = id.clone();
+    let dossier = services
+        .queue
+        .result_for(&pipeline::document_id(&id, &version), &id)
+        .await?;
     let issued: Issued = blocking(move || {
         let pages = upright_pages(&inputs.scan, &inputs.turns, &issuing.pipeline.limits)?;
         let analysis = Analysis {
@@ -757,6 +761,7 @@ async fn complete<Q: Registry + Reviews + LogEntries, S: ObjectStore>(
         };
         let mut manifest = pipeline::manifest(&analysis, &ctx);
         manifest.review = Some(review);
+        manifest.dossier = dossier;
         pipeline::issue_manifest(&analysis, manifest, &ctx)
             .map_err(|e| ReviewError::Failed(format!("the document cannot be issued: {e}")))
     })

@@ -138,6 +138,8 @@ mod tests {
             issued_at: IssuedAt::parse("2024-07-05T09:30:00Z").unwrap(),
             key_id: key_id.into(),
             review: None,
+            dossier: None,
+            layout: None,
         }
     }
 

@@ -107,6 +107,9 @@ pub struct DocumentSummary {
     /// confirmed, when a person reviewed it (not said by a QR seal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::model::ManifestReview>,
+    /// The dossier, procedure and result code, when the document has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<crate::dossier::DossierResult>,
 }
 
 impl Report {
@@ -163,6 +166,14 @@ impl Report {
                     r.approved_at,
                     list(&r.corrected),
                     list(&r.confirmed)
+                ));
+            }
+            if let Some(x) = &d.dossier {
+                s.push_str(&format!(
+                    "  result code {} (dossier {}, procedure {})\n",
+                    x.result_code,
+                    x.dossier_code,
+                    x.procedure_code.as_deref().unwrap_or("not given")
                 ));
             }
             for (k, v) in &d.fields {
@@ -1022,9 +1033,19 @@ fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
             return;
         }
     };
+    // A seal without fields is the compact one, made when the record did not
+    // fit in one QR code; Vietnam's fields are in every seal of a document
+    // of the top-left layout, and in no older one.
+    let conventions = match (&payload.conventions, m.layout) {
+        (None, None) => true,
+        (Some(c), Some(_)) => *c == crate::dossier::qr_conventions(m),
+        _ => false,
+    };
     let agrees = payload.document_id == m.document_id
         && payload.doc_type == m.doc_type
-        && payload.fields.len() == m.record.fields.len()
+        && conventions
+        && (payload.fields.len() == m.record.fields.len()
+            || (payload.fields.is_empty() && m.layout.is_some()))
         && payload.fields.iter().all(|(k, v)| {
             m.record
                 .fields
@@ -1042,7 +1063,7 @@ fn check_qr_seal(r: &mut Report, pdf: &[u8], trust: &TrustList, m: &Manifest) {
         );
         return;
     }
-    let drawn = crate::render::qr_ops(&text)
+    let drawn = crate::render::qr_ops_at(&text, crate::render::qr_area(m))
         .ok()
         .zip(last_page_content(pdf))
         .is_some_and(|(ops, content)| content.windows(ops.len()).any(|w| w == ops.as_slice()));
@@ -1092,7 +1113,20 @@ fn check_qr(r: &mut Report, text: &str, trust: &TrustList) {
                 fields: p.fields.clone().into_iter().collect(),
                 manifest_sha256: None,
                 review: None,
+                dossier: p.conventions.as_ref().and_then(|c| {
+                    Some(crate::dossier::DossierResult {
+                        dossier_code: c.dossier_code.clone()?,
+                        procedure_code: c.procedure_code.clone(),
+                        result_code: c.result_code.clone()?,
+                    })
+                }),
             });
+            if p.fields.is_empty() {
+                r.notes.push(format!(
+                    "the seal carries no fields of the record (too many for one QR code): see the PDF, or look the document up online at /d/{}",
+                    p.document_id
+                ));
+            }
             r.push(
                 "qr_seal",
                 CheckStatus::Pass,
@@ -1263,5 +1297,6 @@ fn summary(m: &Manifest) -> DocumentSummary {
         fields: m.record.fields.clone().into_iter().collect(),
         manifest_sha256: None,
         review: m.review.clone(),
+        dossier: m.dossier.clone(),
     }
 }

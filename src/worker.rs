@@ -11,11 +11,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{info, info_span, warn, Instrument};
 
+use crate::dossier::DossierResult;
 use crate::model::{IssuedAt, Issuer};
 use crate::office::Credentials;
 use crate::pipeline::{self, Analysis, IssueContext, Issued, PipelineError, PipelineOptions};
 use crate::queue::{
-    Completion, DocumentRow, EntryKind, JobState, Jobs, Lease, LogEntries, QueueError,
+    Completion, DocumentRow, EntryKind, JobState, Jobs, Lease, LogEntries, QueueError, ResultCodes,
 };
 use crate::render::FontSet;
 use crate::store::{sha256_hex, Body, ObjectKind, ObjectStore, StoreError};
@@ -161,7 +162,7 @@ impl From<QueueError> for JobError {
 
 /// Runs the pool until `shutdown` resolves (then in-flight jobs finish first),
 /// or, with `until_idle`, until nothing is left to do.
-pub async fn run<Q: Jobs + LogEntries, S: ObjectStore>(
+pub async fn run<Q: Jobs + LogEntries + ResultCodes, S: ObjectStore>(
     services: Services<Q, S>,
     options: WorkerOptions,
     shutdown: impl Future<Output = ()> + Send,
@@ -258,7 +259,7 @@ fn short(id: &str) -> &str {
 
 /// Processes one leased job to a final state, or releases it. Returns the
 /// final state when the job reached one.
-async fn process<Q: Jobs + LogEntries, S: ObjectStore>(
+async fn process<Q: Jobs + LogEntries + ResultCodes, S: ObjectStore>(
     services: &Services<Q, S>,
     options: &WorkerOptions,
     pool: &Arc<rayon::ThreadPool>,
@@ -354,7 +355,7 @@ pub struct Computed {
     pub(crate) completion: Completion,
 }
 
-async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
+async fn run_job<Q: Jobs + LogEntries + ResultCodes, S: ObjectStore>(
     services: &Services<Q, S>,
     pool: &Arc<rayon::ThreadPool>,
     lease: &Lease,
@@ -367,6 +368,14 @@ async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
     let name = lease.name.clone();
     let issued_at = IssuedAt::from_unix_seconds(lease.first_started_at);
     let version = lease.pipeline_version.clone();
+    // The document's result code, assigned once before anything is rendered.
+    let dossier = services
+        .queue
+        .result_for(
+            &pipeline::document_id(&lease.submission_id, &version),
+            &lease.submission_id,
+        )
+        .await?;
     let computed = match isolation {
         Some(isolation) => {
             if lease.attempt > 1 {
@@ -380,6 +389,7 @@ async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
                 issued_at,
                 pipeline_version: &version,
                 limits: &services.pipeline.limits,
+                dossier: dossier.as_ref(),
             };
             isolation.run(&job, bytes).await.map_err(JobError::Input)?
         }
@@ -387,7 +397,8 @@ async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
             let issuing = services.issuing();
             let (tx, rx) = tokio::sync::oneshot::channel();
             pool.spawn(move || {
-                let _ = tx.send(compute_caught(&bytes, &issuing, issued_at, &version, &name));
+                let job = (issued_at, version.as_str(), dossier.as_ref());
+                let _ = tx.send(compute_caught(&bytes, &issuing, job, &name));
             });
             match rx.await {
                 Err(_) => return Err(JobError::Transient("the worker thread stopped".into())),
@@ -403,12 +414,11 @@ async fn run_job<Q: Jobs + LogEntries, S: ObjectStore>(
 fn compute_caught(
     bytes: &[u8],
     issuing: &Issuing,
-    issued_at: IssuedAt,
-    version: &str,
+    (issued_at, version, dossier): (IssuedAt, &str, Option<&DossierResult>),
     name: &str,
 ) -> Result<Computed, String> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| {
-        compute(bytes, issuing, issued_at, version)
+        compute(bytes, issuing, issued_at, version, dossier)
     })) {
         Err(panic) => {
             let what = panic
@@ -439,25 +449,23 @@ fn compute(
     services: &Issuing,
     issued_at: IssuedAt,
     version: &str,
+    dossier: Option<&DossierResult>,
 ) -> Result<Computed, Failed> {
     #[cfg(debug_assertions)]
     crash_on_request(bytes);
     let analysis = pipeline::analyze(bytes, &services.pipeline).map_err(Failed::Pipeline)?;
     let issued = if analysis.record.is_issuable() {
-        Some(
-            pipeline::issue(
-                &analysis,
-                &IssueContext {
-                    issuer: &services.issuer,
-                    issued_at,
-                    credentials: &services.credentials,
-                    fonts: &services.fonts,
-                    pipeline_version: version,
-                    pdf_signature: services.pipeline.pdf_signature,
-                },
-            )
-            .map_err(Failed::Pipeline)?,
-        )
+        let ctx = IssueContext {
+            issuer: &services.issuer,
+            issued_at,
+            credentials: &services.credentials,
+            fonts: &services.fonts,
+            pipeline_version: version,
+            pdf_signature: services.pipeline.pdf_signature,
+        };
+        let mut manifest = pipeline::manifest(&analysis, &ctx);
+        manifest.dossier = dossier.cloned();
+        Some(pipeline::issue_manifest(&analysis, manifest, &ctx).map_err(Failed::Pipeline)?)
     } else {
         None
     };
@@ -550,7 +558,7 @@ pub fn document_row(submission_id: &str, issued: &Issued) -> DocumentRow {
 /// Stores every output, in order, then appends the document to the
 /// transparency log; only then may the job be completed. A retry rebuilds the
 /// same manifest bytes, so the append is idempotent.
-async fn store_outputs<Q: Jobs + LogEntries, S: ObjectStore>(
+async fn store_outputs<Q: Jobs + LogEntries + ResultCodes, S: ObjectStore>(
     services: &Services<Q, S>,
     computed: Computed,
 ) -> Result<Completion, JobError> {

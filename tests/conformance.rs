@@ -29,7 +29,13 @@ const CASE_LIMIT: Duration = Duration::from_secs(120);
 
 /// A fresh queue location that can be opened more than once.
 trait QueueLocation: Send + Sync + 'static {
-    type Q: Jobs + Registry + Stats + LogEntries + Clone;
+    type Q: Jobs
+        + Registry
+        + Stats
+        + LogEntries
+        + docseal::queue::Reviews
+        + docseal::queue::ResultCodes
+        + Clone;
     fn open(&self) -> impl Future<Output = Self::Q> + Send;
 }
 
@@ -183,6 +189,7 @@ macro_rules! queue_suite {
             a_newer_pipeline_version_supersedes_the_older_document,
             opening_many_at_once_is_safe,
             the_transparency_log_sequences_entries_once_each,
+            result_codes_are_numbered_per_dossier_once_each,
         );
     };
 }
@@ -256,6 +263,44 @@ fn unix_now() -> i64 {
 
 mod queue_cases {
     use super::*;
+
+    pub async fn result_codes_are_numbered_per_dossier_once_each<L: QueueLocation>(loc: &L) {
+        use docseal::queue::{ResultCodes, Reviews, SubmissionMeta};
+        let q = Arc::new(loc.open().await);
+        let dossier = "000.00.12.H29-250701-0001";
+        for i in 0..8 {
+            let meta = SubmissionMeta {
+                dossier_code: Some(dossier.into()),
+                procedure_code: Some("1.004227".into()),
+                operator: None,
+            };
+            q.set_meta(&format!("sub-{i}"), &meta).await.unwrap();
+        }
+        // Eight documents of one dossier at once: eight distinct numbers.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let q = q.clone();
+                tokio::spawn(async move {
+                    q.result_for(&format!("DS-{i}"), &format!("sub-{i}"))
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .result_code
+                })
+            })
+            .collect();
+        let mut codes = BTreeSet::new();
+        for t in tasks {
+            codes.insert(t.await.unwrap());
+        }
+        let want: BTreeSet<String> = (1..=8).map(|n| format!("{dossier}-KQ{n}")).collect();
+        assert_eq!(codes, want);
+        // Asked again (a retry), each keeps its own.
+        let again = q.result_for("DS-3", "sub-3").await.unwrap().unwrap();
+        assert_eq!(q.result_code("DS-3").await.unwrap(), Some(again.clone()));
+        assert!(codes.contains(&again.result_code));
+        assert_eq!(q.result_for("DS-x", "sub-none").await.unwrap(), None);
+    }
 
     pub async fn the_transparency_log_sequences_entries_once_each<L: QueueLocation>(loc: &L) {
         let log = loc.open().await;

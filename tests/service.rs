@@ -344,6 +344,19 @@ fn scenario(s: &Server) {
         .json();
     assert_eq!(again["submissions"][0]["id"], id.as_str());
     assert_eq!(again["submissions"][0]["duplicate"], true);
+    // A dossier code that is not one is refused, naming the field.
+    let bad = s.upload(
+        &s.clerk,
+        &[("birth-bad.jpg", &scan)],
+        Some("H01.22-251301-0001"),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert_eq!(
+        bad.json()["error"]["field"],
+        "dossier_code",
+        "{}",
+        bad.text()
+    );
 
     let view = s.wait_finished(&id);
     assert_eq!(view["state"], "needs_review", "{view:#}");

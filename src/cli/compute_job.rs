@@ -22,16 +22,26 @@ pub struct ComputeJob {
     /// The submission's file name, for messages.
     #[arg(long)]
     name: String,
+    /// The document's dossier and result code (JSON), when it has them.
+    #[arg(long)]
+    dossier: Option<String>,
 }
 
 impl Execute for ComputeJob {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
         let issuing = ctx.issuing(false)?;
+        let dossier: Option<crate::dossier::DossierResult> = self
+            .dossier
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .context("--dossier is not a dossier's JSON")?;
         worker::serve_child(
             &issuing,
             &self.name,
             IssuedAt::from_unix_seconds(self.issued_at),
             &self.pipeline_version,
+            dossier.as_ref(),
             &mut std::io::stdin().lock(),
             &mut std::io::stdout().lock(),
         )

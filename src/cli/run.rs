@@ -34,6 +34,9 @@ pub struct Run {
     /// (never issues a second document for the same scan and pipeline version).
     #[arg(long)]
     force: bool,
+    /// Dossier and procedure codes.
+    #[command(flatten)]
+    dossier: super::dossier_args::DossierArgs,
 }
 
 /// What became of one input.
@@ -179,12 +182,26 @@ impl Execute for Run {
 impl Run {
     async fn run(self, ctx: &Context) -> Result<ExitCode> {
         let started = Instant::now();
+        let codes = match self.dossier.load() {
+            Ok(codes) => codes,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(super::EXIT_USAGE));
+            }
+        };
         let (queue, store) = ctx.open_backends().await?;
         let services = ctx.services(queue.clone(), store.clone())?;
         let inputs = expand_inputs(&self.paths);
+        for file in codes.unmatched(&inputs) {
+            eprintln!("warning: --meta names {file}, which is not among the scans given");
+        }
         let mut submitted = Vec::with_capacity(inputs.len());
         let mut pending = 0u64;
         for path in &inputs {
+            codes
+                .record(queue.as_ref(), path)
+                .await
+                .map_err(anyhow::Error::msg)?;
             let input = submit_one(
                 queue.as_ref(),
                 store.as_ref(),

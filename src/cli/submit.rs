@@ -25,14 +25,33 @@ pub struct Submit {
     /// submission of its own; prints one line per document.
     #[arg(long)]
     split: bool,
+    /// Dossier and procedure codes.
+    #[command(flatten)]
+    dossier: super::dossier_args::DossierArgs,
 }
 
 impl Execute for Submit {
     fn execute(self, ctx: &Context) -> Result<ExitCode> {
+        let codes = match self.dossier.load() {
+            Ok(codes) => codes,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(super::EXIT_USAGE));
+            }
+        };
         ctx.block_on(async {
             let (queue, store) = ctx.open_backends().await?;
             let mut failed = false;
-            for path in expand_inputs(&self.paths) {
+            let inputs = expand_inputs(&self.paths);
+            for file in codes.unmatched(&inputs) {
+                eprintln!("warning: --meta names {file}, which is not among the scans given");
+            }
+            for path in inputs {
+                if let Err(e) = codes.record(queue.as_ref(), &path).await {
+                    failed = true;
+                    eprintln!("error: {e}");
+                    continue;
+                }
                 if self.split {
                     let source = path.display().to_string();
                     match submit_split(

@@ -54,7 +54,20 @@ pub struct Manifest {
     /// before approval existed, which still verify byte for byte).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ManifestReview>,
+    /// The dossier, procedure and result code, when the submission was given
+    /// a dossier code; absent otherwise (and from older manifests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<crate::dossier::DossierResult>,
+    /// The certificate page's layout: absent for the first one (QR seal at
+    /// the bottom right), [`LAYOUT_QR_TOP_LEFT`] for the QR seal at the top left
+    /// with the issuing system and the lookup id beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<u32>,
 }
+
+/// The certificate layout with the QR seal at the top left (Vietnam's
+/// convention for an electronic result), written by this version.
+pub const LAYOUT_QR_TOP_LEFT: u32 = 2;
 
 /// A person's approval of a record that went to review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@
 
 mod font;
 mod image;
+mod pdfa;
 mod read_back;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use super::syntax::text_string;
 use crate::headers::{JpegHeader, PngHeader};
 
 pub use font::{FontFile, UnicodeFont};
+pub use pdfa::{SRGB_CONDITION, SRGB_ICC};
 pub use read_back::{page_text, read_attachment};
 
 /// Why a font cannot be used.
@@ -307,6 +309,8 @@ pub struct PdfBuilder<'f> {
     pages: Vec<ObjectId>,
     fonts: Vec<(ObjectId, UnicodeFont<'f>)>,
     attachments: BTreeMap<String, ObjectId>,
+    /// The embedded file streams, to be given their `/Params /ModDate`.
+    attached_files: Vec<ObjectId>,
     info: Info,
 }
 
@@ -338,6 +342,7 @@ impl<'f> PdfBuilder<'f> {
             pages: Vec::new(),
             fonts: Vec::new(),
             attachments: BTreeMap::new(),
+            attached_files: Vec::new(),
             info: Info::default(),
         }
     }
@@ -491,9 +496,11 @@ impl<'f> PdfBuilder<'f> {
         spec.set("AFRelationship", "Data");
         let spec_id = self.doc.add_object(spec);
         self.attachments.insert(a.name.to_string(), spec_id);
+        self.attached_files.push(file_id);
     }
 
-    /// Writes the document: fonts subset and embedded, page tree, catalog,
+    /// Writes the document: fonts subset and embedded, page tree, catalog
+    /// with PDF/A-3b metadata and output intent,
     /// `/Info`, and a content-derived `/ID`.
     pub fn finish(mut self) -> Result<Vec<u8>, PdfError> {
         for (id, font) in &self.fonts {
@@ -538,6 +545,18 @@ impl<'f> PdfBuilder<'f> {
                     .collect::<Vec<_>>(),
             );
         }
+        // PDF/A-3: each embedded file says when it was made (the document's
+        // date: nothing here reads a clock).
+        if let Some(date) = &self.info.creation_date {
+            for id in &self.attached_files {
+                if let Ok(Object::Stream(s)) = self.doc.get_object_mut(*id) {
+                    if let Ok(Object::Dictionary(params)) = s.dict.get_mut(b"Params") {
+                        params.set("ModDate", Object::string_literal(date.as_bytes()));
+                    }
+                }
+            }
+        }
+        pdfa::add_to_catalog(&mut self.doc, &mut catalog, &self.info);
         if self.info.title.is_some() {
             let mut prefs = Dictionary::new();
             prefs.set("DisplayDocTitle", true);

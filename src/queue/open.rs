@@ -11,7 +11,7 @@ use super::{
     NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
     StoredCheckpoint, Submitted,
 };
-use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
+use super::{Decided, Decision, ResultCodes, ReviewItem, Reviews, SubmissionMeta};
 use super::{HeldRecord, Records, SubmissionTimes, Timeline};
 use super::{ItemDone, ItemRow, Reprocessing, RunRow, SubmissionFacts};
 use super::{Intake, SubmissionPart};
@@ -166,6 +166,10 @@ dispatch! {
         async fn record_approval(&self, submission_id: &str, version: &str, actor: &str, detail: &serde_json::Value) -> Result<Decided, QueueError>;
         async fn complete_approval(&self, decision: &Decision, document: &DocumentRow, record_json: &str, record_key: &str) -> Result<bool, QueueError>;
         async fn reject(&self, submission_id: &str, version: &str, actor: &str, reason: &str) -> Result<Decided, QueueError>;
+    }
+    impl ResultCodes {
+        async fn result_for(&self, document_id: &str, submission_id: &str) -> Result<Option<crate::dossier::DossierResult>, QueueError>;
+        async fn result_code(&self, document_id: &str) -> Result<Option<crate::dossier::DossierResult>, QueueError>;
     }
     impl Records {
         async fn records_page(&self, doc_type: Option<&str>, since: i64, after: Option<(i64, &str)>, limit: u32) -> Result<Vec<HeldRecord>, QueueError>;

@@ -108,6 +108,13 @@ CREATE TABLE IF NOT EXISTS submission_meta (
     procedure_code TEXT,
     operator       TEXT
 );
+CREATE TABLE IF NOT EXISTS result_codes (
+    document_id    TEXT PRIMARY KEY,
+    dossier_code   TEXT NOT NULL,
+    procedure_code TEXT,
+    n              {int} NOT NULL,
+    UNIQUE (dossier_code, n)
+);
 CREATE TABLE IF NOT EXISTS review_decisions (
     submission_id    TEXT NOT NULL,
     pipeline_version TEXT NOT NULL,

@@ -44,6 +44,24 @@ pub const QR_AREA: Rect = Rect {
     height: QR_SIDE,
 };
 
+/// The square at the top left of the certificate page where the QR seal goes
+/// in the layout [`crate::model::LAYOUT_QR_TOP_LEFT`].
+pub const QR_AREA_TOP_LEFT: Rect = Rect {
+    x: MARGIN_X,
+    y: PAGE_HEIGHT - MARGIN_TOP - QR_SIDE,
+    width: QR_SIDE,
+    height: QR_SIDE,
+};
+
+/// Where a manifest's certificate page draws its QR seal.
+pub fn qr_area(m: &Manifest) -> Rect {
+    if m.layout.is_some() {
+        QR_AREA_TOP_LEFT
+    } else {
+        QR_AREA
+    }
+}
+
 /// How a block of the certificate is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Style {
@@ -61,6 +79,8 @@ pub(crate) enum Style {
     Section,
     /// A label and its value in two columns.
     Row,
+    /// The issuing system and the lookup id, under a top-left QR seal.
+    Lookup,
     /// The statement beside the QR seal.
     Statement,
     /// The statement in English.
@@ -235,6 +255,23 @@ pub(crate) fn blocks(m: &Manifest) -> Vec<Block> {
         ),
         Block::new(Style::Title, &title(m)),
     ];
+    if m.layout.is_some() {
+        out.push(Block::new(
+            Style::Lookup,
+            &format!(
+                "Hệ thống / System: {} · {}",
+                crate::dossier::SYSTEM_NAME,
+                m.issuer.office
+            ),
+        ));
+        out.push(Block::new(
+            Style::Lookup,
+            &format!(
+                "Tra cứu / Lookup: {} tại / at /d/{}",
+                m.document_id, m.document_id
+            ),
+        ));
+    }
 
     let schema = doc_type(m).map(DocType::schema);
     let fields = &m.record.fields;
@@ -268,6 +305,13 @@ pub(crate) fn blocks(m: &Manifest) -> Vec<Block> {
         "THÔNG TIN XÁC THỰC / VERIFICATION DATA",
     ));
     out.push(Block::row("Mã tài liệu / Document ID:", &m.document_id));
+    if let Some(d) = &m.dossier {
+        out.push(Block::row("Mã kết quả / Result code:", &d.result_code));
+        out.push(Block::row("Mã hồ sơ / Dossier code:", &d.dossier_code));
+        if let Some(p) = &d.procedure_code {
+            out.push(Block::row("Mã thủ tục / Procedure code:", p));
+        }
+    }
     out.push(Block::row(
         "Bản giấy gốc / Paper original:",
         &format!(
@@ -388,6 +432,7 @@ impl Metrics {
             Style::Section => 10.5,
             Style::Row => 11.0,
             Style::Statement | Style::StatementEnglish => 9.5,
+            Style::Lookup => 7.0,
         };
         base * self.scale
     }
@@ -407,6 +452,7 @@ impl Metrics {
             Style::Row => 3.5,
             Style::Statement => 0.0,
             Style::StatementEnglish => 5.0,
+            Style::Lookup => 1.0,
         };
         base * self.scale
     }
@@ -426,11 +472,11 @@ pub(crate) struct Fonts<'a, 'f> {
 
 /// Lays out the blocks on an A4 page at the largest scale at which they fit
 /// above the QR seal; `None` if they do not fit even at the smallest.
-pub(crate) fn layout(blocks: &[Block], fonts: &mut Fonts<'_, '_>) -> Option<Content> {
+pub(crate) fn layout(blocks: &[Block], fonts: &mut Fonts<'_, '_>, qr: Rect) -> Option<Content> {
     [1.0, 0.94, 0.88, 0.82, 0.76, 0.7, 0.64]
         .into_iter()
-        .find(|&scale| place(blocks, fonts, &Metrics { scale }, false).is_some())
-        .and_then(|scale| place(blocks, fonts, &Metrics { scale }, true))
+        .find(|&scale| place(blocks, fonts, &Metrics { scale }, qr, false).is_some())
+        .and_then(|scale| place(blocks, fonts, &Metrics { scale }, qr, true))
 }
 
 /// One positioned piece of text.
@@ -445,7 +491,20 @@ struct Piece {
 /// Places every block; returns the content when `draw` (measuring alone does
 /// not register characters with the fonts), `Some(empty)` when it fits and
 /// `!draw`, `None` when it does not fit.
-fn place(blocks: &[Block], fonts: &mut Fonts<'_, '_>, mt: &Metrics, draw: bool) -> Option<Content> {
+fn place(
+    blocks: &[Block],
+    fonts: &mut Fonts<'_, '_>,
+    mt: &Metrics,
+    qr: Rect,
+    draw: bool,
+) -> Option<Content> {
+    // With the QR seal at the top left, the heading is centred in the column
+    // to its right, the system and lookup lines go under it, and the rows
+    // start below both.
+    let top_left = qr.y > PAGE_HEIGHT / 2.0;
+    let beside_x = qr.x + qr.width + 14.0;
+    let beside_width = MARGIN_X + CONTENT_WIDTH - beside_x;
+    let mut lookup_y = qr.y - 2.0;
     let mut c = Content::new();
     let mut rules: Vec<(f32, f32, f32, f32)> = Vec::new();
     let mut objects: Vec<(Vec<Piece>, f32)> = Vec::new(); // pieces, gray
@@ -456,8 +515,13 @@ fn place(blocks: &[Block], fonts: &mut Fonts<'_, '_>, mt: &Metrics, draw: bool) 
         .iter()
         .partition(|b| !matches!(b.style, Style::Statement | Style::StatementEnglish));
 
-    // The statement column beside the QR seal, bottom-aligned with it.
-    let statement_width = QR_AREA.x - MARGIN_X - 18.0;
+    // The statement column beside the QR seal, bottom-aligned with it (the
+    // whole width when the seal is at the top).
+    let statement_width = if top_left {
+        CONTENT_WIDTH
+    } else {
+        QR_AREA.x - MARGIN_X - 18.0
+    };
     let mut statement_lines: Vec<(Style, Vec<String>)> = Vec::new();
     let mut statement_height = 0.0;
     for b in &statements {
@@ -466,12 +530,41 @@ fn place(blocks: &[Block], fonts: &mut Fonts<'_, '_>, mt: &Metrics, draw: bool) 
         statement_height += mt.space_before(b.style) + lines.len() as f32 * mt.leading(b.style);
         statement_lines.push((b.style, lines));
     }
-    let zone_top = (QR_AREA.y + QR_AREA.height).max(MARGIN_BOTTOM + statement_height);
+    let zone_top = if top_left {
+        MARGIN_BOTTOM + statement_height
+    } else {
+        (QR_AREA.y + QR_AREA.height).max(MARGIN_BOTTOM + statement_height)
+    };
 
     let mut y = PAGE_HEIGHT - MARGIN_TOP;
     for b in flow {
         let size = mt.size(b.style);
         let leading = mt.leading(b.style);
+        if b.style == Style::Lookup {
+            // Under the seal, in its width; the flow's `y` does not move.
+            let mut pieces = Vec::new();
+            lookup_y -= mt.space_before(b.style);
+            for l in wrap(fonts.regular, &b.text, size, qr.width) {
+                lookup_y -= leading;
+                pieces.push(Piece {
+                    bold: false,
+                    size,
+                    x: qr.x,
+                    y: lookup_y + leading * 0.2,
+                    text: l,
+                });
+            }
+            objects.push((pieces, 0.0));
+            continue;
+        }
+        if top_left && matches!(b.style, Style::Row | Style::Section) {
+            y = y.min(lookup_y - 6.0);
+        }
+        let (center_x, center_width) = if top_left {
+            (beside_x, beside_width)
+        } else {
+            (MARGIN_X, CONTENT_WIDTH)
+        };
         y -= mt.space_before(b.style);
         let mut pieces = Vec::new();
         match b.style {
@@ -528,10 +621,10 @@ fn place(blocks: &[Block], fonts: &mut Fonts<'_, '_>, mt: &Metrics, draw: bool) 
             _ => {
                 let bold = !matches!(b.style, Style::Subtitle);
                 let font: &UnicodeFont<'_> = if bold { &*fonts.bold } else { &*fonts.regular };
-                for l in wrap_balanced(font, &b.text, size, CONTENT_WIDTH) {
+                for l in wrap_balanced(font, &b.text, size, center_width) {
                     y -= leading;
                     let w = font.width(l.trim_end(), size);
-                    let x = (PAGE_WIDTH - w) / 2.0;
+                    let x = center_x + (center_width - w) / 2.0;
                     if b.style == Style::Motto {
                         rules.push((x, y - 4.0 * mt.scale, x + w, y - 4.0 * mt.scale));
                     }
@@ -599,7 +692,7 @@ fn place(blocks: &[Block], fonts: &mut Fonts<'_, '_>, mt: &Metrics, draw: bool) 
     c.gray(0.7);
     c.line_width(0.5);
     c.dash(&[3.0, 2.0]);
-    c.stroke_rect(QR_AREA.x, QR_AREA.y, QR_AREA.width, QR_AREA.height);
+    c.stroke_rect(qr.x, qr.y, qr.width, qr.height);
     c.restore();
 
     // Text: one text object per block.

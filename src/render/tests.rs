@@ -45,6 +45,8 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
         issued_at: IssuedAt::parse("2024-07-05T09:30:00Z").unwrap(),
         key_id: "ubnd-ben-nghe-2024".into(),
         review: None,
+        dossier: None,
+        layout: None,
     }
 }
 
@@ -513,4 +515,198 @@ fn render_time() {
             jpeg.len()
         );
     }
+}
+
+/// `m` as this version issues it: the top-left QR layout, with a dossier.
+fn with_dossier(mut m: Manifest) -> Manifest {
+    m.layout = Some(crate::model::LAYOUT_QR_TOP_LEFT);
+    m.dossier = Some(crate::dossier::DossierResult {
+        dossier_code: "000.00.12.H29-250701-0001".into(),
+        procedure_code: Some("1.004227".into()),
+        result_code: "000.00.12.H29-250701-0001-KQ1".into(),
+    });
+    m
+}
+
+#[test]
+fn the_top_left_layout_prints_the_codes_system_and_lookup() {
+    let m = with_dossier(land());
+    let (page, ocr) = scan(true);
+    let attachment = serde_json::to_vec(&m).unwrap();
+    let qr = "DS1:TEST-QR-TEXT";
+    let pdf = render(
+        &RenderInput {
+            pages: std::slice::from_ref(&page),
+            ocr: std::slice::from_ref(&ocr),
+            manifest: &m,
+            attachment: &attachment,
+            qr: Some(qr),
+            trust: None,
+        },
+        &fonts(),
+    )
+    .unwrap();
+    let lines = page_text(&pdf, 1).unwrap();
+    assert_eq!(lines, certificate_lines(&m));
+    let lookup = format!(
+        "Tra cứu / Lookup: {} tại / at /d/{}",
+        m.document_id, m.document_id
+    );
+    for want in [
+        lookup.as_str(),
+        "Mã kết quả / Result code: 000.00.12.H29-250701-0001-KQ1",
+        "Mã hồ sơ / Dossier code: 000.00.12.H29-250701-0001",
+        "Mã thủ tục / Procedure code: 1.004227",
+        "Hệ thống / System: docseal · UBND phường Bến Nghé, TP. Hồ Chí Minh",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} not in {lines:#?}");
+    }
+    // The seal is drawn at the top left, not where the first layout had it.
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let (_, last) = doc.get_pages().into_iter().next_back().unwrap();
+    let content = doc.get_page_content(last);
+    let at = |area: Rect| {
+        let ops = qr_ops_at(qr, area).unwrap();
+        content.windows(ops.len()).any(|w| w == ops.as_slice())
+    };
+    assert!(at(QR_AREA_TOP_LEFT) && !at(QR_AREA));
+    const { assert!(QR_AREA_TOP_LEFT.y > PAGE_HEIGHT / 2.0 && QR_AREA_TOP_LEFT.x < PAGE_WIDTH / 4.0) };
+    // An older manifest keeps its layout and lines.
+    assert!(!certificate_lines(&land())
+        .iter()
+        .any(|l| l.starts_with("Tra cứu")));
+}
+
+/// Every object of a document, streams' dictionaries included.
+fn dictionaries(doc: &lopdf::Document) -> Vec<&lopdf::Dictionary> {
+    doc.objects
+        .values()
+        .filter_map(|o| match o {
+            lopdf::Object::Dictionary(d) => Some(d),
+            lopdf::Object::Stream(s) => Some(&s.dict),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_result_is_pdf_a_3b_in_structure() {
+    use lopdf::Object;
+    let m = with_dossier(birth());
+    let (pdf, _, _) = render_one(&m, true);
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let catalog = doc.catalog().unwrap();
+    let deref = |o: &Object| -> Object {
+        match o {
+            Object::Reference(id) => doc.get_object(*id).unwrap().clone(),
+            other => other.clone(),
+        }
+    };
+
+    // XMP: PDF/A-3B, agreeing with /Info.
+    let Object::Stream(meta) = deref(catalog.get(b"Metadata").unwrap()) else {
+        panic!("no metadata stream")
+    };
+    assert_eq!(
+        meta.dict.get(b"Subtype").unwrap().as_name().unwrap(),
+        b"XML"
+    );
+    assert!(meta.dict.get(b"Filter").is_err(), "XMP left uncompressed");
+    let xmp = String::from_utf8(meta.content.clone()).unwrap();
+    assert!(xmp.contains("<pdfaid:part>3</pdfaid:part>"), "{xmp}");
+    assert!(xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"));
+    let info_id = doc.trailer.get(b"Info").unwrap().as_reference().unwrap();
+    let info = doc.get_dictionary(info_id).unwrap();
+    let title = crate::pdf::syntax::decode_text(info.get(b"Title").unwrap().as_str().unwrap());
+    assert!(
+        xmp.contains(&format!("<rdf:li xml:lang=\"x-default\">{title}</rdf:li>")),
+        "dc:title {title} in {xmp}"
+    );
+    assert_eq!(
+        info.get(b"CreationDate").unwrap().as_str().unwrap(),
+        b"D:20240705093000Z"
+    );
+    assert!(xmp.contains("<xmp:CreateDate>2024-07-05T09:30:00Z</xmp:CreateDate>"));
+
+    // The sRGB output intent with its profile.
+    let intents = catalog.get(b"OutputIntents").unwrap().as_array().unwrap();
+    let Object::Dictionary(intent) = deref(&intents[0]) else {
+        panic!("output intent")
+    };
+    assert_eq!(intent.get(b"S").unwrap().as_name().unwrap(), b"GTS_PDFA1");
+    let Object::Stream(mut icc) = deref(intent.get(b"DestOutputProfile").unwrap()) else {
+        panic!("no ICC profile")
+    };
+    assert_eq!(icc.dict.get(b"N").unwrap().as_i64().unwrap(), 3);
+    icc.decompress().unwrap();
+    assert_eq!(icc.content, crate::pdf::write::SRGB_ICC);
+
+    // Associated files: every attachment in /AF, a name relationship, MIME
+    // type and params.
+    let af = catalog.get(b"AF").unwrap().as_array().unwrap();
+    assert!(!af.is_empty());
+    for spec in af {
+        let Object::Dictionary(spec) = deref(spec) else {
+            panic!("file spec")
+        };
+        let rel = spec.get(b"AFRelationship").unwrap().as_name().unwrap();
+        assert!(rel == b"Data" || rel == b"Source");
+        let ef = spec.get(b"EF").unwrap().as_dict().unwrap();
+        let Object::Stream(file) = deref(ef.get(b"F").unwrap()) else {
+            panic!("embedded file")
+        };
+        assert!(file
+            .dict
+            .get(b"Subtype")
+            .unwrap()
+            .as_name()
+            .unwrap()
+            .contains(&b'/'));
+        let params = file.dict.get(b"Params").unwrap().as_dict().unwrap();
+        assert!(params.get(b"Size").is_ok() && params.get(b"ModDate").is_ok());
+    }
+    let manifest_in_af = af.iter().any(|s| match deref(s) {
+        Object::Dictionary(d) => {
+            d.get(b"UF")
+                .ok()
+                .and_then(|u| u.as_str().ok())
+                .map(crate::pdf::syntax::decode_text)
+                .as_deref()
+                == Some(MANIFEST_ATTACHMENT)
+        }
+        _ => false,
+    });
+    assert!(manifest_in_af, "the manifest is an associated file");
+
+    // Fonts embedded; no JavaScript, LZW or soft masks; a trailer /ID.
+    let all = dictionaries(&doc);
+    let descriptors: Vec<_> = all
+        .iter()
+        .filter(|d| d.get(b"Type").and_then(Object::as_name).ok() == Some(b"FontDescriptor"))
+        .collect();
+    assert!(!descriptors.is_empty());
+    assert!(descriptors.iter().all(|d| d.get(b"FontFile2").is_ok()));
+    for d in &all {
+        for key in [
+            b"JS".as_slice(),
+            b"JavaScript",
+            b"SMask",
+            b"OpenAction",
+            b"AA",
+        ] {
+            assert!(
+                d.get(key).is_err(),
+                "forbidden /{}",
+                String::from_utf8_lossy(key)
+            );
+        }
+        if let Ok(f) = d.get(b"Filter") {
+            assert!(!format!("{f:?}").contains("LZW"));
+        }
+    }
+    assert_eq!(doc.trailer.get(b"ID").unwrap().as_array().unwrap().len(), 2);
+    assert!(
+        pdf.starts_with(b"%PDF-1.7\n%"),
+        "binary comment after the header"
+    );
 }

@@ -29,8 +29,8 @@ use super::{
     App, AppState, BODY_TIMEOUT, MAX_SMALL_BODY, MAX_VERIFY_BODY, REQUEST_TIMEOUT, UPLOAD_TIMEOUT,
 };
 use crate::queue::{
-    Action, DocumentRow, DocumentStatus, Jobs, NewAudit, Records, Registry, Reviews, Staff, Stats,
-    SubmissionMeta, Timeline,
+    Action, DocumentRow, DocumentStatus, Jobs, NewAudit, Records, Registry, ResultCodes, Reviews,
+    Staff, Stats, SubmissionMeta, Timeline,
 };
 use crate::store::ObjectStore;
 
@@ -260,6 +260,18 @@ async fn read_upload(
                     ));
                 }
                 let value = (!text.is_empty()).then(|| text.to_string());
+                // The codes are checked by the validator `docseal submit` uses.
+                let value = match (name.as_str(), value) {
+                    ("dossier_code", Some(v)) => Some(
+                        crate::dossier::dossier_code(&v)
+                            .map_err(|e| ApiError::invalid(&name, &e.to_string()))?,
+                    ),
+                    ("procedure_code", Some(v)) => Some(
+                        crate::dossier::procedure_code(&v)
+                            .map_err(|e| ApiError::invalid(&name, &e.to_string()))?,
+                    ),
+                    (_, v) => v,
+                };
                 match name.as_str() {
                     "dossier_code" => meta.dossier_code = value,
                     "procedure_code" => meta.procedure_code = value,
@@ -311,6 +323,13 @@ pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Creat
     let store = app.store.as_ref();
     let mut out = Vec::new();
     for (name, bytes) in files {
+        // Recorded before the job is queued, so a worker never issues the
+        // document without its dossier's result code.
+        if meta != SubmissionMeta::default() {
+            queue
+                .set_meta(&crate::store::sha256_hex(&bytes), &meta)
+                .await?;
+        }
         let taken = crate::intake::take_in(queue, store, &name, bytes, false)
             .await
             .map_err(|e| ApiError::unavailable(&e))?;
@@ -319,9 +338,6 @@ pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Creat
             Submitted::Queued | Submitted::Requeued => ("queued".to_string(), false),
             Submitted::AlreadyKnown(s) => (s.as_str().to_string(), true),
         };
-        if meta != SubmissionMeta::default() {
-            queue.set_meta(&taken.id, &meta).await?;
-        }
         if !duplicate {
             let after = json!({ "name": name, "media_type": taken.media_type, "meta": meta });
             caller
@@ -638,6 +654,11 @@ pub struct DocumentView {
     /// Where to get it.
     #[schema(value_type = Object)]
     pub links: Value,
+    /// The dossier code, procedure code and result code (`<dossier code>-KQ<n>`),
+    /// when the document was issued for a dossier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub dossier: Option<crate::dossier::DossierResult>,
 }
 
 impl From<DocumentRow> for DocumentView {
@@ -653,6 +674,7 @@ impl From<DocumentRow> for DocumentView {
             pdf_sha256: d.pdf_sha256,
             status: d.status.as_str().to_string(),
             status_reason: d.status_reason,
+            dossier: None,
         }
     }
 }
@@ -676,7 +698,9 @@ async fn get_document(
     Path(id): Path<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
     caller.require(Action::Read, "read documents")?;
-    Ok(Json(document_row(&app, &id).await?.into()))
+    let mut view: DocumentView = document_row(&app, &id).await?.into();
+    view.dossier = app.queue.result_code(&id).await?;
+    Ok(Json(view))
 }
 
 /// The signed result PDF.

@@ -29,6 +29,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{compute_caught, Computed, Issuing};
 use crate::codec::Limits;
+use crate::dossier::DossierResult;
 use crate::model::IssuedAt;
 use crate::queue::Completion;
 use crate::store::Body;
@@ -80,6 +81,8 @@ pub(super) struct ChildJob<'a> {
     pub pipeline_version: &'a str,
     /// The submission's limits (time, and the size of what may come back).
     pub limits: &'a Limits,
+    /// The document's dossier and result code, when it has them.
+    pub dossier: Option<&'a DossierResult>,
 }
 
 /// The subcommand a child runs.
@@ -107,6 +110,13 @@ impl Isolation {
             .arg(job.pipeline_version)
             .arg("--name")
             .arg(name)
+            .args(
+                job.dossier
+                    .and_then(|d| serde_json::to_string(d).ok())
+                    .map(|d| ["--dossier".to_string(), d])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -291,6 +301,7 @@ pub fn serve_child(
     name: &str,
     issued_at: IssuedAt,
     pipeline_version: &str,
+    dossier: Option<&DossierResult>,
     input: &mut impl Read,
     output: &mut impl Write,
 ) -> std::io::Result<()> {
@@ -302,7 +313,7 @@ pub fn serve_child(
             "{name}: the file has more than {limit} bytes, more than the limit"
         ))
     } else {
-        compute_caught(&scan, issuing, issued_at, pipeline_version, name)
+        compute_caught(&scan, issuing, (issued_at, pipeline_version, dossier), name)
     };
     encode_outcome(output, &outcome)
 }
