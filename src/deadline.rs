@@ -362,6 +362,10 @@ pub struct ProcedureRow {
     pub working_days: Option<u32>,
     /// Received during the month.
     pub received: u64,
+    /// Of those, received online.
+    pub received_online: u64,
+    /// Of those, received at the desk.
+    pub received_desk: u64,
     /// Resolved during the month (issued or rejected), whatever the
     /// month they were received in.
     pub resolved: u64,
@@ -380,6 +384,11 @@ impl ProcedureRow {
     fn count(&mut self, t: &SubmissionTimes, due: Option<i64>, start: i64, end: i64, cutoff: i64) {
         if (start..end).contains(&t.received_at) {
             self.received += 1;
+            if t.online {
+                self.received_online += 1;
+            } else {
+                self.received_desk += 1;
+            }
         }
         match t.resolved_at {
             Some(r) if (start..end).contains(&r) => {
@@ -403,6 +412,8 @@ impl ProcedureRow {
 
     fn add(&mut self, o: &ProcedureRow) {
         self.received += o.received;
+        self.received_online += o.received_online;
+        self.received_desk += o.received_desk;
         self.resolved += o.resolved;
         self.on_time += o.on_time;
         self.late += o.late;
@@ -435,17 +446,28 @@ impl MonthReport {
         let mut out = format!("On-time report for {} (as of {})\n", self.month, self.as_of);
         let _ = writeln!(
             out,
-            "{:<10} {:>5} {:>9} {:>9} {:>8} {:>5} {:>8} {:>8}  name",
-            "procedure", "days", "received", "resolved", "on time", "late", "pending", "overdue"
+            "{:<10} {:>5} {:>9} {:>7} {:>5} {:>9} {:>8} {:>5} {:>8} {:>8}  name",
+            "procedure",
+            "days",
+            "received",
+            "online",
+            "desk",
+            "resolved",
+            "on time",
+            "late",
+            "pending",
+            "overdue"
         );
         for r in self.procedures.iter().chain(std::iter::once(&self.total)) {
             let days = r.working_days.map_or("-".to_string(), |d| d.to_string());
             let _ = writeln!(
                 out,
-                "{:<10} {:>5} {:>9} {:>9} {:>8} {:>5} {:>8} {:>8}  {}",
+                "{:<10} {:>5} {:>9} {:>7} {:>5} {:>9} {:>8} {:>5} {:>8} {:>8}  {}",
                 r.procedure,
                 days,
                 r.received,
+                r.received_online,
+                r.received_desk,
                 r.resolved,
                 r.on_time,
                 r.late,

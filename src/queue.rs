@@ -50,7 +50,7 @@ mod sql;
 mod sqlite;
 mod staff;
 
-pub use intake::{Intake, SubmissionPart};
+pub use intake::{Channel, Intake, SubmissionPart};
 pub use open::{AnyQueue, DbUrl, QueueUrl, QueueUrlError};
 pub use postgres::PgQueue;
 pub use sqlite::SqliteQueue;
@@ -1012,6 +1012,8 @@ pub struct SubmissionTimes {
     /// Unix milliseconds of its first resolution (a job of it issued or
     /// rejected), if any.
     pub resolved_at: Option<i64>,
+    /// Whether it was received online (else at the desk).
+    pub online: bool,
 }
 
 /// Submissions' times, for deadlines and on-time reporting.

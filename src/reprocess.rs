@@ -34,11 +34,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::dossier::DossierResult;
 use crate::model::{IssuedAt, Record, ReviewReason};
 use crate::pipeline::{self, IssueContext};
 use crate::queue::{
     DecisionKind, DocumentStatus, EntryKind, ItemDone, JobFacts, JobState, Jobs, LogEntries,
-    QueueError, Reprocessing, SubmissionFacts,
+    QueueError, Reprocessing, ResultCodes, SubmissionFacts,
 };
 use crate::store::{ObjectStore, StoreError};
 use crate::worker::{self, Computed, Issuing, Services};
@@ -404,7 +405,7 @@ pub async fn run<Q, S>(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<RunSummary, ReprocessError>
 where
-    Q: Jobs + LogEntries + Reprocessing,
+    Q: Jobs + LogEntries + Reprocessing + ResultCodes,
     S: ObjectStore,
 {
     let queue = services.queue.clone();
@@ -533,7 +534,7 @@ async fn process<Q, S>(
     id: String,
 ) -> Result<ItemReport, ReprocessError>
 where
-    Q: Jobs + LogEntries + Reprocessing,
+    Q: Jobs + LogEntries + Reprocessing + ResultCodes,
     S: ObjectStore,
 {
     let queue = services.queue.as_ref();
@@ -578,9 +579,27 @@ where
                     pool.spawn(move || {
                         let _ = tx.send(work.compute_caught(&issuing));
                     });
-                    rx.await.map_err(|_| {
+                    let step = rx.await.map_err(|_| {
                         ReprocessError::Threads("a reprocessing thread stopped".into())
-                    })?
+                    })?;
+                    match step {
+                        Step::Done(done) => *done,
+                        Step::Issue(pending) => {
+                            // The document's number in its dossier is taken
+                            // only now that it is issued (and is the same on a
+                            // retry: it is keyed by the document id).
+                            let document_id = pipeline::document_id(&id, &ctx.target);
+                            let dossier = queue.result_for(&document_id, &id).await?;
+                            let issuing = services.issuing();
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            pool.spawn(move || {
+                                let _ = tx.send(pending.issue_caught(dossier, &issuing));
+                            });
+                            rx.await.map_err(|_| {
+                                ReprocessError::Threads("a reprocessing thread stopped".into())
+                            })?
+                        }
+                    }
                 }
             }
         }
@@ -642,29 +661,23 @@ struct Work {
 
 impl Work {
     /// [`Work::compute`] with a panic turned into the item's failure.
-    fn compute_caught(self, issuing: &Issuing) -> (ItemReport, Option<Computed>) {
-        let mut report = self.report.clone();
+    fn compute_caught(self, issuing: &Issuing) -> Step {
+        let report = self.report.clone();
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.compute(issuing))) {
-            Ok(done) => done,
-            Err(_) => {
-                report.error = Some(format!(
-                    "{}: internal error while processing; nothing was changed",
-                    report.submission_id
-                ));
-                (report, None)
-            }
+            Ok(step) => step,
+            Err(_) => Step::Done(Box::new((internal_error(report), None))),
         }
     }
 
     /// Analyses, decides and (unless dry) builds what is issued or opened.
-    fn compute(self, issuing: &Issuing) -> (ItemReport, Option<Computed>) {
+    fn compute(self, issuing: &Issuing) -> Step {
         let mut report = self.report;
         let id = report.submission_id.clone();
         let mut analysis = match pipeline::analyze(&self.bytes, &issuing.pipeline) {
             Ok(a) => a,
             Err(e) => {
                 report.error = Some(format!("{id}: {e}"));
-                return (report, None);
+                return Step::Done(Box::new((report, None)));
             }
         };
         let (action, fields) = decide(report.from_state, &self.old, &analysis.record);
@@ -680,38 +693,106 @@ impl Work {
         }
         report.fields = fields;
         if self.dry_run || matches!(action, Action::Unchanged) {
-            return (report, None);
+            return Step::Done(Box::new((report, None)));
         }
-        let issued = if matches!(action, Action::Superseded | Action::Issued) {
-            let ctx = IssueContext {
-                issuer: &issuing.issuer,
+        if matches!(action, Action::Superseded | Action::Issued) {
+            return Step::Issue(Box::new(Pending {
+                report,
+                analysis,
+                target: self.target,
                 issued_at: self.issued_at,
-                credentials: &issuing.credentials,
-                fonts: &issuing.fonts,
-                pipeline_version: &self.target,
-                pdf_signature: issuing.pipeline.pdf_signature,
-            };
-            match pipeline::issue(&analysis, &ctx) {
-                Ok(issued) => Some(issued),
-                Err(e) => {
-                    report.action = Action::Failed;
-                    report.new_document_id = None;
-                    report.error = Some(format!("{id}: {e}"));
-                    return (report, None);
-                }
-            }
-        } else {
-            None
+            }));
+        }
+        Step::Done(Box::new(outputs(report, &analysis, None, &self.target)))
+    }
+}
+
+/// What the CPU part of an item left to do.
+enum Step {
+    /// Done: the report, and what to store (nothing for a dry run or an
+    /// unchanged record).
+    Done(Box<(ItemReport, Option<Computed>)>),
+    /// A document is to be issued, once its number in its dossier is taken.
+    Issue(Box<Pending>),
+}
+
+/// An item whose new record is to be issued.
+struct Pending {
+    report: ItemReport,
+    analysis: pipeline::Analysis,
+    target: String,
+    issued_at: IssuedAt,
+}
+
+impl Pending {
+    /// [`Pending::issue`] with a panic turned into the item's failure.
+    fn issue_caught(
+        self,
+        dossier: Option<DossierResult>,
+        issuing: &Issuing,
+    ) -> (ItemReport, Option<Computed>) {
+        let report = self.report.clone();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.issue(dossier, issuing))) {
+            Ok(done) => done,
+            Err(_) => (internal_error(report), None),
+        }
+    }
+
+    /// Seals, renders and signs the new document (with its result code when
+    /// the submission belongs to a dossier), and builds what is stored.
+    fn issue(
+        self,
+        dossier: Option<DossierResult>,
+        issuing: &Issuing,
+    ) -> (ItemReport, Option<Computed>) {
+        let mut report = self.report;
+        let ctx = IssueContext {
+            issuer: &issuing.issuer,
+            issued_at: self.issued_at,
+            credentials: &issuing.credentials,
+            fonts: &issuing.fonts,
+            pipeline_version: &self.target,
+            pdf_signature: issuing.pipeline.pdf_signature,
         };
-        let hocr = crate::hocr::hocr(&analysis.ocr);
-        match worker::outputs(&analysis, issued, hocr, &self.target) {
-            Ok(c) => (report, Some(c)),
+        let mut manifest = pipeline::manifest(&self.analysis, &ctx);
+        manifest.dossier = dossier;
+        match pipeline::issue_manifest(&self.analysis, manifest, &ctx) {
+            Ok(issued) => outputs(report, &self.analysis, Some(issued), &self.target),
             Err(e) => {
                 report.action = Action::Failed;
                 report.new_document_id = None;
-                report.error = Some(format!("{id}: {e}"));
+                report.error = Some(format!("{}: {e}", report.submission_id));
                 (report, None)
             }
+        }
+    }
+}
+
+/// The report of an item whose processing panicked.
+fn internal_error(mut report: ItemReport) -> ItemReport {
+    report.error = Some(format!(
+        "{}: internal error while processing; nothing was changed",
+        report.submission_id
+    ));
+    report
+}
+
+/// What an item stores: its record, text, words, hOCR, review sidecar and,
+/// when issued, its document.
+fn outputs(
+    mut report: ItemReport,
+    analysis: &pipeline::Analysis,
+    issued: Option<pipeline::Issued>,
+    target: &str,
+) -> (ItemReport, Option<Computed>) {
+    let hocr = crate::hocr::hocr(&analysis.ocr);
+    match worker::outputs(analysis, issued, hocr, target) {
+        Ok(c) => (report, Some(c)),
+        Err(e) => {
+            report.action = Action::Failed;
+            report.new_document_id = None;
+            report.error = Some(format!("{}: {e}", report.submission_id));
+            (report, None)
         }
     }
 }

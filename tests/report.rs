@@ -65,6 +65,8 @@ struct Generated {
     received: i64,
     procedure: usize,
     jobs: Vec<(&'static str, Option<i64>)>,
+    /// Received online (else at the desk).
+    online: bool,
 }
 
 /// Two hundred submissions from 20 March to the end of April 2025, from a
@@ -83,6 +85,7 @@ fn generate() -> Vec<Generated> {
         .map(|i| {
             let received = from + (next(span as u64 / 60_000) as i64) * 60_000;
             let procedure = next(5) as usize;
+            let online = next(3) == 0;
             let after = |h: u64| received + h as i64 * HOUR;
             let jobs = match next(6) {
                 0 => vec![("issued", Some(after(next(30 * 24))))],
@@ -103,6 +106,7 @@ fn generate() -> Vec<Generated> {
                 received,
                 procedure,
                 jobs,
+                online,
             }
         })
         .collect()
@@ -123,6 +127,12 @@ fn statements(all: &[Generated]) -> Vec<String> {
                 g.id
             ));
         }
+        if g.online {
+            out.push(format!(
+                "INSERT INTO submission_channel (submission_id, channel) VALUES ('{}', 'online')",
+                g.id
+            ));
+        }
         for (v, (state, finished)) in g.jobs.iter().enumerate() {
             let finished = finished.map_or("NULL".to_string(), |f| f.to_string());
             out.push(format!(
@@ -136,13 +146,13 @@ fn statements(all: &[Generated]) -> Vec<String> {
 }
 
 /// The figures counted here: procedure → [received, resolved, on time,
-/// late, pending, overdue].
-fn hand_count(all: &[Generated]) -> BTreeMap<String, [u64; 6]> {
+/// late, pending, overdue, received online].
+fn hand_count(all: &[Generated]) -> BTreeMap<String, [u64; 7]> {
     let (start, end) = (
         midnight(2025, Month::April, 1),
         midnight(2025, Month::May, 1),
     );
-    let mut out: BTreeMap<String, [u64; 6]> = BTreeMap::new();
+    let mut out: BTreeMap<String, [u64; 7]> = BTreeMap::new();
     for g in all {
         let (code, days) = PROCEDURES[g.procedure];
         let row = out.entry(code.unwrap_or("-").to_string()).or_default();
@@ -155,6 +165,9 @@ fn hand_count(all: &[Generated]) -> BTreeMap<String, [u64; 6]> {
         let due = days.map(|d| due(g.received, d));
         if g.received >= start && g.received < end {
             row[0] += 1;
+            if g.online {
+                row[6] += 1;
+            }
         }
         if let Some(r) = resolved.filter(|r| *r >= start && *r < end) {
             row[1] += 1;
@@ -176,7 +189,7 @@ fn hand_count(all: &[Generated]) -> BTreeMap<String, [u64; 6]> {
 }
 
 /// The report's figures in the same shape.
-fn figures(report: &serde_json::Value) -> BTreeMap<String, [u64; 6]> {
+fn figures(report: &serde_json::Value) -> BTreeMap<String, [u64; 7]> {
     report["procedures"]
         .as_array()
         .unwrap()
@@ -192,6 +205,7 @@ fn figures(report: &serde_json::Value) -> BTreeMap<String, [u64; 6]> {
                     n("late"),
                     n("pending"),
                     n("overdue"),
+                    n("received_online"),
                 ],
             )
         })
@@ -216,12 +230,17 @@ async fn matches_hand_count(q: AnyQueue) {
     let expected = hand_count(&all);
     assert_eq!(figures(&serde_json::to_value(&report).unwrap()), expected);
     // Each kind of figure occurs, so the comparison means something.
-    let total = expected.values().fold([0; 6], |mut t, r| {
+    let total = expected.values().fold([0; 7], |mut t, r| {
         t.iter_mut().zip(r).for_each(|(a, b)| *a += b);
         t
     });
     assert!(total.iter().all(|n| *n > 0), "{total:?}");
     assert_eq!(report.total.received, total[0]);
+    assert_eq!(report.total.received_online, total[6]);
+    assert_eq!(
+        report.total.received_online + report.total.received_desk,
+        report.total.received
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::{Context, Execute};
 use crate::config::{expand_inputs, Config};
 use crate::intake::SplitTakenIn;
-use crate::queue::{Intake, Jobs, Reviews};
+use crate::queue::{Channel, Intake, Jobs, Reviews};
 use crate::store::ObjectStore;
 
 /// Store scans and queue them; prints their submission ids.
@@ -28,6 +28,10 @@ pub struct Submit {
     /// Dossier and procedure codes.
     #[command(flatten)]
     dossier: super::dossier_args::DossierArgs,
+    /// The scans were received online (e.g. from the public service
+    /// portal), not at the desk: the on-time report counts them so.
+    #[arg(long)]
+    online: bool,
 }
 
 impl Execute for Submit {
@@ -51,6 +55,13 @@ impl Execute for Submit {
                     failed = true;
                     eprintln!("error: {e}");
                     continue;
+                }
+                if self.online {
+                    if let Err(e) = record_online(queue.as_ref(), &path).await {
+                        failed = true;
+                        eprintln!("error: {e}");
+                        continue;
+                    }
                 }
                 if self.split {
                     let source = path.display().to_string();
@@ -90,6 +101,21 @@ impl Execute for Submit {
             Ok(super::exit_code(failed))
         })
     }
+}
+
+/// Records, before its job is queued, that a scan was received online.
+async fn record_online<Q: Intake>(queue: &Q, path: &Path) -> Result<(), String> {
+    let source = path.display().to_string();
+    let read = path.to_path_buf();
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(read))
+        .await
+        .map_err(|e| format!("{source}: cannot read the file: {e}"))?
+        .map_err(|e| format!("{source}: cannot read the file: {e}"))?;
+    let id = crate::store::sha256_hex(&bytes);
+    queue
+        .set_channel(&id, Channel::Online)
+        .await
+        .map_err(|e| format!("{source}: cannot record its channel: {e}"))
 }
 
 /// What happened to one input at submission.

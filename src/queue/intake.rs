@@ -4,7 +4,8 @@
 //! names the file it repeats), a submission's reception as the archive's
 //! CSV gives it (`submission_received`, read by [`super::Timeline`] before
 //! the queue's own `received_at`), and the documents a multi-document scan
-//! was split into (`submission_parts`).
+//! was split into (`submission_parts`), and the submissions received online
+//! (`submission_channel`; a submission without a row was taken in at the desk).
 
 use std::future::Future;
 
@@ -24,6 +25,39 @@ pub struct SubmissionPart {
     pub last_page: u32,
     /// The submission made of those pages (the SHA-256 of its bytes).
     pub part_id: String,
+}
+
+/// How a submission reached the office, for the on-time report's received
+/// online / at the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Scanned from paper at the desk (or from an archive): the default.
+    #[default]
+    Desk,
+    /// Received online (e.g. from the public service portal).
+    Online,
+}
+
+impl Channel {
+    /// Its name as stored and accepted: `desk` or `online`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Desk => "desk",
+            Channel::Online => "online",
+        }
+    }
+
+    /// Reads `desk` or `online`.
+    pub fn parse(text: &str) -> Result<Channel, String> {
+        match text.trim() {
+            "desk" => Ok(Channel::Desk),
+            "online" => Ok(Channel::Online),
+            other => Err(format!(
+                "unknown channel {other:?}: expected desk or online"
+            )),
+        }
+    }
 }
 
 /// Archive files, receptions given by an archive's CSV, and split parts.
@@ -59,6 +93,14 @@ pub trait Intake: Send + Sync + 'static {
         &self,
         submission_id: &str,
         received_at_ms: i64,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Records how a submission reached the office (recorded again: the
+    /// last word stands).
+    fn set_channel(
+        &self,
+        submission_id: &str,
+        channel: Channel,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 
     /// Records the parts of a split scan in one statement, so a scan has
@@ -150,6 +192,16 @@ impl<B: Backend> Intake for B {
         )
         .text(submission_id)
         .int(received_at_ms);
+        self.db().execute(None, upsert).await
+    }
+
+    async fn set_channel(&self, submission_id: &str, channel: Channel) -> Result<(), QueueError> {
+        let upsert = Stmt::new(
+            "INSERT INTO submission_channel (submission_id, channel) VALUES ($1, $2)
+             ON CONFLICT (submission_id) DO UPDATE SET channel = excluded.channel",
+        )
+        .text(submission_id)
+        .text(channel.as_str());
         self.db().execute(None, upsert).await
     }
 

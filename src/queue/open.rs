@@ -11,10 +11,10 @@ use super::{
     NewSubmission, PgQueue, QueueError, Registry, SqliteQueue, Stats, StatusReport,
     StoredCheckpoint, Submitted,
 };
+use super::{Channel, Intake, SubmissionPart};
 use super::{Decided, Decision, ResultCodes, ReviewItem, Reviews, SubmissionMeta};
 use super::{HeldRecord, Records, SubmissionTimes, Timeline};
 use super::{ItemDone, ItemRow, Reprocessing, RunRow, SubmissionFacts};
-use super::{Intake, SubmissionPart};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
@@ -193,6 +193,7 @@ dispatch! {
         async fn record_archive_file(&self, source: &str, submission_id: &str, at_ms: i64) -> Result<(), QueueError>;
         async fn first_archive_file(&self, submission_id: &str) -> Result<Option<String>, QueueError>;
         async fn set_received(&self, submission_id: &str, received_at_ms: i64) -> Result<(), QueueError>;
+        async fn set_channel(&self, submission_id: &str, channel: Channel) -> Result<(), QueueError>;
         async fn add_parts(&self, parts: &[SubmissionPart]) -> Result<(), QueueError>;
         async fn parts_of(&self, source_id: &str) -> Result<Vec<SubmissionPart>, QueueError>;
         async fn part_source(&self, part_id: &str) -> Result<Option<SubmissionPart>, QueueError>;

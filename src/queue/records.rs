@@ -85,15 +85,16 @@ impl<B: Backend> Timeline for B {
         until: i64,
     ) -> Result<Vec<SubmissionTimes>, QueueError> {
         let times = Stmt::new(
-            "SELECT t.id, t.received_at, t.procedure_code, t.resolved_at FROM (
+            "SELECT t.id, t.received_at, t.procedure_code, t.resolved_at, t.channel FROM (
                  SELECT s.id, COALESCE(r.received_at, s.received_at) AS received_at,
-                        m.procedure_code,
+                        m.procedure_code, c.channel,
                         (SELECT MIN(j.finished_at) FROM jobs j
                           WHERE j.submission_id = s.id
                             AND j.state IN ('issued', 'rejected')) AS resolved_at
                  FROM submissions s
                  LEFT JOIN submission_meta m ON m.submission_id = s.id
                  LEFT JOIN submission_received r ON r.submission_id = s.id
+                 LEFT JOIN submission_channel c ON c.submission_id = s.id
                  WHERE COALESCE(r.received_at, s.received_at) < $1) t
              WHERE t.resolved_at IS NULL OR t.resolved_at >= $2
              ORDER BY t.received_at, t.id",
@@ -108,6 +109,7 @@ impl<B: Backend> Timeline for B {
                     procedure_code: row.maybe_text("procedure_code")?,
                     received_at: row.int("received_at")?,
                     resolved_at: row.maybe_int("resolved_at")?,
+                    online: row.maybe_text("channel")?.as_deref() == Some("online"),
                 })
             })
             .collect()

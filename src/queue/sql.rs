@@ -169,6 +169,10 @@ CREATE TABLE IF NOT EXISTS submission_parts (
     PRIMARY KEY (source_id, first_page)
 );
 CREATE INDEX IF NOT EXISTS submission_parts_by_part ON submission_parts (part_id);
+CREATE TABLE IF NOT EXISTS submission_channel (
+    submission_id TEXT PRIMARY KEY,
+    channel       TEXT NOT NULL
+);
 "#;
 
 /// The shared schema with `integer` as the 64-bit integer type, `blob` as

@@ -29,8 +29,8 @@ use super::{
     App, AppState, BODY_TIMEOUT, MAX_SMALL_BODY, MAX_VERIFY_BODY, REQUEST_TIMEOUT, UPLOAD_TIMEOUT,
 };
 use crate::queue::{
-    Action, DocumentRow, DocumentStatus, Jobs, NewAudit, Records, Registry, ResultCodes, Reviews,
-    Staff, Stats, SubmissionMeta, Timeline,
+    Action, Channel, DocumentRow, DocumentStatus, Jobs, NewAudit, Records, Registry, ResultCodes,
+    Reviews, Staff, Stats, SubmissionMeta, Timeline,
 };
 use crate::store::ObjectStore;
 
@@ -222,12 +222,14 @@ pub struct CreatedItem {
 
 /// Reads an upload: every `files` part (each at most the scan limit, the
 /// whole body too) and the optional metadata parts.
-async fn read_upload(
-    app: &App,
-    mut form: Multipart,
-) -> Result<(Vec<(String, Vec<u8>)>, SubmissionMeta), ApiError> {
+/// What an upload brings: its files, their dossier and procedure, and how
+/// they reached the office.
+type Upload = (Vec<(String, Vec<u8>)>, SubmissionMeta, Channel);
+
+async fn read_upload(app: &App, mut form: Multipart) -> Result<Upload, ApiError> {
     let mut files = Vec::new();
     let mut meta = SubmissionMeta::default();
+    let mut channel = Channel::Desk;
     let err =
         |e: axum::extract::multipart::MultipartError| from_rejection(e.status(), e.body_text());
     while let Some(mut field) = form.next_field().await.map_err(err)? {
@@ -249,6 +251,10 @@ async fn read_upload(
                     bytes.extend_from_slice(&chunk);
                 }
                 files.push((file_name, bytes));
+            }
+            "channel" => {
+                let text = field.text().await.map_err(err)?;
+                channel = Channel::parse(&text).map_err(|e| ApiError::invalid(&name, &e))?;
             }
             "dossier_code" | "procedure_code" | "operator" => {
                 let text = field.text().await.map_err(err)?;
@@ -281,7 +287,7 @@ async fn read_upload(
             _ => {}
         }
     }
-    Ok((files, meta))
+    Ok((files, meta, channel))
 }
 
 /// A file name as given, without its directories and control characters,
@@ -303,7 +309,7 @@ pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Creat
         .acquire()
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let (files, meta) = read_upload(app, form).await?;
+    let (files, meta, channel) = read_upload(app, form).await?;
     if files.is_empty() {
         return Err(ApiError::bad_request(
             "send one or more scans as `files` parts of a multipart/form-data body",
@@ -328,6 +334,10 @@ pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Creat
         if meta != SubmissionMeta::default() {
             queue
                 .set_meta(&crate::store::sha256_hex(&bytes), &meta)
+                .await?;
+        }
+        if channel == Channel::Online {
+            crate::queue::Intake::set_channel(queue, &crate::store::sha256_hex(&bytes), channel)
                 .await?;
         }
         let taken = crate::intake::take_in(queue, store, &name, bytes, false)
@@ -363,7 +373,7 @@ pub async fn upload(app: &App, caller: &Caller, form: Multipart) -> Result<Creat
 /// queued; the same bytes sent again are not queued twice.
 #[utoipa::path(post, path = "/v1/submissions", tag = "submissions",
     security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", content = String, description = "`files` (one or more scans), `dossier_code`, `procedure_code`, `operator`"),
+    request_body(content_type = "multipart/form-data", content = String, description = "`files` (one or more scans), `dossier_code`, `procedure_code`, `operator`, `channel` (`desk`, the default, or `online`)"),
     responses(
         (status = 202, description = "Queued", body = Created),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
