@@ -13,8 +13,8 @@ use super::{
 };
 use super::{Decided, Decision, ReviewItem, Reviews, SubmissionMeta};
 use super::{HeldRecord, Records, SubmissionTimes, Timeline};
-use super::{Intake, SubmissionPart};
 use super::{ItemDone, ItemRow, Reprocessing, RunRow, SubmissionFacts};
+use super::{Intake, SubmissionPart};
 use crate::dispatch::dispatch;
 
 /// A queue URL that cannot be used.
