@@ -194,6 +194,8 @@ pub fn extract(
     }
     mark_misaligned(&mut candidates);
 
+    // Places are checked against the units valid at the document's date.
+    let date = document_date(schema, &candidates);
     let mut fields: BTreeMap<String, Value> = BTreeMap::new();
     let mut conf: BTreeMap<String, f32> = BTreeMap::new();
     // Fields for review, each with the first reason found.
@@ -227,11 +229,13 @@ pub fn extract(
         };
         let mut unsure_place = None;
         let mut unlisted = None;
+        let mut ends_with_unit = false;
         if options.check_places && Place::of(&spec.name) != Place::Other {
             if let Value::String(place) = &value {
-                let checked = gazetteer::check_place(place);
+                let checked = gazetteer::check_place(place, date);
                 unsure_place = checked.doubt;
                 unlisted = Some(checked.unlisted);
+                ends_with_unit = checked.ends_with_unit;
                 value = Value::String(checked.text);
             }
         }
@@ -273,6 +277,7 @@ pub fn extract(
             &best.raw,
             &value,
             unlisted.as_deref(),
+            ends_with_unit,
         ) {
             Some(ReviewReason::Doubtful)
         } else {
@@ -797,6 +802,7 @@ fn looks_doubtful(
     raw: &str,
     value: &Value,
     unlisted: Option<&str>,
+    ends_with_unit: bool,
 ) -> bool {
     match form {
         Form::Text => {
@@ -808,8 +814,11 @@ fn looks_doubtful(
                 // Places are full of names, which are not in the word list.
                 || (unlisted.is_none() && lexicon::misread_word(t, false))
                 // An address runs down to its province; one that stops
-                // short of it was cut.
-                || (ADDRESSES.contains(&field) && !lexicon::ends_with_province(t))
+                // short of it was cut. Since the 2025 reorganisation an
+                // office is named by its commune or ward alone.
+                || (ADDRESSES.contains(&field)
+                    && !lexicon::ends_with_province(t)
+                    && !(field == "registration_office" && ends_with_unit))
                 // Outside places, a capitalised word straight after a
                 // lower-case word or a number starts the next label or line
                 // (`Đất trồng lúa Nguồn gốc sử dụng`).
@@ -844,6 +853,31 @@ fn looks_doubtful(
         }
         _ => false,
     }
+}
+
+/// Fields that date the document itself, by preference.
+const DOCUMENT_DATES: &[&str] = &[
+    "registration_date",
+    "issue_date",
+    "first_registration_date",
+    "termination_date",
+];
+
+/// The document's own date (its registration or issue date, as read), for
+/// checking its places against the units valid then.
+fn document_date(schema: &TypeSchema, candidates: &[Vec<Candidate>]) -> Option<time::Date> {
+    DOCUMENT_DATES.iter().find_map(|name| {
+        let fi = schema.fields.iter().position(|f| f.name == *name)?;
+        let (best, _) = choose(candidates.get(fi)?)?;
+        let s = best.value.as_ref().ok()?.as_str()?;
+        normalize::parse_date(&format!(
+            "{}/{}/{}",
+            s.get(8..10)?,
+            s.get(5..7)?,
+            s.get(0..4)?
+        ))
+        .ok()
+    })
 }
 
 /// Dates of a record that contradict each other (death before birth, a
@@ -1176,5 +1210,71 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
             r.review_reason("ethnicity"),
             Some(ReviewReason::LowConfidence)
         );
+    }
+
+    /// Registration offices of post-2025 units, drawn from the list's last
+    /// period (every 250th commune, ward or special zone with its
+    /// province), printed three ways on birth certificates registered in
+    /// August 2025: each office is accepted as read.
+    #[test]
+    fn offices_of_the_2025_units_are_accepted() {
+        let units = include_str!("extract/admin_units.txt");
+        let last = units.rsplit("\n@\t").next().unwrap_or_default();
+        let mut province = "";
+        let mut offices = Vec::new();
+        for (i, line) in last.lines().skip(1).enumerate() {
+            match line.split_once('\t') {
+                Some(("P", p)) => province = p,
+                Some(("C", c)) if i % 250 == 1 => {
+                    offices.push(format!("Ủy ban nhân dân {}, {province}", lowercase_type(c)));
+                    offices.push(format!("Ủy ban nhân dân {}", lowercase_type(c)));
+                    offices.push(format!("UBND {c}"));
+                }
+                _ => {}
+            }
+        }
+        assert!(offices.len() >= 30, "{offices:?}");
+        let mut review = Vec::new();
+        for office in &offices {
+            let text = BIRTH
+                .replace(
+                    "Ủy ban nhân dân phường Kim Mã, quận Ba Đình, thành phố Hà Nội",
+                    office,
+                )
+                .replace("ngày 12 tháng 7 năm 2024", "ngày 12 tháng 8 năm 2025");
+            let r = run(DocType::BirthCertificate, &text);
+            assert_eq!(r.fields.get("registration_office"), Some(&json!(office)));
+            if r.needs_review.contains(&"registration_office".to_string()) {
+                let c = r.confidence.fields.get("registration_office").copied();
+                review.push((office.clone(), c));
+            }
+        }
+        eprintln!(
+            "registration_office in review: {} of {}: {review:?}",
+            review.len(),
+            offices.len()
+        );
+        assert!(review.is_empty(), "{review:?}");
+        // Registered in 2024, an office named without its district and
+        // province stops short.
+        let text = BIRTH.replace(
+            "Ủy ban nhân dân phường Kim Mã, quận Ba Đình, thành phố Hà Nội",
+            "Ủy ban nhân dân phường Kim Mã",
+        );
+        let r = run(DocType::BirthCertificate, &text);
+        assert!(
+            r.needs_review.contains(&"registration_office".to_string()),
+            "{r:?}"
+        );
+    }
+
+    /// `Phường Phú Xuân` as printed in running text: `phường Phú Xuân`.
+    fn lowercase_type(unit: &str) -> String {
+        for t in ["Phường ", "Xã ", "Đặc khu "] {
+            if let Some(name) = unit.strip_prefix(t) {
+                return format!("{}{name}", t.to_lowercase());
+            }
+        }
+        unit.to_string()
     }
 }

@@ -8,16 +8,25 @@
 //! is put right when exactly one unit of that level matches; it is doubtful
 //! when several do, or when the letters are one edit away from a unit's name.
 //! Names not in the list (streets, units created later) are left alone.
+//!
+//! The list is dated (`admin_units.txt`, built by `scripts/gazetteer.py`):
+//! the units of 2008–2025 and those of the 2025 reorganisation (34
+//! provinces, no district level, merged communes, from 2025-07-01). A place
+//! is checked against the units valid at the document's date, or against
+//! those of every period when the document's date is not known.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
+
+use time::Date;
 
 use super::lexicon::syllable_key;
 use crate::layout::levenshtein;
 use crate::model::ReviewReason;
 use crate::normalize::fold;
 
-/// The list: `P`/`D`/`C`, a tab, the name (see the file's header).
+/// The list: periods (`@`, from, to), each with its units: `P`/`D`/`C`, a
+/// tab, the name with its type word (see the file's header).
 const UNITS: &str = include_str!("admin_units.txt");
 
 /// Administrative levels.
@@ -34,6 +43,7 @@ enum Level {
 /// Level words as printed before a name: folded words, canonical spelling,
 /// and the levels the name may be at.
 const LEVEL_WORDS: &[(&str, &str, &[Level])] = &[
+    ("DAC KHU", "đặc khu", &[Level::Commune]),
     ("THI TRAN", "thị trấn", &[Level::Commune]),
     ("THI XA", "thị xã", &[Level::District]),
     (
@@ -52,13 +62,80 @@ const LEVEL_WORDS: &[(&str, &str, &[Level])] = &[
 /// Fixed phrases a place may start with, put right when only marks differ.
 const PHRASES: &[(&str, &str)] = &[("UY BAN NHAN DAN", "Ủy ban nhân dân")];
 
-struct Gazetteer {
+/// Type words a unit's name starts with in the list.
+const TYPE_WORDS: &[&str] = &[
+    "Thành phố ",
+    "Tỉnh ",
+    "Quận ",
+    "Huyện ",
+    "Thị xã ",
+    "Thị trấn ",
+    "Phường ",
+    "Xã ",
+    "Đặc khu ",
+];
+
+/// The units of one period.
+#[derive(Default)]
+struct Period {
+    /// First day the units are valid.
+    from: Option<Date>,
+    /// Last day, if they no longer are.
+    to: Option<Date>,
     /// Spelling keys (letters and tone per word) by level.
     exact: HashSet<(Level, String)>,
     /// Names by level and folded letters.
     by_fold: HashMap<(Level, String), Vec<&'static str>>,
     /// Folded names by level, for near misses.
     folded: HashMap<Level, Vec<String>>,
+    /// Whether the period has a district level (before 2025-07-01).
+    districts: bool,
+}
+
+impl Period {
+    fn contains(&self, d: Date) -> bool {
+        self.from.is_none_or(|f| f <= d) && self.to.is_none_or(|t| d <= t)
+    }
+}
+
+/// The periods, oldest first.
+struct Gazetteer {
+    periods: Vec<Period>,
+}
+
+impl Gazetteer {
+    /// The periods to check a document of `date` against: those valid then
+    /// (the nearest when none is), every period when the date is unknown.
+    fn at(&self, date: Option<Date>) -> Vec<&Period> {
+        let Some(d) = date else {
+            return self.periods.iter().collect();
+        };
+        let valid: Vec<&Period> = self.periods.iter().filter(|p| p.contains(d)).collect();
+        if !valid.is_empty() {
+            return valid;
+        }
+        let nearest = if self
+            .periods
+            .first()
+            .and_then(|p| p.from)
+            .is_some_and(|f| d < f)
+        {
+            self.periods.first()
+        } else {
+            self.periods.last()
+        };
+        nearest.into_iter().collect()
+    }
+}
+
+/// A `YYYY-MM-DD` date of the list's header lines (`-`: none).
+fn list_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-').map(str::parse::<u16>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (it.next(), it.next(), it.next()) else {
+        return None;
+    };
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    Date::from_calendar_date(i32::from(y), month, u8::try_from(d).ok()?).ok()
 }
 
 /// A name's spelling with the tone placement normalized (`Hoà` = `Hòa`).
@@ -72,27 +149,40 @@ fn spelling_key(name: &str) -> String {
 fn gazetteer() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
     G.get_or_init(|| {
-        let mut g = Gazetteer {
-            exact: HashSet::new(),
-            by_fold: HashMap::new(),
-            folded: HashMap::new(),
-        };
+        let mut periods: Vec<Period> = Vec::new();
         for line in UNITS.lines().filter(|l| !l.starts_with('#')) {
-            let Some((level, name)) = line.split_once('\t') else {
+            let Some((tag, rest)) = line.split_once('\t') else {
                 continue;
             };
-            let level = match level {
+            if tag == "@" {
+                let (from, to) = rest.split_once('\t').unwrap_or((rest, "-"));
+                periods.push(Period {
+                    from: list_date(from),
+                    to: list_date(to),
+                    ..Period::default()
+                });
+                continue;
+            }
+            let level = match tag {
                 "P" => Level::Province,
                 "D" => Level::District,
                 _ => Level::Commune,
             };
+            let name = TYPE_WORDS
+                .iter()
+                .find_map(|t| rest.strip_prefix(t))
+                .unwrap_or(rest);
+            let Some(g) = periods.last_mut() else {
+                continue;
+            };
+            g.districts |= level == Level::District;
             if g.exact.insert((level, spelling_key(name))) {
                 let f = fold(name);
                 g.folded.entry(level).or_default().push(f.clone());
                 g.by_fold.entry((level, f)).or_default().push(name);
             }
         }
-        g
+        Gazetteer { periods }
     })
 }
 
@@ -113,6 +203,10 @@ pub(crate) struct PlaceCheck {
     /// The place without the unit names found in the list, for the checks
     /// that known names need not pass (`Krông Pắc` is no Kinh syllable).
     pub unlisted: String,
+    /// Whether the place ends with a unit of a period without districts
+    /// (from 2025-07-01), listed at the document's date: `phường Phú
+    /// Xuân` alone names a whole unit, and an office of it.
+    pub ends_with_unit: bool,
 }
 
 /// A word of a part and where it is.
@@ -170,10 +264,13 @@ fn same_marks(ws: &[Word<'_>], canonical: &str) -> bool {
     spelling_key(&got) == spelling_key(canonical)
 }
 
-/// Checks the unit names of a place and puts right the marks of those it
-/// can tell for sure.
-pub(crate) fn check_place(text: &str) -> PlaceCheck {
-    let g = gazetteer();
+/// Checks the unit names of a place against the units valid at `date` (the
+/// document's date; every period's units when it is not known) and puts
+/// right the marks of those it can tell for sure.
+pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
+    let periods = gazetteer().at(date);
+    let flat = periods.iter().all(|p| !p.districts);
+    let mut ends_with_unit = false;
     let mut doubt: Option<ReviewReason> = None;
     // A semicolon between the parts of a place is a misread comma, and a
     // hyphen stuck to the end of a word (`UBND- phường`) a speck.
@@ -266,7 +363,9 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
             .join(" ");
         let key = spelling_key(&name);
         let folded = fold(&name);
-        let known = levels.iter().any(|l| g.exact.contains(&(*l, key.clone())));
+        let known = levels
+            .iter()
+            .any(|l| periods.iter().any(|g| g.exact.contains(&(*l, key.clone()))));
         let mut right = known;
         // A listed name whose words are capitalised unlike each other
         // (`Nghi LỘC`, `cầu Giấy`) was misread in case, and case is kept as
@@ -291,7 +390,11 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
         if !known {
             let mut spellings: Vec<&str> = levels
                 .iter()
-                .filter_map(|l| g.by_fold.get(&(*l, folded.clone())))
+                .flat_map(|l| {
+                    periods
+                        .iter()
+                        .filter_map(|g| g.by_fold.get(&(*l, folded.clone())))
+                })
                 .flatten()
                 .copied()
                 .collect();
@@ -313,9 +416,11 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
                     let near = folded.chars().count() >= 4
                         && level.is_some()
                         && levels.iter().filter(|l| **l != Level::Commune).any(|l| {
-                            g.folded
-                                .get(l)
-                                .is_some_and(|names| names.iter().any(|n| one_edit(n, &folded)))
+                            periods.iter().any(|g| {
+                                g.folded
+                                    .get(l)
+                                    .is_some_and(|names| names.iter().any(|n| one_edit(n, &folded)))
+                            })
                         });
                     if near {
                         doubt.get_or_insert(ReviewReason::UnknownUnit);
@@ -328,6 +433,7 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
         }
         if right {
             listed.push((name_words[0].start, name_words[name_words.len() - 1].end));
+            ends_with_unit = flat && level.is_some() && pi + 1 == parts.len();
         }
         // A level word read with wrong marks before a name now known.
         if let Some((i, n, canonical, _, false)) = level {
@@ -347,6 +453,7 @@ pub(crate) fn check_place(text: &str) -> PlaceCheck {
         text: out.join(","),
         doubt,
         unlisted: unlisted.join(","),
+        ends_with_unit,
     }
 }
 
@@ -390,7 +497,7 @@ mod tests {
     use super::*;
 
     fn fixed(s: &str) -> String {
-        let c = check_place(s);
+        let c = check_place(s, None);
         assert_eq!(c.doubt, None, "{s}");
         c.text
     }
@@ -451,7 +558,7 @@ mod tests {
 
     #[test]
     fn names_that_cannot_be_told_are_doubtful() {
-        let doubt = |s: &str| check_place(s).doubt;
+        let doubt = |s: &str| check_place(s, None).doubt;
         // `Tong Xuyên` is one letter from the city of Long Xuyên.
         assert_eq!(
             doubt("phường Mỹ Long, thành phố Tong Xuyên, tỉnh An Giang"),
@@ -481,10 +588,94 @@ mod tests {
             "XÃ HOÀ AN, HUYỆN KRÔNG PẮC",
             "Phường Quan Hoa, quận Cầu Giấy, Hà Nội",
         ] {
-            let c = check_place(printed);
+            let c = check_place(printed, None);
             assert_eq!(c.doubt, None, "{printed}");
             assert_eq!(c.text, printed);
         }
+    }
+
+    fn day(y: i32, m: u8, d: u8) -> Option<Date> {
+        Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+    }
+
+    /// Whether the unit names of a place are all in the list at `date`:
+    /// nothing but level words is left unlisted.
+    fn all_listed(s: &str, date: Option<Date>) -> bool {
+        let c = check_place(s, date);
+        c.doubt.is_none()
+            && c.unlisted.split(',').all(|p| {
+                let f = fold(p).split_whitespace().collect::<Vec<_>>().join(" ");
+                f.is_empty() || LEVEL_WORDS.iter().any(|(w, _, _)| *w == f)
+            })
+    }
+
+    #[test]
+    fn units_are_known_in_their_period() {
+        let before = day(2019, 5, 14);
+        let after = day(2025, 8, 20);
+        // Wards of the 2025 reorganisation, with no district: known from
+        // 2025-07-01. There was no ward Hoàn Kiếm before (Hoàn Kiếm was a
+        // district); there were communes named Phú Xuân elsewhere.
+        let new = "phường Phú Xuân, Thành phố Huế";
+        assert!(all_listed(new, after));
+        assert!(all_listed(new, None));
+        let new = "Phường Hoàn Kiếm, Thành phố Hà Nội";
+        assert!(all_listed(new, after));
+        assert!(all_listed(new, None));
+        assert!(!all_listed(new, before));
+        // The special zones are a new kind of unit.
+        assert!(all_listed("đặc khu Phú Quốc, tỉnh An Giang", after));
+        assert!(!all_listed("đặc khu Phú Quốc, tỉnh An Giang", before));
+        // A district of 2019 is known in 2019; there are no districts now.
+        let old = "xã Nghi Phong, huyện Nghi Lộc, tỉnh Nghệ An";
+        assert!(all_listed(old, before));
+        assert!(all_listed(old, None));
+        assert!(!all_listed(old, after));
+        // Provinces merged away in 2025.
+        assert!(all_listed("tỉnh Hà Giang", before));
+        assert!(!all_listed("tỉnh Hà Giang", after));
+    }
+
+    #[test]
+    fn marks_are_put_right_against_the_units_of_the_date() {
+        let after = day(2025, 9, 2);
+        let c = check_place("Ủy ban nhân dân phường Phú Xuán, Thành phố Huế", after);
+        assert_eq!(c.doubt, None);
+        assert_eq!(c.text, "Ủy ban nhân dân phường Phú Xuân, Thành phố Huế");
+        let c = check_place("UBND Xã Phúc Thó, Thành phố Hà Nội", after);
+        assert_eq!(c.doubt, None);
+        assert_eq!(c.text, "UBND Xã Phúc Thọ, Thành phố Hà Nội");
+        // In 2019 the same letters are checked against the units of 2019.
+        let c = check_place(
+            "Xóm 3, xã Nghi Phong, huyện Nghỉ Lộc, tỉnh Nghệ An",
+            day(2019, 1, 2),
+        );
+        assert_eq!(c.doubt, None);
+        assert_eq!(c.text, "Xóm 3, xã Nghi Phong, huyện Nghi Lộc, tỉnh Nghệ An");
+        // Out of its period a district is not put right.
+        let c = check_place("huyện Nghỉ Lộc, tỉnh Nghệ An", after);
+        assert_eq!(c.text, "huyện Nghỉ Lộc, tỉnh Nghệ An");
+    }
+
+    #[test]
+    fn the_list_has_both_periods() {
+        let g = gazetteer();
+        assert_eq!(g.periods.len(), 2);
+        let provinces = |p: &Period| {
+            p.exact
+                .iter()
+                .filter(|(l, _)| *l == Level::Province)
+                .count()
+        };
+        assert_eq!(provinces(&g.periods[0]), 63);
+        assert_eq!(provinces(&g.periods[1]), 34);
+        assert_eq!(g.periods[0].to, day(2025, 6, 30));
+        assert_eq!(g.periods[1].from, day(2025, 7, 1));
+        assert_eq!(g.periods[1].to, None);
+        assert!(!g.periods[1]
+            .exact
+            .iter()
+            .any(|(l, _)| *l == Level::District));
     }
 
     #[test]
