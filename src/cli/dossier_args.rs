@@ -104,12 +104,7 @@ impl DossierMeta {
             return Ok(());
         };
         let source = path.display().to_string();
-        let read = path.to_path_buf();
-        let bytes = tokio::task::spawn_blocking(move || std::fs::read(read))
-            .await
-            .map_err(|e| format!("{source}: cannot read the file: {e}"))?
-            .map_err(|e| format!("{source}: cannot read the file: {e}"))?;
-        let submission_id = crate::store::sha256_hex(&bytes);
+        let submission_id = submission_id_of(path).await?;
         self.set(queue, &submission_id, dossier_code, procedure_code)
             .await
             .map_err(|e| format!("{source}: cannot record its dossier code: {e}"))
@@ -133,4 +128,16 @@ impl DossierMeta {
         }
         Ok(())
     }
+}
+
+/// The submission id a scan file will have (the SHA-256 of its bytes),
+/// read on a blocking thread; the error names the file.
+pub async fn submission_id_of(path: &Path) -> Result<String, String> {
+    let source = path.display().to_string();
+    let read = path.to_path_buf();
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(read))
+        .await
+        .map_err(|e| format!("{source}: cannot read the file: {e}"))?
+        .map_err(|e| format!("{source}: cannot read the file: {e}"))?;
+    Ok(crate::store::sha256_hex(&bytes))
 }

@@ -106,12 +106,7 @@ impl Execute for Submit {
 /// Records, before its job is queued, that a scan was received online.
 async fn record_online<Q: Intake>(queue: &Q, path: &Path) -> Result<(), String> {
     let source = path.display().to_string();
-    let read = path.to_path_buf();
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(read))
-        .await
-        .map_err(|e| format!("{source}: cannot read the file: {e}"))?
-        .map_err(|e| format!("{source}: cannot read the file: {e}"))?;
-    let id = crate::store::sha256_hex(&bytes);
+    let id = super::dossier_args::submission_id_of(path).await?;
     queue
         .set_channel(&id, Channel::Online)
         .await

@@ -288,6 +288,22 @@ pub fn from_pem(text: &str) -> Result<Certificate, PkiError> {
     })
 }
 
+/// The extensions of a root: CA:true with no intermediate below it,
+/// keyCertSign and cRLSign, and its subject key identifier.
+fn ca_extensions(name: &Name, ski: &[u8]) -> Result<Vec<Extension>, PkiError> {
+    Ok(vec![
+        extension(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+            name,
+        )?,
+        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), name)?,
+        extension(&subject_key_id(ski)?, name)?,
+    ])
+}
+
 /// Issues the office's self-signed root: CA:true, keyCertSign and cRLSign,
 /// valid from `not_before` to `not_after` (Unix seconds). Deterministic.
 pub fn issue_root(
@@ -298,21 +314,7 @@ pub fn issue_root(
 ) -> Result<Certificate, PkiError> {
     let name = office_name(office, "Root CA")?;
     let public = key.verifying_key();
-    let ski = key_identifier(&public);
-    let extensions = vec![
-        extension(
-            &BasicConstraints {
-                ca: true,
-                path_len_constraint: Some(0),
-            },
-            &name,
-        )?,
-        extension(
-            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            &name,
-        )?,
-        extension(&subject_key_id(&ski)?, &name)?,
-    ];
+    let extensions = ca_extensions(&name, &key_identifier(&public))?;
     build(
         CertKey::Ed25519(key),
         name.clone(),
@@ -335,20 +337,7 @@ pub fn issue_pdf_root(
 ) -> Result<Certificate, PkiError> {
     let name = office_name(office, "PDF Root CA")?;
     let signer = CertKey::P256(key);
-    let extensions = vec![
-        extension(
-            &BasicConstraints {
-                ca: true,
-                path_len_constraint: Some(0),
-            },
-            &name,
-        )?,
-        extension(
-            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            &name,
-        )?,
-        extension(&subject_key_id(&signer.key_identifier())?, &name)?,
-    ];
+    let extensions = ca_extensions(&name, &signer.key_identifier())?;
     build(
         signer,
         name.clone(),
