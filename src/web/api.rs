@@ -970,6 +970,29 @@ pub struct ReportQuery {
     format: Option<String>,
 }
 
+/// The on-time report of `month` (`YYYY-MM`; the current month when
+/// absent), shared by the API and the desk's report page.
+pub async fn month_report(
+    app: &App,
+    month: Option<&str>,
+) -> Result<crate::deadline::MonthReport, ApiError> {
+    use crate::deadline::{Deadlines, YearMonth};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let month = match month {
+        Some(m) => {
+            YearMonth::parse(m).map_err(|_| ApiError::invalid("month", "YYYY-MM, e.g. 2025-07"))?
+        }
+        None => YearMonth::of(now),
+    };
+    let deadlines = Deadlines::builtin().map_err(|e| ApiError::internal(&e))?;
+    let (start, end) = month.range_ms();
+    let times = app.queue.submission_times(start, end).await?;
+    Ok(deadlines.report(month, &times, now))
+}
+
 /// A month's on-time report per procedure: received, resolved on time or
 /// late, pending and overdue, by the committed procedure and holiday tables.
 #[utoipa::path(get, path = "/v1/report", tag = "operations",
@@ -981,22 +1004,8 @@ async fn report(
     caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    use crate::deadline::{Deadlines, YearMonth};
     caller.require(Action::Read, "read the on-time report")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let month = match q.month.as_deref() {
-        Some(m) => {
-            YearMonth::parse(m).map_err(|_| ApiError::invalid("month", "YYYY-MM, e.g. 2025-07"))?
-        }
-        None => YearMonth::of(now),
-    };
-    let deadlines = Deadlines::builtin().map_err(|e| ApiError::internal(&e))?;
-    let (start, end) = month.range_ms();
-    let times = app.queue.submission_times(start, end).await?;
-    let report = deadlines.report(month, &times, now);
+    let report = month_report(&app, q.month.as_deref()).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(report).into_response()),
         "svg" => Ok(([(header::CONTENT_TYPE, "image/svg+xml")], report.to_svg()).into_response()),

@@ -51,6 +51,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/desk/submissions/{id}/approve", post(approve))
         .route("/desk/submissions/{id}/reject", post(reject))
         .route("/desk/documents/{id}", get(document_page))
+        .route("/desk/report", get(report_page))
         .layer(DefaultBodyLimit::max(MAX_SMALL_BODY))
         .merge(login)
         .merge(upload)
@@ -262,6 +263,68 @@ async fn queue_page(
     page::respond(
         StatusCode::OK,
         page::layout("Review queue", &viewer(&c), body),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    month: Option<String>,
+}
+
+/// The month's on-time report per procedure: the table, and the chart the
+/// API draws (`/v1/report?format=svg`, read with the session's cookie).
+async fn report_page(
+    State(app): AppState,
+    DeskCaller(c): DeskCaller,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let month = q.month.as_deref().filter(|m| !m.is_empty());
+    let report = match api::month_report(&app, month).await {
+        Ok(r) => r,
+        Err(e) => return api_error_page(&c, &e),
+    };
+    let judged = report.total.on_time + report.total.late;
+    let body = html! {
+        h1 { (t("Báo cáo đúng hạn", "On-time report")) " " (report.month) }
+        form method="get" action="/desk/report" {
+            label for="month" { (t("Tháng", "Month")) }
+            input #month type="month" name="month" value=(report.month);
+            button type="submit" { (t("Xem", "Show")) }
+        }
+        p { (t("Tính đến", "As of")) " " (report.as_of) }
+        @if judged > 0 {
+            p #on-time-rate {
+                (t("Đúng hạn", "On time")) ": "
+                strong { (format!("{:.1} %", 100.0 * report.total.on_time as f64 / judged as f64)) }
+                " (" (report.total.on_time) " / " (judged) ")"
+            }
+        }
+        table #report {
+            thead { tr {
+                th { (t("Thủ tục", "Procedure")) } th { (t("Số ngày", "Days")) }
+                th { (t("Tiếp nhận", "Received")) } th { (t("Trực tuyến", "Online")) }
+                th { (t("Trực tiếp", "At the desk")) } th { (t("Đã giải quyết", "Resolved")) }
+                th { (t("Đúng hạn", "On time")) } th { (t("Quá hạn", "Late")) }
+                th { (t("Đang giải quyết", "Pending")) } th { (t("Đã quá hạn", "Overdue")) }
+            } }
+            tbody {
+                @for r in report.procedures.iter().chain(std::iter::once(&report.total)) {
+                    tr {
+                        td { (r.procedure) @if let Some(n) = &r.name { " · " (n) } }
+                        td { (r.working_days.map_or("-".to_string(), |d| d.to_string())) }
+                        td { (r.received) } td { (r.received_online) } td { (r.received_desk) }
+                        td { (r.resolved) } td { (r.on_time) } td { (r.late) }
+                        td { (r.pending) } td { (r.overdue) }
+                    }
+                }
+            }
+        }
+        img #report-chart src=(format!("/v1/report?month={}&format=svg", report.month))
+            alt="On-time report chart";
+    };
+    page::respond(
+        StatusCode::OK,
+        page::layout("On-time report", &viewer(&c), body),
     )
 }
 

@@ -87,6 +87,7 @@ pub fn layout(title: &str, viewer: &Viewer, body: Markup) -> Markup {
                         @if viewer.user.is_some() {
                             a href="/desk" { (t("Hàng chờ duyệt", "Review queue")) }
                             a href="/desk/upload" { (t("Tải lên", "Upload")) }
+                            a href="/desk/report" { (t("Báo cáo đúng hạn", "On-time report")) }
                         }
                         a href="/verify" { (t("Xác minh", "Verify")) }
                     }

@@ -205,6 +205,18 @@ try {
     if (!(await page.content()).includes(now)) console.log(`note: /d/ does not show "${now}"`);
   }
 
+  // The month's on-time report counts the approval, with its chart.
+  await page.goto(`${base}/desk/report`);
+  await page.waitForSelector('#report');
+  const chartLoaded = await page
+    .waitForFunction(() => document.querySelector('#report-chart')?.naturalWidth > 0, null, { timeout: 10000 })
+    .then(() => true)
+    .catch(() => false);
+  await shot(page, 'report');
+  if (!chartLoaded) fail('the on-time report\'s chart did not load');
+  const totalResolved = await page.$eval('#report tbody tr:last-child td:nth-child(6)', (td) => Number(td.textContent));
+  if (!(totalResolved >= 1)) fail(`the on-time report counts ${totalResolved} resolved this month`);
+
   // Drop it on /verify, without logging in.
   const visitor = await browser.newContext({ locale: 'vi-VN', viewport: { width: 1280, height: 900 } });
   const verifyPage = await visitor.newPage();
