@@ -21,16 +21,8 @@
 //! 4. **Deskew** up to ±[`MAX_SKEW_DEGREES`]: the angle whose projection
 //!    profile is sharpest, found coarse to fine on a reduced copy; the page is
 //!    rotated back when the skew is over [`MIN_SKEW_DEGREES`].
-//! 5. **Resolution from the text**: the height of the print's letters is
-//!    measured on the page itself (the median height of its letter-sized ink
-//!    components), and the page is upscaled only when that text is smaller
-//!    than Tesseract reads well: below what body print measures at
-//!    [`MIN_OCR_DPI`], it is brought to its size at [`TARGET_DPI`]. The
-//!    declared resolution (a file's tag, a PDF page box, or [`DEFAULT_DPI`]
-//!    when there is none) is a hint: when the text says otherwise (an image
-//!    wrapped at 96 ppi, an untagged 200-dpi TIFF) the resolution implied by
-//!    the text, snapped to a common one when the page is then A4, A5 or
-//!    Letter, is used instead, by despeckling and by Tesseract alike.
+//! 5. **Resolution**: pages scanned below [`MIN_OCR_DPI`] are upscaled to
+//!    [`TARGET_DPI`].
 //!
 //! Binarization is left to Tesseract (Otsu on the prepared gray page), and the
 //! analysis steps 2–4 work on one Otsu threshold of the page.
@@ -53,18 +45,6 @@ pub const MAX_SKEW_DEGREES: f32 = 5.0;
 pub const MIN_SKEW_DEGREES: f32 = 0.3;
 /// Resolution of the reduced copy the page analysis runs on.
 const ANALYSIS_DPI: u32 = 100;
-/// Letter height, in pixels, of body print (12–13.5 pt) scanned at 300 dpi, as
-/// measured by [`text_height`] (a median over letters with and without
-/// ascenders and attached marks, so above the x-height, which is then about
-/// 25 px): the size Tesseract's `vie` model reads best.
-const TEXT_PX_AT_300: f32 = 38.0;
-/// Fewer letter-sized components than this and the text is not measured.
-const MIN_LETTERS: usize = 40;
-/// The declared resolution is kept when the text implies one within this
-/// factor of it either way.
-const DPI_TOLERANCE: f32 = 1.4;
-/// The largest upscaling factor.
-const MAX_SCALE: f32 = 4.0;
 
 /// A preparation step that can be turned off (`skip_prepare`). The steps and
 /// their names are listed once, in [`Step::TABLE`]; parsing, the defaults and
@@ -175,14 +155,6 @@ pub struct Steps {
     pub deskewed_degrees: Option<f32>,
     /// The scan's resolution, when it was upscaled.
     pub upscaled_from_dpi: Option<u32>,
-    /// The print's letter height measured on the page, in its pixels (when
-    /// there was enough text to measure).
-    pub text_px: Option<f32>,
-    /// The resolution used instead of the declared one, when the text
-    /// contradicted the declaration.
-    pub text_dpi: Option<u32>,
-    /// The factor the page was scaled by, when it was scaled.
-    pub scale: Option<f32>,
 }
 
 /// A page ready for OCR: gray pixels and their resolution.
@@ -210,7 +182,7 @@ pub fn page_dpi(page: &Page) -> u32 {
 /// is turned too, so that the result document shows it upright and OCR
 /// coordinates mapped back with [`Prepared::map_back`] fit it.
 pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
-    let mut dpi = page_dpi(page);
+    let dpi = page_dpi(page);
     let mut steps = Steps::default();
     let mut gray = match &page.image {
         DynamicImage::ImageLuma8(g) => g.clone(),
@@ -230,20 +202,6 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
         img => img.to_luma8(),
     };
     let threshold = otsu_threshold(&gray);
-    let mut f = 1.0f32;
-    if options.runs(Step::Upscale) {
-        let res = resolution(&gray, threshold, dpi);
-        steps.text_px = res.text_px;
-        if res.dpi != dpi {
-            steps.text_dpi = Some(res.dpi);
-            dpi = res.dpi;
-        }
-        if res.scale > 1.0 {
-            f = res.scale;
-            steps.scale = Some(f);
-            steps.upscaled_from_dpi = Some(dpi);
-        }
-    }
     if options.runs(Step::Despeckle) {
         steps.specks_removed = despeckle(&mut gray, threshold, dpi);
     }
@@ -263,7 +221,13 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
             steps.deskewed_degrees = Some(layout.skew_degrees);
         }
     }
-    let upscale = f > 1.0;
+    let upscale = options.runs(Step::Upscale) && dpi < MIN_OCR_DPI;
+    let f = if upscale {
+        steps.upscaled_from_dpi = Some(dpi);
+        TARGET_DPI as f32 / dpi as f32
+    } else {
+        1.0
+    };
     let angle = steps.deskewed_degrees.unwrap_or(0.0);
     if upscale || angle != 0.0 {
         // One resampling for both: turn back by the skew, scale up.
@@ -271,7 +235,7 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
     }
     Prepared {
         gray,
-        dpi: (dpi as f32 * f).round() as u32,
+        dpi: if upscale { TARGET_DPI } else { dpi },
         scale_back: 1.0 / f,
         steps,
     }
@@ -284,9 +248,7 @@ impl Prepared {
         let (pw, ph) = (page.image.width(), page.image.height());
         text.width = pw;
         text.height = ph;
-        // The page's own resolution: the declared one, or the one its text
-        // implied.
-        text.dpi = ((self.dpi as f32 * self.scale_back).round() as u32).max(1);
+        text.dpi = page_dpi(page);
         let scale = self.scale_back;
         let skew = self.steps.deskewed_degrees.unwrap_or(0.0);
         if (scale - 1.0).abs() < f32::EPSILON && skew == 0.0 {
@@ -314,109 +276,6 @@ impl Prepared {
             }
         }
     }
-}
-
-/// The resolution and scale chosen for a page from its text.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Resolution {
-    /// The print's letter height, in the page's pixels, when measured.
-    text_px: Option<f32>,
-    /// The page's resolution: the declared one unless the text contradicts it.
-    dpi: u32,
-    /// The factor to scale the page by (1 when its text is large enough).
-    scale: f32,
-}
-
-/// Chooses the page's resolution and scale from the height of its text; the
-/// declared resolution `declared` decides only when there is too little text
-/// to measure, and is kept when the text roughly agrees with it.
-fn resolution(gray: &GrayImage, threshold: u8, declared: u32) -> Resolution {
-    let Some(text_px) = text_height(gray, threshold) else {
-        // Nothing to measure: trust the declaration, as before.
-        let scale = if declared < MIN_OCR_DPI {
-            TARGET_DPI as f32 / declared as f32
-        } else {
-            1.0
-        };
-        return Resolution {
-            text_px: None,
-            dpi: declared,
-            scale,
-        };
-    };
-    let implied = 300.0 * text_px / TEXT_PX_AT_300;
-    let ratio = implied / declared as f32;
-    let dpi = if (1.0 / DPI_TOLERANCE..=DPI_TOLERANCE).contains(&ratio) {
-        declared
-    } else {
-        paper_dpi(gray.width(), gray.height(), implied)
-            .unwrap_or_else(|| ((implied / 10.0).round() * 10.0).max(10.0) as u32)
-    };
-    // Upscale only text smaller than body print at MIN_OCR_DPI, to its size
-    // at TARGET_DPI; never scale text that is large enough.
-    let min_px = TEXT_PX_AT_300 * MIN_OCR_DPI as f32 / 300.0;
-    let want_px = TEXT_PX_AT_300 * TARGET_DPI as f32 / 300.0;
-    let scale = if text_px < min_px {
-        (want_px / text_px).min(MAX_SCALE)
-    } else {
-        1.0
-    };
-    Resolution {
-        text_px: Some(text_px),
-        dpi,
-        scale,
-    }
-}
-
-/// The common scanning resolution near `implied` (within a quarter) at which
-/// a `w`×`h` page is A4, A5 or Letter (within 4%), if there is one.
-fn paper_dpi(w: u32, h: u32, implied: f32) -> Option<u32> {
-    const PAPERS: [(f32, f32); 3] = [(8.27, 11.69), (5.83, 8.27), (8.5, 11.0)];
-    const COMMON: [u32; 10] = [72, 96, 100, 120, 150, 200, 240, 300, 400, 600];
-    let (a, b) = (w.min(h) as f32, w.max(h) as f32);
-    COMMON
-        .iter()
-        .copied()
-        .filter(|&d| {
-            let r = d as f32 / implied;
-            (0.8..=1.25).contains(&r)
-                && PAPERS.iter().any(|&(pw, ph)| {
-                    ((a / d as f32) / pw - 1.0).abs() < 0.04
-                        && ((b / d as f32) / ph - 1.0).abs() < 0.04
-                })
-        })
-        .min_by(|&x, &y| {
-            let dx = (x as f32 - implied).abs();
-            let dy = (y as f32 - implied).abs();
-            dx.total_cmp(&dy)
-        })
-}
-
-/// The letter height of the page's print, in pixels: the median height of
-/// its letter-sized ink components. Components a third of the tallest
-/// letters' height or less (dust, dots, detached diacritics), and rules,
-/// frames and pictures, do not count. `None` when there are too few letters.
-fn text_height(gray: &GrayImage, threshold: u8) -> Option<f32> {
-    let (components, _) = components(gray, threshold, 0);
-    let cap = (gray.height().min(gray.width()) as usize / 8).max(8);
-    let mut heights: Vec<usize> = components
-        .iter()
-        .filter(|c| {
-            let (w, h) = (c.width(), c.height());
-            h >= 3 && h <= cap && w <= cap && w <= 3 * h
-        })
-        .map(Component::height)
-        .collect();
-    if heights.len() < MIN_LETTERS {
-        return None;
-    }
-    heights.sort_unstable();
-    let tall = heights[heights.len() * 9 / 10];
-    let letters: Vec<usize> = heights.into_iter().filter(|&h| h * 3 > tall).collect();
-    if letters.len() < MIN_LETTERS {
-        return None;
-    }
-    Some(letters[letters.len() / 2] as f32)
 }
 
 fn turn_gray(gray: GrayImage, quarters: u8) -> GrayImage {
@@ -1153,45 +1012,6 @@ mod tests {
         let mut p = gray_page(&page, 2, 3.0);
         let prepared = prepare(&mut p, &PrepareOptions::none());
         assert_eq!(prepared.steps, Steps::default());
-    }
-
-    #[test]
-    fn the_scale_comes_from_the_text_not_the_declared_resolution() {
-        let page = clean_page();
-        let gray = page.image.to_luma8();
-        let only_scale = PrepareOptions::default()
-            .skip(Step::Despeckle)
-            .skip(Step::Orient)
-            .skip(Step::Deskew);
-        let run = |g: GrayImage, dpi: Option<u32>| {
-            let mut p = Page {
-                image: DynamicImage::ImageLuma8(g),
-                dpi,
-                original: None,
-            };
-            prepare(&mut p, &only_scale)
-        };
-        // Scanned at 300 dpi, declared 96 (an image wrapped by img2pdf):
-        // not upscaled, and read as 300 dpi.
-        let p = run(gray.clone(), Some(96));
-        assert_eq!(p.steps.scale, None, "{:?}", p.steps);
-        assert_eq!(p.steps.text_dpi, Some(300), "{:?}", p.steps);
-        assert_eq!(p.dpi, 300);
-        assert_eq!(p.gray.dimensions(), gray.dimensions());
-        // Declared rightly: nothing changes.
-        let p = run(gray.clone(), Some(300));
-        assert_eq!((p.steps.scale, p.steps.text_dpi, p.dpi), (None, None, 300));
-        // Scanned at 150 dpi, declared 300 (or not at all): upscaled about 2×,
-        // and OCR boxes still map back onto the page's pixels.
-        let half = rotate_scale(&gray, 0.0, 0.5, &[255]);
-        for declared in [Some(300), None] {
-            let p = run(half.clone(), declared);
-            let f = p.steps.scale.unwrap_or(1.0);
-            assert!((1.6..=2.4).contains(&f), "{:?}", p.steps);
-            assert_eq!(p.steps.text_dpi, Some(150), "{:?}", p.steps);
-            assert!((p.dpi as f32 - 150.0 * f).abs() <= 1.0, "{}", p.dpi);
-            assert!((p.scale_back * f - 1.0).abs() < 1e-4);
-        }
     }
 
     #[test]
