@@ -869,30 +869,25 @@ fn document_date(schema: &TypeSchema, candidates: &[Vec<Candidate>]) -> Option<t
     DOCUMENT_DATES.iter().find_map(|name| {
         let fi = schema.fields.iter().position(|f| f.name == *name)?;
         let (best, _) = choose(candidates.get(fi)?)?;
-        let s = best.value.as_ref().ok()?.as_str()?;
-        normalize::parse_date(&format!(
-            "{}/{}/{}",
-            s.get(8..10)?,
-            s.get(5..7)?,
-            s.get(0..4)?
-        ))
-        .ok()
+        iso_date(best.value.as_ref().ok()?.as_str()?)
     })
+}
+
+/// A record's date value (`YYYY-MM-DD`) as a date.
+fn iso_date(s: &str) -> Option<time::Date> {
+    normalize::parse_date(&format!(
+        "{}/{}/{}",
+        s.get(8..10)?,
+        s.get(5..7)?,
+        s.get(0..4)?
+    ))
+    .ok()
 }
 
 /// Dates of a record that contradict each other (death before birth, a
 /// registration before the birth it records, an expiry before birth).
 fn implausible_dates(schema: &TypeSchema, fields: &BTreeMap<String, Value>) -> Vec<String> {
-    let get = |name: &str| -> Option<time::Date> {
-        let s = fields.get(name)?.as_str()?;
-        normalize::parse_date(&format!(
-            "{}/{}/{}",
-            s.get(8..10)?,
-            s.get(5..7)?,
-            s.get(0..4)?
-        ))
-        .ok()
-    };
+    let get = |name: &str| -> Option<time::Date> { iso_date(fields.get(name)?.as_str()?) };
     // (earlier, later, minimum gap in years)
     const ORDER: &[(&str, &str, i32)] = &[
         ("date_of_birth", "date_of_death", 0),

@@ -294,7 +294,7 @@ fn a_document_signed_after_its_certificate_expired_is_invalid() {
     let pdf = creds.pdf.expect("the PDF-signing key");
     let expired = docseal::office::pki::issue_pdf_signing_cert(
         OFFICE,
-        root_key.signing_key(),
+        docseal::office::pki::CertKey::P256(root_key.signing_key()),
         &pdf.root,
         &pdf.signer.verifying_key(),
         now - 3 * YEAR,

@@ -251,7 +251,7 @@ fn signing_cert(
         .unwrap_or(now);
     let c = pki::issue_pdf_signing_cert(
         office,
-        &root_key.key,
+        pki::CertKey::P256(&root_key.key),
         root,
         &signer.verifying_key(),
         from - 60,

@@ -350,11 +350,12 @@ pub fn issue_pdf_root(
 }
 
 /// Issues the certificate of the office's ECDSA P-256 PDF-signing key under
-/// its P-256 PDF root ([`issue_pdf_root`]): an all-ECDSA chain that NSS
-/// (`pdfsig`), Acrobat and Foxit validate. Deterministic.
+/// `root_key`: its P-256 PDF root ([`issue_pdf_root`]), an all-ECDSA chain
+/// that NSS (`pdfsig`), Acrobat and Foxit validate, or the Ed25519 root.
+/// Deterministic.
 pub fn issue_pdf_signing_cert(
     office: &str,
-    root_key: &p256::ecdsa::SigningKey,
+    root_key: CertKey<'_>,
     root_cert: &Certificate,
     signing_public_key: &p256::ecdsa::VerifyingKey,
     not_before: i64,
@@ -363,7 +364,7 @@ pub fn issue_pdf_signing_cert(
     let name = office_name(office, "PDF Signing")?;
     issue_leaf(
         name,
-        CertKey::P256(root_key),
+        root_key,
         root_cert,
         p256_spki(signing_public_key)?,
         not_before,
@@ -388,28 +389,6 @@ pub fn issue_signing_cert(
         CertKey::Ed25519(root_key),
         root_cert,
         ed25519_spki(signing_public_key)?,
-        not_before,
-        not_after,
-    )
-}
-
-/// Issues the certificate of the office's ECDSA P-256 PDF-signing key
-/// under the office's root, with the same extensions as
-/// [`issue_signing_cert`]: what common PDF viewers validate. Deterministic.
-pub fn issue_p256_signing_cert(
-    office: &str,
-    root_key: &Signer,
-    root_cert: &Certificate,
-    signing_public_key: &p256::ecdsa::VerifyingKey,
-    not_before: i64,
-    not_after: i64,
-) -> Result<Certificate, PkiError> {
-    let name = office_name(office, "PDF Signing")?;
-    issue_leaf(
-        name,
-        CertKey::Ed25519(root_key),
-        root_cert,
-        p256_spki(signing_public_key)?,
         not_before,
         not_after,
     )
@@ -688,9 +667,15 @@ mod tests {
         let root_key = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
         let root = issue_pdf_root(OFFICE, &root_key, T2024, T2034 + 3600).unwrap();
         let key = p256::ecdsa::SigningKey::from_slice(&[4u8; 32]).unwrap();
-        let cert =
-            issue_pdf_signing_cert(OFFICE, &root_key, &root, key.verifying_key(), T2024, T2034)
-                .unwrap();
+        let cert = issue_pdf_signing_cert(
+            OFFICE,
+            CertKey::P256(&root_key),
+            &root,
+            key.verifying_key(),
+            T2024,
+            T2034,
+        )
+        .unwrap();
         verify_issued_by(&root, &root).unwrap();
         verify_issued_by(&cert, &root).unwrap();
         assert!(is_ca(&root) && !is_ca(&cert));

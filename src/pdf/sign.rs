@@ -1497,9 +1497,9 @@ mod tests {
         let root_key = Signer::from_secret(&[seed; 32]);
         let root = pki::issue_root(OFFICE, &root_key, T2024, T2034).unwrap();
         let key = p256::ecdsa::SigningKey::from_slice(&[seed + 7; 32]).unwrap();
-        let cert = pki::issue_p256_signing_cert(
+        let cert = pki::issue_pdf_signing_cert(
             OFFICE,
-            &root_key,
+            pki::CertKey::Ed25519(&root_key),
             &root,
             key.verifying_key(),
             T2024,
