@@ -21,8 +21,16 @@
 //! 4. **Deskew** up to ±[`MAX_SKEW_DEGREES`]: the angle whose projection
 //!    profile is sharpest, found coarse to fine on a reduced copy; the page is
 //!    rotated back when the skew is over [`MIN_SKEW_DEGREES`].
-//! 5. **Resolution**: pages scanned below [`MIN_OCR_DPI`] are upscaled to
-//!    [`TARGET_DPI`].
+//! 5. **Resolution from the page**: the declared resolution (a file's tag, a
+//!    PDF page box) is a hint, checked against the page. An untagged page
+//!    whose pixels make A4, A5 or Letter at a common scanning resolution is
+//!    taken to be at that resolution. A page declared below [`MIN_OCR_DPI`] is
+//!    upscaled towards [`TARGET_DPI`] only as far as its print, measured on the
+//!    page (the median height of its letter-like ink components), needs: an
+//!    image wrapped at 96 ppi whose print is already body-text size is read as
+//!    it is, at the resolution its print implies. The measurement runs first,
+//!    so despeckling and Tesseract use that resolution too; it can lower the
+//!    scale a declaration asks for, never raise it.
 //!
 //! Binarization is left to Tesseract (Otsu on the prepared gray page), and the
 //! analysis steps 2–4 work on one Otsu threshold of the page.
@@ -45,6 +53,13 @@ pub const MAX_SKEW_DEGREES: f32 = 5.0;
 pub const MIN_SKEW_DEGREES: f32 = 0.3;
 /// Resolution of the reduced copy the page analysis runs on.
 const ANALYSIS_DPI: u32 = 100;
+/// Letter height, in pixels, of body print (12–13.5 pt) scanned at 300 dpi, as
+/// measured by [`text_height`] (a median over letters with and without
+/// ascenders and attached marks, so above the x-height, which is then about
+/// 25 px).
+const TEXT_PX_AT_300: f32 = 38.0;
+/// Fewer letter-like components than this and the print is not measured.
+const MIN_LETTERS: usize = 40;
 
 /// A preparation step that can be turned off (`skip_prepare`). The steps and
 /// their names are listed once, in [`Step::TABLE`]; parsing, the defaults and
@@ -155,6 +170,12 @@ pub struct Steps {
     pub deskewed_degrees: Option<f32>,
     /// The scan's resolution, when it was upscaled.
     pub upscaled_from_dpi: Option<u32>,
+    /// The print's letter height measured on the page, in its pixels (when it
+    /// was measured: only pages declared below [`MIN_OCR_DPI`] are).
+    pub text_px: Option<f32>,
+    /// The resolution used instead of the declared one (or of
+    /// [`DEFAULT_DPI`] for an untagged page), when the page contradicted it.
+    pub resolved_dpi: Option<u32>,
 }
 
 /// A page ready for OCR: gray pixels and their resolution.
@@ -182,7 +203,7 @@ pub fn page_dpi(page: &Page) -> u32 {
 /// is turned too, so that the result document shows it upright and OCR
 /// coordinates mapped back with [`Prepared::map_back`] fit it.
 pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
-    let dpi = page_dpi(page);
+    let mut dpi = page_dpi(page);
     let mut steps = Steps::default();
     let mut gray = match &page.image {
         DynamicImage::ImageLuma8(g) => g.clone(),
@@ -202,6 +223,19 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
         img => img.to_luma8(),
     };
     let threshold = otsu_threshold(&gray);
+    let mut f = 1.0f32;
+    if options.runs(Step::Upscale) {
+        let res = resolution(&gray, threshold, page.dpi);
+        steps.text_px = res.text_px;
+        if res.dpi != dpi {
+            steps.resolved_dpi = Some(res.dpi);
+            dpi = res.dpi;
+        }
+        if res.scale > 1.0 {
+            f = res.scale;
+            steps.upscaled_from_dpi = Some(dpi);
+        }
+    }
     if options.runs(Step::Despeckle) {
         steps.specks_removed = despeckle(&mut gray, threshold, dpi);
     }
@@ -221,13 +255,7 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
             steps.deskewed_degrees = Some(layout.skew_degrees);
         }
     }
-    let upscale = options.runs(Step::Upscale) && dpi < MIN_OCR_DPI;
-    let f = if upscale {
-        steps.upscaled_from_dpi = Some(dpi);
-        TARGET_DPI as f32 / dpi as f32
-    } else {
-        1.0
-    };
+    let upscale = f > 1.0;
     let angle = steps.deskewed_degrees.unwrap_or(0.0);
     if upscale || angle != 0.0 {
         // One resampling for both: turn back by the skew, scale up.
@@ -235,7 +263,7 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
     }
     Prepared {
         gray,
-        dpi: if upscale { TARGET_DPI } else { dpi },
+        dpi: (dpi as f32 * f).round() as u32,
         scale_back: 1.0 / f,
         steps,
     }
@@ -248,7 +276,9 @@ impl Prepared {
         let (pw, ph) = (page.image.width(), page.image.height());
         text.width = pw;
         text.height = ph;
-        text.dpi = page_dpi(page);
+        // The page's own resolution: the declared one, or the one the page
+        // itself showed.
+        text.dpi = ((self.dpi as f32 * self.scale_back).round() as u32).max(1);
         let scale = self.scale_back;
         let skew = self.steps.deskewed_degrees.unwrap_or(0.0);
         if (scale - 1.0).abs() < f32::EPSILON && skew == 0.0 {
@@ -276,6 +306,125 @@ impl Prepared {
             }
         }
     }
+}
+
+/// The resolution a page is read at, and the factor it is scaled by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Resolution {
+    /// The print's letter height in the page's pixels, when it was measured.
+    text_px: Option<f32>,
+    /// The page's resolution.
+    dpi: u32,
+    /// The factor the page is scaled by before OCR (1: not scaled).
+    scale: f32,
+}
+
+/// Chooses the resolution a page is read at and its scale. The declared
+/// resolution (`tagged`, from a file's tag or a PDF page box) is a hint:
+///
+/// - an untagged page whose pixels make A4, A5 or Letter at a common scanning
+///   resolution is taken to be at that resolution, else at [`DEFAULT_DPI`];
+/// - a page at or above [`MIN_OCR_DPI`] is read as it is;
+/// - a page declared below it is upscaled to [`TARGET_DPI`] only when its
+///   print, measured on the page, is as small as that resolution says. Print
+///   that is already as large as body text at [`MIN_OCR_DPI`] (an image
+///   wrapped at 96 ppi by a tool that knew no better) is not upscaled, and the
+///   resolution its print implies is used instead. The measurement can only
+///   lower the scale the declaration asks for, never raise it.
+fn resolution(gray: &GrayImage, threshold: u8, tagged: Option<u32>) -> Resolution {
+    let (w, h) = gray.dimensions();
+    let declared = tagged
+        .filter(|d| (50..=2400).contains(d))
+        .or_else(|| paper_dpi(w, h, None))
+        .unwrap_or(DEFAULT_DPI);
+    let kept = |text_px| Resolution {
+        text_px,
+        dpi: declared,
+        scale: 1.0,
+    };
+    if declared >= MIN_OCR_DPI {
+        return kept(None);
+    }
+    let asked = TARGET_DPI as f32 / declared as f32;
+    let Some(text_px) = text_height(gray, threshold) else {
+        return Resolution {
+            text_px: None,
+            dpi: declared,
+            scale: asked,
+        };
+    };
+    let min_px = TEXT_PX_AT_300 * MIN_OCR_DPI as f32 / 300.0;
+    if text_px >= min_px {
+        let implied = 300.0 * text_px / TEXT_PX_AT_300;
+        let dpi = paper_dpi(w, h, Some(implied))
+            .unwrap_or_else(|| ((implied / 10.0).round() * 10.0) as u32)
+            .max(declared);
+        return Resolution {
+            text_px: Some(text_px),
+            dpi,
+            scale: 1.0,
+        };
+    }
+    let want_px = TEXT_PX_AT_300 * TARGET_DPI as f32 / 300.0;
+    Resolution {
+        text_px: Some(text_px),
+        dpi: declared,
+        scale: (want_px / text_px).clamp(1.0, asked),
+    }
+}
+
+/// A common scanning resolution at which a `w`×`h` page is A4, A5 or Letter
+/// (within 2%), the one nearest `near` (within a quarter of it) when given.
+fn paper_dpi(w: u32, h: u32, near: Option<f32>) -> Option<u32> {
+    const PAPERS: [(f32, f32); 3] = [(8.27, 11.69), (5.83, 8.27), (8.5, 11.0)];
+    const COMMON: [u32; 10] = [72, 96, 100, 120, 150, 200, 240, 300, 400, 600];
+    let (a, b) = (w.min(h) as f32, w.max(h) as f32);
+    let fits = |d: u32| {
+        PAPERS.iter().any(|&(pw, ph)| {
+            ((a / d as f32) / pw - 1.0).abs() < 0.02 && ((b / d as f32) / ph - 1.0).abs() < 0.02
+        })
+    };
+    let distance = |d: u32| near.map_or(0.0, |n| (d as f32 - n).abs());
+    COMMON
+        .iter()
+        .copied()
+        .filter(|&d| near.is_none_or(|n| (0.8..=1.25).contains(&(d as f32 / n))) && fits(d))
+        .min_by(|&x, &y| distance(x).total_cmp(&distance(y)))
+}
+
+/// The letter height of the page's print, in pixels: the median height of
+/// its letter-like ink components. A letter is taller than a speck, no wider
+/// than three times its height, and inks between a sixth and four fifths of
+/// its box (a solid block or a frame is not a letter); components a third of
+/// the tallest letters' height or less (dots, detached marks) do not count.
+/// `None` when there are too few letters, or when their heights spread too
+/// widely to be one size of print.
+fn text_height(gray: &GrayImage, threshold: u8) -> Option<f32> {
+    let (components, _) = components(gray, threshold, 0);
+    let cap = (gray.height().min(gray.width()) as usize / 8).max(8);
+    let mut heights: Vec<usize> = components
+        .iter()
+        .filter(|c| {
+            let (w, h) = (c.width(), c.height());
+            let fill = c.area as f32 / (w * h) as f32;
+            h >= 4 && h <= cap && w <= cap && w <= 3 * h && (0.16..=0.8).contains(&fill)
+        })
+        .map(Component::height)
+        .collect();
+    if heights.len() < MIN_LETTERS {
+        return None;
+    }
+    heights.sort_unstable();
+    let tall = heights[heights.len() * 9 / 10];
+    let letters: Vec<usize> = heights.into_iter().filter(|&h| h * 3 > tall).collect();
+    if letters.len() < MIN_LETTERS {
+        return None;
+    }
+    let (q1, q3) = (letters[letters.len() / 4], letters[letters.len() * 3 / 4]);
+    if q3 > 2 * q1 {
+        return None;
+    }
+    Some(letters[letters.len() / 2] as f32)
 }
 
 fn turn_gray(gray: GrayImage, quarters: u8) -> GrayImage {
@@ -320,6 +469,8 @@ struct Component {
     y1: usize,
     /// Where its pixels are in the shared pixel list (small components only).
     pixels: std::ops::Range<usize>,
+    /// How many pixels it has.
+    area: usize,
 }
 
 impl Component {
@@ -555,6 +706,7 @@ fn components(gray: &GrayImage, threshold: u8, max_side: usize) -> (Vec<Componen
                 x1,
                 y1,
                 pixels: first..pixels.len(),
+                area,
             });
             x += 1;
         }
@@ -1012,6 +1164,90 @@ mod tests {
         let mut p = gray_page(&page, 2, 3.0);
         let prepared = prepare(&mut p, &PrepareOptions::none());
         assert_eq!(prepared.steps, Steps::default());
+    }
+
+    #[test]
+    fn the_scale_comes_from_the_print_not_only_the_declaration() {
+        let page = clean_page();
+        let gray = page.image.to_luma8();
+        let only_scale = PrepareOptions::default()
+            .skip(Step::Despeckle)
+            .skip(Step::Orient)
+            .skip(Step::Deskew);
+        let run = |g: GrayImage, dpi: Option<u32>| {
+            let mut p = Page {
+                image: DynamicImage::ImageLuma8(g),
+                dpi,
+                original: None,
+            };
+            prepare(&mut p, &only_scale)
+        };
+        // Scanned at 300 dpi, declared 96 (an image wrapped at 96 ppi): not
+        // upscaled, and read at the resolution its print shows.
+        let p = run(gray.clone(), Some(96));
+        assert_eq!(p.steps.upscaled_from_dpi, None, "{:?}", p.steps);
+        assert_eq!(p.steps.resolved_dpi, Some(300), "{:?}", p.steps);
+        assert_eq!((p.dpi, p.gray.dimensions()), (300, gray.dimensions()));
+        // Declared rightly: nothing changes, nothing is measured.
+        let p = run(gray.clone(), Some(300));
+        assert_eq!(
+            (
+                p.steps.upscaled_from_dpi,
+                p.steps.resolved_dpi,
+                p.steps.text_px,
+                p.dpi
+            ),
+            (None, None, None, 300)
+        );
+        // Scanned at 150 dpi, declared so or untagged (then its A4 pixels
+        // say 150): upscaled 2×, and boxes map back onto the page's pixels.
+        let half = rotate_scale(&gray, 0.0, 0.5, &[255]);
+        for declared in [Some(150), None] {
+            let p = run(half.clone(), declared);
+            assert_eq!(p.steps.upscaled_from_dpi, Some(150), "{:?}", p.steps);
+            assert!((p.scale_back * 2.0 - 1.0).abs() < 0.05, "{:?}", p.steps);
+            assert!((280..=310).contains(&p.dpi), "{}", p.dpi);
+        }
+        // Declared 96 and truly that small: upscaled, never past the target.
+        let small = rotate_scale(&gray, 0.0, 0.32, &[255]);
+        let p = run(small, Some(96));
+        assert_eq!(p.steps.upscaled_from_dpi, Some(96), "{:?}", p.steps);
+        assert!(p.scale_back >= 96.0 / 300.0 - 1e-3, "{:?}", p.scale_back);
+    }
+
+    #[test]
+    fn blocks_of_noise_are_not_taken_for_print() {
+        // Solid blocks and random dust, declared 96: whatever is measured,
+        // the scale never goes past what the declaration asks for.
+        let (w, h) = (800u32, 1100u32);
+        let mut g = GrayImage::from_pixel(w, h, image::Luma([255]));
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..400 {
+            let (x, y) = (
+                (next() % u64::from(w - 20)) as u32,
+                (next() % u64::from(h - 20)) as u32,
+            );
+            let side = 2 + (next() % 16) as u32;
+            for dy in 0..side {
+                for dx in 0..side {
+                    g.put_pixel(x + dx, y + dy, image::Luma([0]));
+                }
+            }
+        }
+        assert_eq!(text_height(&g, 128), None);
+        let mut p = Page {
+            image: DynamicImage::ImageLuma8(g),
+            dpi: Some(96),
+            original: None,
+        };
+        let prepared = prepare(&mut p, &PrepareOptions::default());
+        assert!(prepared.scale_back >= 96.0 / 300.0 - 1e-3);
     }
 
     #[test]
