@@ -26,7 +26,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
-use crate::intake::{self, SplitTakenIn};
+use crate::dossier;
+use crate::intake::{self, Known, SplitTakenIn};
 use crate::pipeline::PipelineOptions;
 use crate::queue::{Intake, Jobs, QueueError, Reviews, SubmissionPart, Submitted};
 use crate::store::{ObjectStore, S3Store};
@@ -219,22 +220,12 @@ fn relative(root: &Path, path: &Path) -> String {
     }
 }
 
-/// What the CSV says of one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CsvRow {
-    /// The dossier code.
-    pub dossier_code: Option<String>,
-    /// The procedure code.
-    pub procedure_code: Option<String>,
-    /// The reception, Unix ms.
-    pub received_at_ms: Option<i64>,
-}
-
 /// Reads an archive's CSV: `file,dossier_code,procedure_code,received_date`
 /// (a first row naming the columns is optional; a column left empty says
 /// nothing), keyed by the file's name relative to the archive. The date is
-/// `YYYY-MM-DD` (the start of that day in Vietnam, UTC+7) or RFC 3339.
-pub fn read_csv(path: &Path) -> Result<HashMap<String, CsvRow>, ArchiveError> {
+/// `YYYY-MM-DD` (the start of that day in Vietnam, UTC+7) or RFC 3339. Codes
+/// are validated as [`crate::dossier`] says; an error names the line.
+pub fn read_csv(path: &Path) -> Result<HashMap<String, Known>, ArchiveError> {
     let bad = |reason: String| ArchiveError::Csv {
         path: path.to_path_buf(),
         reason,
@@ -264,11 +255,19 @@ pub fn read_csv(path: &Path) -> Result<HashMap<String, CsvRow>, ArchiveError> {
             })?),
             None => None,
         };
+        let dossier_code = cell(1)
+            .map(|c| dossier::dossier_code(&c))
+            .transpose()
+            .map_err(|e| bad(format!("line {line}: {e}")))?;
+        let procedure_code = cell(2)
+            .map(|c| dossier::procedure_code(&c))
+            .transpose()
+            .map_err(|e| bad(format!("line {line}: {e}")))?;
         rows.insert(
             file.trim_start_matches("./").to_string(),
-            CsvRow {
-                dossier_code: cell(1),
-                procedure_code: cell(2),
+            Known {
+                dossier_code,
+                procedure_code,
                 received_at_ms,
             },
         );
@@ -476,7 +475,7 @@ pub async fn take_in_entry<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     store: &S,
     source: &ArchiveSource,
     entry: &ArchiveEntry,
-    csv: &HashMap<String, CsvRow>,
+    csv: &HashMap<String, Known>,
     options: &ArchiveOptions,
 ) -> Result<FileOutcome, ArchiveError> {
     let name = entry.name.as_str();
@@ -503,50 +502,45 @@ pub async fn take_in_entry<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     let seen_before = queue.archive_file(name).await?.as_deref() == Some(id.as_str());
     let file_name = name.rsplit('/').next().unwrap_or(name);
     let mut outcome = FileOutcome::with(name, Status::New, &id);
-    let mut taken: Vec<String> = Vec::new();
+    // The CSV's codes and date are recorded on each submission before its
+    // job is queued, so no worker issues it without them.
+    let known = row.cloned().unwrap_or_default();
     let result = if options.split {
-        intake::take_in_split(queue, store, file_name, bytes, &options.pipeline, false)
-            .await
-            .map(|split| match split {
-                SplitTakenIn::Whole(t) => {
-                    if t.submitted != Submitted::Queued {
-                        outcome.status = Status::Known;
-                    }
-                    taken.push(t.id);
-                }
-                SplitTakenIn::Parts { parts, .. } => {
-                    taken.extend(parts.iter().map(|p| p.part_id.clone()));
-                    outcome.parts = parts;
-                }
-            })
-    } else {
-        intake::take_in_hashed(queue, store, file_name, bytes, id.clone(), false)
-            .await
-            .map(|t| {
+        intake::take_in_split(
+            queue,
+            store,
+            file_name,
+            bytes,
+            &options.pipeline,
+            &known,
+            false,
+        )
+        .await
+        .map(|split| match split {
+            SplitTakenIn::Whole(t) => {
                 if t.submitted != Submitted::Queued {
                     outcome.status = Status::Known;
                 }
-                taken.push(t.id);
-            })
+            }
+            SplitTakenIn::Parts { parts, .. } => outcome.parts = parts,
+        })
+    } else {
+        match known.record(queue, &id, None).await {
+            Ok(()) => intake::take_in_hashed(queue, store, file_name, bytes, id.clone(), false)
+                .await
+                .map(|t| {
+                    if t.submitted != Submitted::Queued {
+                        outcome.status = Status::Known;
+                    }
+                }),
+            Err(e) => Err(e.into()),
+        }
     };
     if let Err(e) = result {
         return Ok(FileOutcome::error(name, e.to_string()));
     }
     if seen_before {
         outcome.status = Status::Unchanged;
-    }
-    if let Some(row) = row {
-        for sub in &taken {
-            if row.dossier_code.is_some() || row.procedure_code.is_some() {
-                let mut meta = queue.meta(sub).await?;
-                meta.dossier_code = row.dossier_code.clone().or(meta.dossier_code);
-                meta.procedure_code = row.procedure_code.clone().or(meta.procedure_code);
-                queue.set_meta(sub, &meta).await?;
-            }
-            if let Some(at) = row.received_at_ms {
-                queue.set_received(sub, at).await?;
-            }
-        }
     }
     if !seen_before {
         queue.record_archive_file(name, &id, now_ms()).await?;
@@ -567,5 +561,24 @@ mod tests {
             Some(1_751_302_800_000 + 8 * 3_600_000 + 30 * 60_000)
         );
         assert_eq!(parse_date("01/07/2025"), None);
+    }
+
+    #[test]
+    fn csv_codes_are_validated_and_a_bad_one_names_its_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.csv");
+        let write = |text: &str| std::fs::write(&path, text).expect("write");
+        write("file,dossier_code,procedure_code,received_date\na.png, 000.00.12.h29-250701-0001 ,1.001612,\n");
+        let rows = read_csv(&path).expect("valid");
+        assert_eq!(
+            rows["a.png"].dossier_code.as_deref(),
+            Some("000.00.12.H29-250701-0001")
+        );
+        write("a.png,000.00.12.H29-250701-0001,,\nb.png,HS-1,,\n");
+        let e = read_csv(&path).expect_err("refused").to_string();
+        assert!(e.contains("line 2") && e.contains("HS-1"), "{e}");
+        write("a.png,,1-004227,\n");
+        let e = read_csv(&path).expect_err("refused").to_string();
+        assert!(e.contains("line 1") && e.contains("1-004227"), "{e}");
     }
 }

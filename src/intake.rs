@@ -81,6 +81,51 @@ pub async fn take_in_hashed<Q: Jobs, S: ObjectStore>(
     })
 }
 
+/// What is known of a scan before its job is queued (an archive's CSV line,
+/// the codes given at submission). [`Known::record`] writes it on each
+/// submission the scan gives before that submission's job is queued, so a
+/// worker never issues a document without its dossier code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    /// The dossier code, validated.
+    pub dossier_code: Option<String>,
+    /// The procedure code, validated.
+    pub procedure_code: Option<String>,
+    /// When the paper was received, Unix ms.
+    pub received_at_ms: Option<i64>,
+}
+
+impl Known {
+    /// Records what is known on submission `id`: the codes given replace
+    /// those recorded; a separator sheet's dossier code (`separator`) fills
+    /// only a missing one. Idempotent.
+    pub async fn record<Q: Intake + Reviews>(
+        &self,
+        queue: &Q,
+        id: &str,
+        separator: Option<&str>,
+    ) -> Result<(), QueueError> {
+        let before = queue.meta(id).await?;
+        let mut meta = before.clone();
+        if let Some(code) = &self.dossier_code {
+            meta.dossier_code = Some(code.clone());
+        }
+        if let Some(code) = &self.procedure_code {
+            meta.procedure_code = Some(code.clone());
+        }
+        if meta.dossier_code.is_none() {
+            meta.dossier_code = separator.map(str::to_string);
+        }
+        if meta != before {
+            queue.set_meta(id, &meta).await?;
+        }
+        if let Some(at) = self.received_at_ms {
+            queue.set_received(id, at).await?;
+        }
+        Ok(())
+    }
+}
+
 /// What [`take_in_split`] did with a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SplitTakenIn {
@@ -104,21 +149,25 @@ pub enum SplitTakenIn {
 /// id is the SHA-256 of its bytes, which the same scan always gives again,
 /// so a retry stores and queues the same parts; the links are recorded last,
 /// all in one statement, and a scan with links recorded is not split again.
-/// A separator's dossier code is set on its parts unless they have one.
+/// What is `known` of the scan is recorded on each submission before its job
+/// is queued; a separator's dossier code is set on its parts unless they have
+/// one, and only when it is a valid dossier code (a code refused is logged,
+/// naming the scan and the pages).
 pub async fn take_in_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     queue: &Q,
     store: &S,
     name: &str,
     bytes: Vec<u8>,
     options: &PipelineOptions,
+    known: &Known,
     force: bool,
 ) -> Result<SplitTakenIn, IntakeError> {
     let source_id = sha256_hex(&bytes);
-    let known = queue.parts_of(&source_id).await?;
-    if !known.is_empty() {
+    let recorded = queue.parts_of(&source_id).await?;
+    if !recorded.is_empty() {
         return Ok(SplitTakenIn::Parts {
             source_id,
-            parts: known,
+            parts: recorded,
         });
     }
     let bytes = Arc::new(bytes);
@@ -137,6 +186,10 @@ pub async fn take_in_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     };
     if whole {
         let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|b| b.as_ref().clone());
+        let separator = planned.first().and_then(|p| valid_separator_code(name, p));
+        known
+            .record(queue, &source_id, separator.as_deref())
+            .await?;
         let taken = take_in_hashed(queue, store, name, bytes, source_id, force).await?;
         return Ok(SplitTakenIn::Whole(taken));
     }
@@ -157,14 +210,10 @@ pub async fn take_in_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
                 .map_err(|e| IntakeError::Task(e.to_string()))??
         };
         let part_name = format!("{stem}.p{}-{}.pdf", p.first_page, p.last_page);
-        let taken = take_in(queue, store, &part_name, part, force).await?;
-        if let Some(code) = &p.dossier_code {
-            let mut meta = queue.meta(&taken.id).await?;
-            if meta.dossier_code.is_none() {
-                meta.dossier_code = Some(code.clone());
-                queue.set_meta(&taken.id, &meta).await?;
-            }
-        }
+        let part_id = sha256_hex(&part);
+        let separator = valid_separator_code(name, p);
+        known.record(queue, &part_id, separator.as_deref()).await?;
+        let taken = take_in_hashed(queue, store, &part_name, part, part_id, force).await?;
         parts.push(SubmissionPart {
             source_id: source_id.clone(),
             first_page: p.first_page,
@@ -174,4 +223,21 @@ pub async fn take_in_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     }
     queue.add_parts(&parts).await?;
     Ok(SplitTakenIn::Parts { source_id, parts })
+}
+
+/// The dossier code a separator sheet gave a planned part, when it is a
+/// valid one; a code refused is logged with the scan's name and the pages.
+fn valid_separator_code(name: &str, part: &split::PlannedPart) -> Option<String> {
+    let code = part.dossier_code.as_deref()?;
+    match crate::dossier::dossier_code(code) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            tracing::warn!(
+                "{name}: pages {}-{}: the separator sheet's dossier code is not used: {e}",
+                part.first_page,
+                part.last_page
+            );
+            None
+        }
+    }
 }

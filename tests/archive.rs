@@ -96,9 +96,9 @@ async fn a_folder_archive_is_taken_in_once_with_duplicates_csv_and_bad_files() {
     std::fs::write(
         &csv,
         "file,dossier_code,procedure_code,received_date\n\
-         00/00/scan-0000.png,HS-0001,1.001612,2025-07-01\n\
-         01/01/scan-0001.png,HS-0002,,2025-07-02T09:15:00+07:00\n\
-         zz-copies/copy-01.png,HS-9999,2.000001,2025-07-03\n",
+         00/00/scan-0000.png,000.00.12.H29-250701-0001,1.001612,2025-07-01\n\
+         01/01/scan-0001.png,000.00.12.H29-250702-0002,,2025-07-02T09:15:00+07:00\n\
+         zz-copies/copy-01.png,000.00.12.H29-250703-9999,2.000001,2025-07-03\n",
     )
     .unwrap();
     let first = dir.path().join("first.ndjson");
@@ -164,10 +164,16 @@ async fn a_folder_archive_is_taken_in_once_with_duplicates_csv_and_bad_files() {
         .unwrap()
         .to_string();
     let meta = queue.meta(&id0).await.unwrap();
-    assert_eq!(meta.dossier_code.as_deref(), Some("HS-0001"));
+    assert_eq!(
+        meta.dossier_code.as_deref(),
+        Some("000.00.12.H29-250701-0001")
+    );
     assert_eq!(meta.procedure_code.as_deref(), Some("1.001612"));
     let meta = queue.meta(&id1).await.unwrap();
-    assert_eq!(meta.dossier_code.as_deref(), Some("HS-0002"));
+    assert_eq!(
+        meta.dossier_code.as_deref(),
+        Some("000.00.12.H29-250702-0002")
+    );
     assert_eq!(meta.procedure_code, None);
     // A duplicate's CSV row changes nothing of the file it repeats.
     let copied = lines["zz-copies/copy-01.png"]["submission_id"]

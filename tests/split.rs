@@ -6,7 +6,7 @@
 //!
 //! Each page is OCRed once (its top); each variant takes a few minutes.
 
-use docseal::intake::{take_in_split, SplitTakenIn};
+use docseal::intake::{take_in_split, Known, SplitTakenIn};
 use docseal::pipeline::PipelineOptions;
 use docseal::queue::{Intake, Reviews, SqliteQueue};
 use docseal::samples::{dossier, DossierDoc, Separator};
@@ -49,6 +49,11 @@ async fn splits_into_its_documents(docs: Vec<DossierDoc>) {
         .unwrap();
     let store = DirStore::new(dir.path().join("objects"));
     let options = PipelineOptions::default();
+    // A procedure code given for the scan goes to each of its parts.
+    let known = Known {
+        procedure_code: Some("1.004227".into()),
+        ..Known::default()
+    };
     let started = std::time::Instant::now();
     let taken = take_in_split(
         &queue,
@@ -56,6 +61,7 @@ async fn splits_into_its_documents(docs: Vec<DossierDoc>) {
         "dossier.pdf",
         scan.pdf.clone(),
         &options,
+        &known,
         false,
     )
     .await
@@ -87,6 +93,7 @@ async fn splits_into_its_documents(docs: Vec<DossierDoc>) {
         assert_eq!(n as u32, part.last_page - part.first_page + 1);
         let meta = queue.meta(&part.part_id).await.unwrap();
         assert_eq!(&meta.dossier_code, code, "part {part:?}");
+        assert_eq!(meta.procedure_code.as_deref(), Some("1.004227"));
         assert_eq!(
             queue.part_source(&part.part_id).await.unwrap().as_ref(),
             Some(part)
@@ -95,9 +102,17 @@ async fn splits_into_its_documents(docs: Vec<DossierDoc>) {
     assert_eq!(queue.parts_of(&source_id).await.unwrap(), parts);
 
     // Again: the same parts, from what was recorded.
-    let again = take_in_split(&queue, &store, "dossier.pdf", scan.pdf, &options, false)
-        .await
-        .expect("split again");
+    let again = take_in_split(
+        &queue,
+        &store,
+        "dossier.pdf",
+        scan.pdf,
+        &options,
+        &known,
+        false,
+    )
+    .await
+    .expect("split again");
     match again {
         SplitTakenIn::Parts { parts: same, .. } => assert_eq!(same, parts),
         other => panic!("taken in whole: {other:?}"),

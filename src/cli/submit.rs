@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::{Context, Execute};
 use crate::config::{expand_inputs, Config};
-use crate::intake::SplitTakenIn;
+use crate::intake::{Known, SplitTakenIn};
 use crate::queue::{Channel, Intake, Jobs, Reviews};
 use crate::store::ObjectStore;
 
@@ -65,11 +65,19 @@ impl Execute for Submit {
                 }
                 if self.split {
                     let source = path.display().to_string();
+                    // The codes given for the scan go to each of its parts.
+                    let (dossier_code, procedure_code) = codes.for_path(&path).unwrap_or_default();
+                    let known = Known {
+                        dossier_code,
+                        procedure_code,
+                        received_at_ms: None,
+                    };
                     match submit_split(
                         queue.as_ref(),
                         store.as_ref(),
                         &ctx.config,
                         &path,
+                        &known,
                         self.force,
                     )
                     .await
@@ -167,6 +175,7 @@ async fn submit_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
     store: &S,
     config: &Config,
     path: &Path,
+    known: &Known,
     force: bool,
 ) -> Result<Vec<String>, String> {
     let limit = config.pipeline.limits.max_bytes;
@@ -181,9 +190,10 @@ async fn submit_split<Q: Jobs + Intake + Reviews, S: ObjectStore>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| source.clone());
-    let taken = crate::intake::take_in_split(queue, store, &name, scan, &config.pipeline, force)
-        .await
-        .map_err(|e| e.to_string())?;
+    let taken =
+        crate::intake::take_in_split(queue, store, &name, scan, &config.pipeline, known, force)
+            .await
+            .map_err(|e| e.to_string())?;
     Ok(match taken {
         SplitTakenIn::Whole(t) => vec![t.id],
         SplitTakenIn::Parts { parts, .. } => parts

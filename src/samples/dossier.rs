@@ -64,7 +64,8 @@ const RUNNING: [&str; 8] = [
 ];
 
 /// Builds a dossier scan of `docs` with `seed` (clean pages unless
-/// `degrade`); QR separators name dossiers `HS-<seed>-<n>`.
+/// `degrade`); QR separators name dossiers with valid dossier codes of an
+/// agency `000.00.12.H29`, dated 1 December 2025, numbered from the seed.
 pub fn dossier(seed: u64, docs: &[DossierDoc], degrade: bool) -> Result<DossierScan, SampleError> {
     let fonts = Fonts::load()?;
     let families = fonts.families.len();
@@ -100,7 +101,10 @@ pub fn dossier(seed: u64, docs: &[DossierDoc], degrade: bool) -> Result<DossierS
                 push(&mut pages, sheet)?;
             }
             Separator::Qr => {
-                let c = format!("HS-{seed}-{}", n + 1);
+                let c = format!(
+                    "000.00.12.H29-251201-{:06}",
+                    (seed % 99_000) * 10 + n as u64 + 1
+                );
                 push(
                     &mut pages,
                     Raster::Gray(qr_sheet(&format!("DOSSIER:{c}"), dpi)?),
