@@ -64,6 +64,13 @@ struct Engine {
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static RECOGNIZED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many pages this thread has recognised with [`recognize`] (so the
+/// cost of reading a page in more than one orientation can be counted).
+pub fn pages_recognized() -> u64 {
+    RECOGNIZED.with(std::cell::Cell::get)
 }
 
 fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
@@ -137,6 +144,7 @@ pub fn recognize(image: &GrayImage, dpi: u32, options: &OcrOptions) -> Result<Oc
             height: h,
         });
     }
+    RECOGNIZED.with(|n| n.set(n.get() + 1));
     let tsv = with_engine(options, |tess| {
         let tess = match tess.set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32) {
             Ok(t) => t,
@@ -206,6 +214,66 @@ pub fn parse_tsv(tsv: &str) -> Vec<Line> {
         }
     }
     lines
+}
+
+/// Words read below this confidence do not count as read (Tesseract's
+/// confidences of text turned the wrong way are mostly well under it).
+pub const READ_WORD_CONF: f32 = 0.6;
+/// A reading in which fewer than this share of the letters are in words
+/// read well is poor.
+pub const GOOD_READING_SHARE: f32 = 0.5;
+
+/// How well a page was read, from its words' confidences and lengths: text
+/// in its right orientation reads as words of several letters with high
+/// confidence laid along the lines, text turned the wrong way as short
+/// fragments with low confidence, or as tall words when lines running down
+/// the page are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reading {
+    /// Letters in all the words.
+    pub letters: u32,
+    /// Letters in the words read well: at least two letters, confidence
+    /// at least [`READ_WORD_CONF`], and, from three letters on, wider than
+    /// tall.
+    pub read_letters: u32,
+    /// Those letters weighted by their words' confidences.
+    pub score: f32,
+}
+
+impl Reading {
+    /// The reading of a recognised page.
+    pub fn of(page: &OcrPage) -> Reading {
+        let mut r = Reading::default();
+        for w in page.lines.iter().flat_map(|l| &l.words) {
+            let letters = w.text.chars().filter(|c| c.is_alphabetic()).count() as u32;
+            r.letters += letters;
+            let (bw, bh) = (
+                w.bbox.x1.saturating_sub(w.bbox.x0),
+                w.bbox.y1.saturating_sub(w.bbox.y0),
+            );
+            let along = letters < 3 || bw >= bh;
+            if letters >= 2 && w.conf >= READ_WORD_CONF && along {
+                r.read_letters += letters;
+                r.score += letters as f32 * w.conf;
+            }
+        }
+        r
+    }
+
+    /// The share of the letters in words read well (0 with no letters).
+    pub fn share(&self) -> f32 {
+        if self.letters == 0 {
+            0.0
+        } else {
+            self.read_letters as f32 / self.letters as f32
+        }
+    }
+
+    /// Whether the reading is poor: under [`GOOD_READING_SHARE`] of its
+    /// letters are in words read well (or there are none).
+    pub fn poor(&self) -> bool {
+        self.share() < GOOD_READING_SHARE
+    }
 }
 
 #[cfg(test)]
