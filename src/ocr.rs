@@ -222,6 +222,11 @@ pub const READ_WORD_CONF: f32 = 0.6;
 /// A reading in which fewer than this share of the letters are in words
 /// read well is poor.
 pub const GOOD_READING_SHARE: f32 = 0.5;
+/// A reading with at least this share of its letters in words read well
+/// confirms the orientation it was read in: text turned a quarter reads as
+/// words standing on end or fragments, and text upside down as fragments,
+/// well under it.
+pub const CONFIRMING_READING_SHARE: f32 = 0.8;
 
 /// How well a page was read, from its words' confidences and lengths: text
 /// in its right orientation reads as words of several letters with high
@@ -274,11 +279,57 @@ impl Reading {
     pub fn poor(&self) -> bool {
         self.share() < GOOD_READING_SHARE
     }
+
+    /// Whether the reading confirms the orientation it was read in: at
+    /// least [`CONFIRMING_READING_SHARE`] of its letters are in words read
+    /// well.
+    pub fn confirms(&self) -> bool {
+        self.letters > 0 && self.share() >= CONFIRMING_READING_SHARE
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_counts_the_letters_of_words_read_well_along_the_line() {
+        let word = |text: &str, conf: f32, w: u32, h: u32| Word {
+            text: text.to_string(),
+            conf,
+            bbox: BBox {
+                x0: 10,
+                y0: 10,
+                x1: 10 + w,
+                y1: 10 + h,
+            },
+        };
+        let page = |words: Vec<Word>| OcrPage {
+            lines: vec![Line { words }],
+            ..OcrPage::default()
+        };
+        let good = page(vec![
+            word("Giấy", 0.95, 80, 30),
+            word("khai", 0.9, 70, 30),
+            word("sinh:", 0.8, 80, 30),
+        ]);
+        let r = Reading::of(&good);
+        assert_eq!((r.letters, r.read_letters), (12, 12));
+        assert!((r.score - (4.0 * 0.95 + 4.0 * 0.9 + 4.0 * 0.8)).abs() < 1e-4);
+        assert!(!r.poor() && r.confirms());
+        // Fragments, low confidences and words standing on end do not count.
+        let turned = page(vec![
+            word("x", 0.9, 10, 30),
+            word("ıɥuıs", 0.4, 80, 30),
+            word("khai", 0.9, 30, 90),
+            word("Số", 0.9, 40, 30),
+        ]);
+        let r = Reading::of(&turned);
+        assert_eq!((r.letters, r.read_letters), (12, 2));
+        assert!(r.poor() && !r.confirms());
+        let empty = Reading::of(&OcrPage::default());
+        assert!(empty.poor() && !empty.confirms());
+    }
 
     #[test]
     fn tsv_rows_become_lines_of_words() {

@@ -152,9 +152,11 @@ const BETTER_READING_LETTERS: f32 = 20.0;
 /// Recognises a prepared page, confirming its orientation by the reading
 /// when the geometry left it in doubt or the reading is poor ([`Reading`]):
 /// then the other orientations in doubt
-/// ([`Prepared::orientation_alternatives`]) are read too, and one that reads
-/// clearly better is kept, with `page` turned to match it. A page whose
-/// orientation the geometry settled and that reads well is recognised once.
+/// ([`Prepared::orientation_alternatives`]; all of them when the reading is
+/// poor) are read too, and one that reads clearly better is kept, with
+/// `page` turned to match it. A page is recognised once when the geometry
+/// settled its orientation and it reads well, or when its reading confirms
+/// the orientation by itself ([`Reading::confirms`]).
 /// The text returned is in the returned preparation's pixels (see
 /// [`Prepared::map_back`]).
 pub fn recognize_upright(
@@ -164,7 +166,11 @@ pub fn recognize_upright(
 ) -> Result<(Prepared, OcrPage), OcrError> {
     let text = ocr::recognize(&prepared.gray, prepared.dpi, options)?;
     let reading = Reading::of(&text);
-    let alternatives = prepared.orientation_alternatives(reading.poor());
+    let alternatives = if reading.confirms() {
+        Vec::new()
+    } else {
+        prepared.orientation_alternatives(reading.poor())
+    };
     if alternatives.is_empty() {
         return Ok((prepared, text));
     }
@@ -637,6 +643,22 @@ mod tests {
                 "{name}"
             );
         }
+        // Where the geometry could not tell, a reading that confirms the
+        // orientation is not repeated either.
+        let mut upright = Page {
+            image: DynamicImage::ImageLuma8(speckled_bilevel(&page)),
+            dpi: None,
+            original: None,
+        };
+        let mut prepared = prepare(&mut upright, &PrepareOptions::default());
+        assert_eq!(prepared.steps.quarter_turns, 0);
+        prepared.steps.orientation_evidence = None;
+        let before = ocr::pages_recognized();
+        let (prepared, text) =
+            recognize_upright(&mut upright, prepared, &OcrOptions::default()).expect("ocr");
+        assert_eq!(ocr::pages_recognized() - before, 1);
+        assert!(Reading::of(&text).confirms());
+        assert_eq!(prepared.steps.quarter_turns, 0);
     }
 
     /// A number from the environment, or `default`.
