@@ -676,6 +676,9 @@ mod tests {
         use crate::samples::{generate, SampleOptions};
         let (seed, count) = (env_or("SURVEY_SEED", 99), env_or("SURVEY_COUNT", 60));
         let all = env_or("SURVEY_ALL", 0) == 1;
+        // SURVEY_UNDECIDED=1: the geometry's decision is dropped, as if it
+        // could not tell, so the reading alone orients each page.
+        let undecided = env_or("SURVEY_UNDECIDED", 0) == 1;
         let dir = tempfile::tempdir().expect("temp dir");
         let files = generate(
             dir.path(),
@@ -703,7 +706,19 @@ mod tests {
             };
             for mut page in decoded.into_iter().take(1) {
                 pages += 1;
-                let prepared = prepare(&mut page, &PrepareOptions::default());
+                let mut prepared = if undecided {
+                    let mut p = prepare(
+                        &mut page,
+                        &PrepareOptions::default().skip(crate::prepare::Step::Orient),
+                    );
+                    p.steps.oriented_by = Some(OrientedBy::Geometry);
+                    p
+                } else {
+                    prepare(&mut page, &PrepareOptions::default())
+                };
+                if undecided {
+                    prepared.steps.orientation_evidence = None;
+                }
                 let geometry = prepared.steps.quarter_turns;
                 if all {
                     for k in 0..4u8 {
