@@ -64,6 +64,13 @@ struct Engine {
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static RECOGNIZED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many pages this thread has recognised with [`recognize`] (so the
+/// cost of reading a page in more than one orientation can be counted).
+pub fn pages_recognized() -> u64 {
+    RECOGNIZED.with(std::cell::Cell::get)
 }
 
 fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
@@ -137,6 +144,7 @@ pub fn recognize(image: &GrayImage, dpi: u32, options: &OcrOptions) -> Result<Oc
             height: h,
         });
     }
+    RECOGNIZED.with(|n| n.set(n.get() + 1));
     let tsv = with_engine(options, |tess| {
         let tess = match tess.set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32) {
             Ok(t) => t,
@@ -208,9 +216,120 @@ pub fn parse_tsv(tsv: &str) -> Vec<Line> {
     lines
 }
 
+/// Words read below this confidence do not count as read (Tesseract's
+/// confidences of text turned the wrong way are mostly well under it).
+pub const READ_WORD_CONF: f32 = 0.6;
+/// A reading in which fewer than this share of the letters are in words
+/// read well is poor.
+pub const GOOD_READING_SHARE: f32 = 0.5;
+/// A reading with at least this share of its letters in words read well
+/// confirms the orientation it was read in: text turned a quarter reads as
+/// words standing on end or fragments, and text upside down as fragments,
+/// well under it.
+pub const CONFIRMING_READING_SHARE: f32 = 0.8;
+
+/// How well a page was read, from its words' confidences and lengths: text
+/// in its right orientation reads as words of several letters with high
+/// confidence laid along the lines, text turned the wrong way as short
+/// fragments with low confidence, or as tall words when lines running down
+/// the page are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Reading {
+    /// Letters in all the words.
+    pub letters: u32,
+    /// Letters in the words read well: at least two letters, confidence
+    /// at least [`READ_WORD_CONF`], and, from three letters on, wider than
+    /// tall.
+    pub read_letters: u32,
+    /// Those letters weighted by their words' confidences.
+    pub score: f32,
+}
+
+impl Reading {
+    /// The reading of a recognised page.
+    pub fn of(page: &OcrPage) -> Reading {
+        let mut r = Reading::default();
+        for w in page.lines.iter().flat_map(|l| &l.words) {
+            let letters = w.text.chars().filter(|c| c.is_alphabetic()).count() as u32;
+            r.letters += letters;
+            let (bw, bh) = (
+                w.bbox.x1.saturating_sub(w.bbox.x0),
+                w.bbox.y1.saturating_sub(w.bbox.y0),
+            );
+            let along = letters < 3 || bw >= bh;
+            if letters >= 2 && w.conf >= READ_WORD_CONF && along {
+                r.read_letters += letters;
+                r.score += letters as f32 * w.conf;
+            }
+        }
+        r
+    }
+
+    /// The share of the letters in words read well (0 with no letters).
+    pub fn share(&self) -> f32 {
+        if self.letters == 0 {
+            0.0
+        } else {
+            self.read_letters as f32 / self.letters as f32
+        }
+    }
+
+    /// Whether the reading is poor: under [`GOOD_READING_SHARE`] of its
+    /// letters are in words read well (or there are none).
+    pub fn poor(&self) -> bool {
+        self.share() < GOOD_READING_SHARE
+    }
+
+    /// Whether the reading confirms the orientation it was read in: at
+    /// least [`CONFIRMING_READING_SHARE`] of its letters are in words read
+    /// well.
+    pub fn confirms(&self) -> bool {
+        self.letters > 0 && self.share() >= CONFIRMING_READING_SHARE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_counts_the_letters_of_words_read_well_along_the_line() {
+        let word = |text: &str, conf: f32, w: u32, h: u32| Word {
+            text: text.to_string(),
+            conf,
+            bbox: BBox {
+                x0: 10,
+                y0: 10,
+                x1: 10 + w,
+                y1: 10 + h,
+            },
+        };
+        let page = |words: Vec<Word>| OcrPage {
+            lines: vec![Line { words }],
+            ..OcrPage::default()
+        };
+        let good = page(vec![
+            word("Giấy", 0.95, 80, 30),
+            word("khai", 0.9, 70, 30),
+            word("sinh:", 0.8, 80, 30),
+        ]);
+        let r = Reading::of(&good);
+        assert_eq!((r.letters, r.read_letters), (12, 12));
+        assert!((r.score - (4.0 * 0.95 + 4.0 * 0.9 + 4.0 * 0.8)).abs() < 1e-4);
+        assert!(!r.poor() && r.confirms());
+        // Fragments, low confidences and words standing on end do not count.
+        let turned = page(vec![
+            word("x", 0.9, 10, 30),
+            word("ıɥuıs", 0.4, 80, 30),
+            word("khai", 0.9, 30, 90),
+            word("Số", 0.9, 40, 30),
+        ]);
+        let r = Reading::of(&turned);
+        assert_eq!((r.letters, r.read_letters), (12, 2));
+        assert!(r.poor() && !r.confirms());
+        let empty = Reading::of(&OcrPage::default());
+        assert!(empty.poor() && !empty.confirms());
+    }
 
     #[test]
     fn tsv_rows_become_lines_of_words() {

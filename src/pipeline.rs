@@ -11,10 +11,10 @@ use crate::model::{
     Format, IssuedAt, Issuer, Manifest, OcrPage, Page, Record, SourceInfo, TextSource,
     LAYOUT_QR_TOP_LEFT, MANIFEST_FORMAT,
 };
-use crate::ocr::{self, OcrError, OcrOptions};
+use crate::ocr::{self, OcrError, OcrOptions, Reading};
 use crate::office::{Credentials, Signer};
 use crate::pdf::sign::{self as pdfsign, PdfAlgorithm, PdfKey, PdfSignError};
-use crate::prepare::{prepare, PrepareOptions};
+use crate::prepare::{prepare, OrientedBy, PrepareOptions, Prepared, Steps};
 use crate::qrseal::{self, QrPayload};
 use crate::render::{self, FontSet, RenderError, RenderInput};
 use crate::seal::{self, SealError, SignedManifest};
@@ -70,6 +70,9 @@ pub struct Analysis {
     /// The clockwise quarter turns each decoded page was given (0 for a
     /// page not turned), so the pages can be rebuilt from the scan.
     pub quarter_turns: Vec<u8>,
+    /// What preparation did to each page, and what decided its orientation
+    /// (`None` for a page whose text came from a PDF text layer).
+    pub prepare_steps: Vec<Option<Steps>>,
     /// Their text, in the decoded pages' pixel coordinates.
     pub ocr: Vec<OcrPage>,
     /// The classification.
@@ -98,6 +101,7 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
     let pages = decoded.pages;
     let mut ocr_pages = Vec::with_capacity(pages.len());
     let mut quarter_turns = vec![0u8; pages.len()];
+    let mut prepare_steps = vec![None; pages.len()];
     let mut pages = pages;
     for (number, (page, layer)) in pages.iter_mut().zip(decoded.text).enumerate() {
         budget.on_page(number + 1);
@@ -108,9 +112,10 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
             continue;
         }
         let prepared = prepare(page, &options.prepare);
+        let (prepared, mut text) = recognize_upright(page, prepared, &options.ocr)?;
         quarter_turns[number] = prepared.steps.quarter_turns;
-        let mut text = ocr::recognize(&prepared.gray, prepared.dpi, &options.ocr)?;
         prepared.map_back(&mut text, page);
+        prepare_steps[number] = Some(prepared.steps);
         ocr_pages.push(text);
     }
     budget.check_time().map_err(DecodeError::from)?;
@@ -130,9 +135,70 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         media_type: media_type(decode::sniff(bytes)),
         pages,
         quarter_turns,
+        prepare_steps,
         ocr: ocr_pages,
         classified,
         record,
+    })
+}
+
+/// How much better, as a factor of its [`Reading::score`], another
+/// orientation must read to replace the one the geometry chose.
+const BETTER_READING_FACTOR: f32 = 1.5;
+/// And by how many letters at least, so that a page with hardly any text is
+/// not turned on a few stray fragments.
+const BETTER_READING_LETTERS: f32 = 20.0;
+
+/// Recognises a prepared page, confirming its orientation by the reading
+/// when the geometry left it in doubt or the reading is poor ([`Reading`]):
+/// then the other orientations in doubt
+/// ([`Prepared::orientation_alternatives`]; all of them when the reading is
+/// poor) are read too, and one that reads clearly better is kept, with
+/// `page` turned to match it. A page is recognised once when the geometry
+/// settled its orientation and it reads well, or when its reading confirms
+/// the orientation by itself ([`Reading::confirms`]).
+/// The text returned is in the returned preparation's pixels (see
+/// [`Prepared::map_back`]).
+pub fn recognize_upright(
+    page: &mut Page,
+    prepared: Prepared,
+    options: &OcrOptions,
+) -> Result<(Prepared, OcrPage), OcrError> {
+    let text = ocr::recognize(&prepared.gray, prepared.dpi, options)?;
+    let reading = Reading::of(&text);
+    let alternatives = if reading.confirms() {
+        Vec::new()
+    } else {
+        prepared.orientation_alternatives(reading.poor())
+    };
+    if alternatives.is_empty() {
+        return Ok((prepared, text));
+    }
+    let mut best: Option<(u8, Prepared, OcrPage, Reading)> = None;
+    for quarters in alternatives {
+        let turned = prepared.turned(quarters);
+        let t = ocr::recognize(&turned.gray, turned.dpi, options)?;
+        let r = Reading::of(&t);
+        let bar = best.as_ref().map_or(reading, |b| b.3);
+        if r.score > bar.score * BETTER_READING_FACTOR + BETTER_READING_LETTERS {
+            let good = !r.poor();
+            best = Some((quarters, turned, t, r));
+            if good {
+                break;
+            }
+        }
+    }
+    Ok(match best {
+        Some((quarters, mut turned, t, _)) => {
+            page.turn(quarters);
+            turned.steps.oriented_by = Some(OrientedBy::Ocr);
+            (turned, t)
+        }
+        None => {
+            let mut prepared = prepared;
+            prepared.steps.oriented_by = Some(OrientedBy::Ocr);
+            (prepared, text)
+        }
     })
 }
 
@@ -317,6 +383,7 @@ mod tests {
     use super::*;
     use crate::dossier::{DossierResult, MAX_DOSSIER_CODE, MAX_PROCEDURE_CODE, MAX_RESULT_NUMBER};
     use crate::schema::DocType;
+    use image::DynamicImage;
 
     /// A manifest of `doc_type` whose every field holds `value` (with the
     /// field's number, so no two are alike), with the longest codes and office
@@ -423,6 +490,276 @@ mod tests {
         let mut old = m.clone();
         old.layout = None;
         assert_eq!(qr_payload(&old, true).unwrap().conventions, None);
+    }
+
+    /// The first page of a clean generated scan of `seed`, as scanned
+    /// (upright) and its bytes.
+    fn generated(seed: u64) -> (Page, Vec<u8>) {
+        use crate::samples::{generate, SampleOptions};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = generate(
+            dir.path(),
+            &SampleOptions {
+                count: 1,
+                seed,
+                degrade: false,
+            },
+        )
+        .expect("samples");
+        let scan = files
+            .iter()
+            .find(|f| !f.to_string_lossy().ends_with(".json"))
+            .expect("a scan");
+        let bytes = std::fs::read(scan).expect("scan");
+        let page = decode::decode(&bytes, &Limits::default())
+            .expect("decodes")
+            .remove(0);
+        (page, bytes)
+    }
+
+    /// The top half of `page` as a bilevel fax-like scan: thresholded, with
+    /// dark specks scattered over it, and no resolution stated.
+    fn speckled_bilevel(page: &Page) -> image::GrayImage {
+        let gray = page.image.to_luma8();
+        let (w, h) = (gray.width(), gray.height() / 2);
+        let mut out = image::GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if gray.get_pixel(x, y).0[0] < 128 {
+                0
+            } else {
+                255
+            }])
+        });
+        let mut x = 2_463_534_242u64;
+        let mut next = |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        };
+        for _ in 0..(w * h / 2000) {
+            let (cx, cy, r) = (next(w - 4), next(h - 4), 1 + next(2));
+            for dy in 0..r {
+                for dx in 0..r {
+                    out.put_pixel(cx + dx, cy + dy, image::Luma([0]));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_reading_turns_a_page_the_geometry_got_wrong_or_could_not_tell() {
+        use crate::prepare::OrientationEvidence;
+        let (page, _) = generated(5);
+        let upright = speckled_bilevel(&page);
+        let options = OcrOptions::default();
+        // (how the page was scanned, the turns the geometry chose, what it
+        // made of the evidence)
+        let undecided = None;
+        let upside_down_unclear = Some(OrientationEvidence {
+            lines: 1.0,
+            upright: Some(0.1),
+        });
+        let lines_unclear = Some(OrientationEvidence {
+            lines: 0.1,
+            upright: Some(0.8),
+        });
+        for (scanned, chosen, evidence) in [
+            (1u8, 0u8, undecided),
+            (2, 0, upside_down_unclear),
+            (0, 1, lines_unclear),
+        ] {
+            let mut page = Page {
+                image: DynamicImage::ImageLuma8(
+                    crate::raster::turn_image(DynamicImage::ImageLuma8(upright.clone()), scanned)
+                        .to_luma8(),
+                ),
+                dpi: None,
+                original: None,
+            };
+            // The geometry's decision, as it might have gone on a scan
+            // whose evidence was ambiguous.
+            let mut prepared = prepare(
+                &mut page,
+                &PrepareOptions::default().skip(crate::prepare::Step::Orient),
+            );
+            if chosen != 0 {
+                prepared = prepared.turned(chosen);
+                page.turn(chosen);
+            }
+            prepared.steps.oriented_by = Some(OrientedBy::Geometry);
+            prepared.steps.orientation_evidence = evidence;
+            let geometry =
+                Reading::of(&ocr::recognize(&prepared.gray, prepared.dpi, &options).expect("ocr"));
+            let (prepared, mut text) =
+                recognize_upright(&mut page, prepared, &options).expect("ocr");
+            let case = format!("scanned {scanned}, chosen {chosen}");
+            assert_eq!(prepared.steps.quarter_turns, (4 - scanned) % 4, "{case}");
+            assert_eq!(prepared.steps.oriented_by, Some(OrientedBy::Ocr), "{case}");
+            // The page itself is upright again, pixel for pixel.
+            assert_eq!(page.image.to_luma8(), upright, "{case}");
+            // And its text reads, with boxes on the page.
+            let reading = Reading::of(&text);
+            assert!(!reading.poor(), "{case}: {reading:?}");
+            assert!(
+                reading.score > geometry.score * 2.0,
+                "{case}: {reading:?} {geometry:?}"
+            );
+            prepared.map_back(&mut text, &page);
+            let words: Vec<_> = text.lines.iter().flat_map(|l| &l.words).collect();
+            assert!(words
+                .iter()
+                .all(|w| w.bbox.x1 <= upright.width() && w.bbox.y1 <= upright.height()));
+            let all = text.text().to_lowercase();
+            assert!(all.contains("khai sinh"), "{case}: {all}");
+        }
+    }
+
+    #[test]
+    fn an_upright_page_that_reads_well_is_recognized_once() {
+        let (page, bytes) = generated(5);
+        for (name, scan) in [
+            ("as generated", bytes),
+            ("bilevel with specks", {
+                let mut png = Vec::new();
+                speckled_bilevel(&page)
+                    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                    .expect("png");
+                png
+            }),
+        ] {
+            let before = ocr::pages_recognized();
+            let a = analyze(&scan, &PipelineOptions::default()).expect("analysis");
+            assert_eq!(
+                ocr::pages_recognized() - before,
+                a.pages.len() as u64,
+                "{name}"
+            );
+            let steps = a.prepare_steps[0].as_ref().expect("an OCRed page");
+            assert_eq!(steps.oriented_by, Some(OrientedBy::Geometry), "{name}");
+            assert_eq!(steps.quarter_turns, 0, "{name}");
+            assert!(
+                steps.orientation_evidence.is_some_and(|e| e.clear()),
+                "{name}"
+            );
+        }
+        // Where the geometry could not tell, a reading that confirms the
+        // orientation is not repeated either.
+        let mut upright = Page {
+            image: DynamicImage::ImageLuma8(speckled_bilevel(&page)),
+            dpi: None,
+            original: None,
+        };
+        let mut prepared = prepare(&mut upright, &PrepareOptions::default());
+        assert_eq!(prepared.steps.quarter_turns, 0);
+        prepared.steps.orientation_evidence = None;
+        let before = ocr::pages_recognized();
+        let (prepared, text) =
+            recognize_upright(&mut upright, prepared, &OcrOptions::default()).expect("ocr");
+        assert_eq!(ocr::pages_recognized() - before, 1);
+        assert!(Reading::of(&text).confirms());
+        assert_eq!(prepared.steps.quarter_turns, 0);
+    }
+
+    /// A number from the environment, or `default`.
+    fn env_or(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    #[test]
+    #[ignore = "survey: prints how orientation by evidence does on many pages (SURVEY_SEED, SURVEY_COUNT, SURVEY_ALL=1 to read every orientation)"]
+    fn survey_orientation_by_evidence() {
+        use crate::decode::decode;
+        use crate::samples::{generate, SampleOptions};
+        let (seed, count) = (env_or("SURVEY_SEED", 99), env_or("SURVEY_COUNT", 60));
+        let all = env_or("SURVEY_ALL", 0) == 1;
+        // SURVEY_UNDECIDED=1: the geometry's decision is dropped, as if it
+        // could not tell, so the reading alone orients each page.
+        let undecided = env_or("SURVEY_UNDECIDED", 0) == 1;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = generate(
+            dir.path(),
+            &SampleOptions {
+                count: count as usize,
+                seed,
+                degrade: true,
+            },
+        )
+        .expect("samples");
+        let options = OcrOptions::default();
+        let (mut pages, mut geometry_right, mut right, mut readings) = (0, 0, 0, 0);
+        for f in files
+            .iter()
+            .filter(|f| !f.to_string_lossy().ends_with(".json"))
+        {
+            let truth: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(f.with_extension("truth.json")).expect("truth"),
+            )
+            .expect("truth json");
+            let turns = truth["scan"]["quarter_turns"].as_u64().unwrap_or(0) as u8;
+            let want = (4 - turns) % 4;
+            let Ok(decoded) = decode(&std::fs::read(f).expect("scan"), &Default::default()) else {
+                continue;
+            };
+            for mut page in decoded.into_iter().take(1) {
+                pages += 1;
+                let mut prepared = if undecided {
+                    let mut p = prepare(
+                        &mut page,
+                        &PrepareOptions::default().skip(crate::prepare::Step::Orient),
+                    );
+                    p.steps.oriented_by = Some(OrientedBy::Geometry);
+                    p
+                } else {
+                    prepare(&mut page, &PrepareOptions::default())
+                };
+                if undecided {
+                    prepared.steps.orientation_evidence = None;
+                }
+                let geometry = prepared.steps.quarter_turns;
+                if all {
+                    for k in 0..4u8 {
+                        let t = prepared.turned(k);
+                        let text = ocr::recognize(&t.gray, t.dpi, &options).expect("ocr");
+                        let r = Reading::of(&text);
+                        eprintln!(
+                            "  reading {} turns {} ({}): letters {} read {} share {:.2} score {:.0}",
+                            f.display(),
+                            t.steps.quarter_turns,
+                            if t.steps.quarter_turns == want { "right" } else { "wrong" },
+                            r.letters,
+                            r.read_letters,
+                            r.share(),
+                            r.score
+                        );
+                    }
+                }
+                let before = ocr::pages_recognized();
+                let (prepared, text) =
+                    recognize_upright(&mut page, prepared, &options).expect("ocr");
+                let n = ocr::pages_recognized() - before;
+                readings += n;
+                let got = prepared.steps.quarter_turns;
+                geometry_right += usize::from(geometry == want);
+                right += usize::from(got == want);
+                let r = Reading::of(&text);
+                eprintln!(
+                    "{} want {want} geometry {geometry} got {got} by {:?} evidence {:?} readings {n} share {:.2} score {:.0}{}",
+                    f.display(),
+                    prepared.steps.oriented_by,
+                    prepared.steps.orientation_evidence,
+                    r.share(),
+                    r.score,
+                    if got == want { "" } else { "  WRONG" }
+                );
+            }
+        }
+        eprintln!(
+            "seed {seed}: {pages} pages, geometry right {geometry_right}, by evidence right {right}, {readings} readings"
+        );
     }
 
     #[test]

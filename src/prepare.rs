@@ -17,7 +17,11 @@
 //!    flat one across it, which tells 0/180 from 90/270; within a line, ink
 //!    above the letters' core band (ascenders, capitals and, in Vietnamese,
 //!    most diacritics) outweighs ink below it (descenders), which tells upright
-//!    from upside down. No decision is taken on weak evidence.
+//!    from upside down. How clear each of the two was is kept
+//!    ([`OrientationEvidence`]): when it is not clear, or the page reads
+//!    poorly, the pipeline reads the page in the other orientations in doubt
+//!    and keeps the one that reads clearly better
+//!    ([`crate::pipeline::recognize_upright`]).
 //! 4. **Deskew** up to ±[`MAX_SKEW_DEGREES`]: the angle whose projection
 //!    profile is sharpest, found coarse to fine on a reduced copy; the page is
 //!    rotated back when the skew is over [`MIN_SKEW_DEGREES`].
@@ -166,6 +170,12 @@ pub struct Steps {
     pub specks_removed: u32,
     /// Clockwise quarter turns applied to bring the page upright.
     pub quarter_turns: u8,
+    /// How clear the page's geometry was about its orientation; `None` when
+    /// orientation was not looked at or the page has too little ink to tell.
+    pub orientation_evidence: Option<OrientationEvidence>,
+    /// What decided the quarter turns; `None` when orientation was not
+    /// looked at.
+    pub oriented_by: Option<OrientedBy>,
     /// The skew corrected, in degrees (positive: lines ran down to the right).
     pub deskewed_degrees: Option<f32>,
     /// The scan's resolution, when it was upscaled.
@@ -176,6 +186,69 @@ pub struct Steps {
     /// The resolution used instead of the declared one (or of
     /// [`DEFAULT_DPI`] for an untagged page), when the page contradicted it.
     pub resolved_dpi: Option<u32>,
+}
+
+/// What decided a page's orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrientedBy {
+    /// The ink's geometry alone ([`OrientationEvidence`]).
+    Geometry,
+    /// The OCR of the page in more than one orientation: the one that read
+    /// better was kept.
+    Ocr,
+}
+
+impl OrientedBy {
+    /// The name shown in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrientedBy::Geometry => "geometry",
+            OrientedBy::Ocr => "ocr",
+        }
+    }
+}
+
+/// The margin by which the sharpness of the ink's profile along the text
+/// lines must exceed the sharpness across them, as a natural log (×1.5), for
+/// the lines' direction to be clear.
+pub const CLEAR_LINES_LOG_RATIO: f32 = 0.405;
+/// The margin by which the ink above the lines' core band must exceed the ink
+/// below it (or the other way round), as a natural log (×1.25), for the page
+/// to be clearly upright (or upside down).
+pub const CLEAR_UPRIGHT_LOG_RATIO: f32 = 0.223;
+
+/// How clear the geometric evidence for a page's orientation was, for the
+/// orientation chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OrientationEvidence {
+    /// How much sharper the ink's row profile is along the chosen lines'
+    /// direction than across it: the natural log of the ratio of the two
+    /// sharpnesses (0: no difference; negative: the other direction was
+    /// sharper, but not enough to be chosen).
+    pub lines: f32,
+    /// How much more ink lies above the lines' core band than below it, with
+    /// the page turned as chosen: the natural log of the ratio; `None` when
+    /// there were too few lines to tell.
+    pub upright: Option<f32>,
+}
+
+impl OrientationEvidence {
+    /// Whether the evidence settles the lines' direction (across or down the
+    /// scan).
+    pub fn lines_clear(&self) -> bool {
+        self.lines >= CLEAR_LINES_LOG_RATIO
+    }
+
+    /// Whether the evidence settles which way up the lines are.
+    pub fn upright_clear(&self) -> bool {
+        self.upright.is_some_and(|u| u >= CLEAR_UPRIGHT_LOG_RATIO)
+    }
+
+    /// Whether the evidence settles the orientation.
+    pub fn clear(&self) -> bool {
+        self.lines_clear() && self.upright_clear()
+    }
 }
 
 /// A page ready for OCR: gray pixels and their resolution.
@@ -243,6 +316,10 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
     if orient || deskew {
         let small = Reduced::new(&gray, threshold, dpi);
         let layout = small.analyze(orient);
+        if orient {
+            steps.orientation_evidence = layout.evidence;
+            steps.oriented_by = Some(OrientedBy::Geometry);
+        }
         if orient && layout.quarter_turns != 0 {
             steps.quarter_turns = layout.quarter_turns;
             gray = turn_gray(gray, layout.quarter_turns);
@@ -270,6 +347,53 @@ pub fn prepare(page: &mut Page, options: &PrepareOptions) -> Prepared {
 }
 
 impl Prepared {
+    /// The prepared page turned by `quarters` more clockwise quarter turns,
+    /// for reading it in another orientation. Its deskew and scale stay
+    /// right: a quarter turn about the centre commutes with both, so
+    /// [`Prepared::map_back`] fits the page turned by the same `quarters`.
+    pub fn turned(&self, quarters: u8) -> Prepared {
+        let mut steps = self.steps.clone();
+        steps.quarter_turns = (steps.quarter_turns + quarters) % 4;
+        Prepared {
+            gray: turn_gray(self.gray.clone(), quarters),
+            dpi: self.dpi,
+            scale_back: self.scale_back,
+            steps,
+        }
+    }
+
+    /// The other orientations worth reading when this page's orientation
+    /// is in doubt, as further clockwise quarter turns, the ones in doubt
+    /// first: the half turn when only which way up is unclear, the two
+    /// quarter turns when the lines' direction is unclear, all three when
+    /// the geometry could not tell; with `all` (the reading was poor), the
+    /// others follow. Empty when the geometry settled the orientation and
+    /// `all` is false, or when orientation was not looked at.
+    pub fn orientation_alternatives(&self, all: bool) -> Vec<u8> {
+        if self.steps.oriented_by.is_none() {
+            return Vec::new();
+        }
+        let (lines, upright) = match self.steps.orientation_evidence {
+            Some(e) => (e.lines_clear(), e.upright_clear()),
+            None => (false, false),
+        };
+        let quarter = [1, 3].into_iter().filter(|_| !lines);
+        let half = [2].into_iter().filter(|_| !upright);
+        let mut turns: Vec<u8> = if lines {
+            half.chain(quarter).collect()
+        } else {
+            quarter.chain(half).collect()
+        };
+        if all {
+            for t in [2, 1, 3] {
+                if !turns.contains(&t) {
+                    turns.push(t);
+                }
+            }
+        }
+        turns
+    }
+
     /// Brings OCR word boxes from the prepared image to the page's pixels:
     /// undoes the upscaling and the deskew rotation.
     pub fn map_back(&self, text: &mut OcrPage, page: &Page) {
@@ -728,6 +852,9 @@ struct Reduced {
 struct Layout {
     quarter_turns: u8,
     skew_degrees: f32,
+    /// How clear the orientation was; `None` when it was not looked at or
+    /// there was too little ink.
+    evidence: Option<OrientationEvidence>,
 }
 
 impl Reduced {
@@ -759,6 +886,7 @@ impl Reduced {
         let none = Layout {
             quarter_turns: 0,
             skew_degrees: 0.0,
+            evidence: None,
         };
         // Too little ink to say anything.
         if self.points.len() < 200 {
@@ -769,12 +897,14 @@ impl Reduced {
             return Layout {
                 quarter_turns: 0,
                 skew_degrees: across.0,
+                evidence: None,
             };
         }
         let down = self.best_angle(true);
         // Lines run across the page (0 or 180) or down it (90 or 270).
-        let vertical = down.1 > across.1 * 1.5;
-        let (angle, turns) = if vertical {
+        let lines = log_ratio(down.1, across.1);
+        let vertical = lines >= CLEAR_LINES_LOG_RATIO;
+        let (angle, turns, upright) = if vertical {
             // Decide on the page turned a quarter clockwise: x' = h-1-y, y' = x.
             let turned = Reduced {
                 w: self.h,
@@ -786,20 +916,25 @@ impl Reduced {
                     .collect(),
             };
             let a = turned.best_angle(false).0;
+            // Undecided which way up: a quarter turn either way is at
+            // least half right, where none is surely wrong.
             match turned.upright(a) {
-                Some(true) => (a, 1),
-                Some(false) => (a, 3),
-                None => return none,
+                Some(u) if u <= -CLEAR_UPRIGHT_LOG_RATIO => (a, 3, Some(-u)),
+                u => (a, 1, u),
             }
         } else {
             match self.upright(across.0) {
-                Some(false) => (across.0, 2),
-                _ => (across.0, 0),
+                Some(u) if u <= -CLEAR_UPRIGHT_LOG_RATIO => (across.0, 2, Some(-u)),
+                u => (across.0, 0, u),
             }
         };
         Layout {
             quarter_turns: turns,
             skew_degrees: angle,
+            evidence: Some(OrientationEvidence {
+                lines: if vertical { lines } else { -lines },
+                upright,
+            }),
         }
     }
 
@@ -866,10 +1001,11 @@ impl Reduced {
         (best.0, best.1)
     }
 
-    /// Whether the lines at `degrees` are upright (`Some(true)`), upside down
-    /// (`Some(false)`), or too close to call. Compares the ink above each text
-    /// line's core band with the ink below it.
-    fn upright(&self, degrees: f32) -> Option<bool> {
+    /// How upright the lines at `degrees` are: the natural log of the ratio
+    /// of the ink above each text line's core band to the ink below it
+    /// (positive: upright; negative: upside down), or `None` when there is
+    /// too little to tell.
+    fn upright(&self, degrees: f32) -> Option<f32> {
         let p = self.profile(degrees, false);
         let peak = {
             let mut v: Vec<u32> = p.iter().copied().filter(|&c| c > 0).collect();
@@ -903,17 +1039,17 @@ impl Reduced {
             above += band[..first].iter().map(|&c| u64::from(c)).sum::<u64>();
             below += band[last + 1..].iter().map(|&c| u64::from(c)).sum::<u64>();
         }
-        let (a, b) = (above as f64, below as f64);
-        if a + b < 50.0 {
+        if above + below < 50 {
             None
-        } else if a > b * 1.25 {
-            Some(true)
-        } else if b > a * 1.25 {
-            Some(false)
         } else {
-            None
+            Some(log_ratio(above as f64, below as f64))
         }
     }
+}
+
+/// `ln(a / b)`, with both kept off zero.
+fn log_ratio(a: f64, b: f64) -> f32 {
+    (a.max(1.0) / b.max(1.0)).ln() as f32
 }
 
 /// Rotates by a small angle about the centre and scales by `scale` in one

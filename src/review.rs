@@ -742,6 +742,7 @@ async fn complete<Q: Registry + Reviews + LogEntries + ResultCodes, S: ObjectSto
             source_sha256: source,
             media_type: pipeline::media_type(decode::sniff(&inputs.scan)),
             quarter_turns: inputs.turns,
+            prepare_steps: Vec::new(),
             pages,
             ocr: inputs.words,
             classified: Classified {

@@ -33,8 +33,19 @@ impl Execute for Inspect {
                     TextSource::Ocr => "OCR",
                     TextSource::TextLayer => "the PDF's text layer",
                 };
+                let turned = match a.prepare_steps.get(i).and_then(Option::as_ref) {
+                    Some(s) => match s.oriented_by {
+                        Some(by) => format!(
+                            ", turned {}°, orientation by {}",
+                            u32::from(s.quarter_turns) * 90,
+                            by.as_str()
+                        ),
+                        None => String::new(),
+                    },
+                    None => String::new(),
+                };
                 println!(
-                    "--- page {} ({}×{} px, {} dpi, text from {source})",
+                    "--- page {} ({}×{} px, {} dpi, text from {source}{turned})",
                     i + 1,
                     p.width,
                     p.height,
@@ -51,6 +62,10 @@ impl Execute for Inspect {
             serde_json::to_string_pretty(&json!({
                 "record": a.record,
                 "classification": a.classified,
+                // What preparation did to each page (null for a page read
+                // from a PDF's text layer), with what decided its
+                // orientation.
+                "prepare": a.prepare_steps,
             }))?
         );
         Ok(ExitCode::SUCCESS)
