@@ -50,6 +50,7 @@ impl Execute for Inspect {
             "{}",
             serde_json::to_string_pretty(&json!({
                 "record": a.record,
+                "reread": a.record.reread,
                 "classification": a.classified,
             }))?
         );
