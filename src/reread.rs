@@ -107,20 +107,31 @@ pub fn reread(
             .places
             .get(&name)
             .is_some_and(|p| p.page == place.page && overlap(p.bbox, place.bbox));
+        let first = &record.fields[&name];
+        let reason = record.review_reason(&name);
         let settled = read_here
             && !second.needs_review.contains(&name)
-            && value.as_ref().is_some_and(|v| {
-                let first = &record.fields[&name];
-                v == first
-                    || marks_settled(
-                        first,
-                        v,
-                        &first_words,
-                        &read,
-                        record.review_reason(&name),
-                        options.min_field_confidence,
-                    )
-            });
+            && match &value {
+                // Read with low confidence, and read again the same.
+                Some(v) if v == first => reason == Some(ReviewReason::LowConfidence),
+                // Other marks: the first reading with only those words
+                // put right passes every check too, to the same value.
+                Some(v) => marks_settled(
+                    first,
+                    v,
+                    &first_words,
+                    &read,
+                    reason,
+                    options.min_field_confidence,
+                )
+                .is_some_and(|patched| {
+                    let mut fixed = text.to_vec();
+                    replace_words(&mut fixed[place.page], place.bbox, patched);
+                    let r = extract(doc_type, record.confidence.doc_type, &fixed, options);
+                    !r.needs_review.contains(&name) && r.fields.get(&name) == Some(v)
+                }),
+                None => false,
+            };
         tracing::debug!(
             field = %name,
             first = %record.fields[&name],
@@ -294,10 +305,11 @@ fn upper_letters(w: &str) -> String {
         .collect()
 }
 
-/// Whether a second reading that differs from the first only in the marks
-/// of some words settles them: the words it changed are words the first
-/// reading was unsure of, and every letter of them was read surely, with no
-/// close rival.
+/// When a second reading differs from the first only in the marks of some
+/// words, and those words are words the first reading was unsure of, every
+/// letter of them read surely with no close rival: the first reading's
+/// words with only those words put right (their punctuation and the other
+/// words as first read).
 fn marks_settled(
     first: &Value,
     second: &Value,
@@ -305,35 +317,56 @@ fn marks_settled(
     read: &[LineWord],
     reason: Option<ReviewReason>,
     min_confidence: f32,
-) -> bool {
+) -> Option<Vec<Word>> {
     let (a, b) = (value_words(first), value_words(second));
     if a.len() != b.len() || a.is_empty() {
-        return false;
+        return None;
     }
     let changed: Vec<(&String, &String)> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
     if changed.is_empty() {
-        return false;
+        return None;
     }
-    changed.iter().all(|(was, now)| {
+    let mut patched = first_words.to_vec();
+    for (was, now) in changed {
         if normalize::fold(was) != normalize::fold(now) {
-            return false;
+            return None;
         }
+        // What the second reading read, letter by letter.
+        let sure = read.iter().find(|w| {
+            upper_letters(&w.word.text) == *now
+                && w.word.conf >= min_confidence
+                && w.symbols.iter().all(symbol_sure)
+        })?;
         // The first reading was unsure of this word: it was read with low
         // confidence, or the field was doubtful for its words or marks.
-        let unsure = matches!(
+        let doubtful = matches!(
             reason,
             Some(ReviewReason::Doubtful | ReviewReason::AmbiguousMarks)
-        ) || first_words
-            .iter()
-            .filter(|w| upper_letters(&w.text) == **was)
-            .any(|w| w.conf < min_confidence);
-        // What the second reading read, letter by letter.
-        let sure = read
-            .iter()
-            .filter(|w| upper_letters(&w.word.text) == **now)
-            .any(|w| w.word.conf >= min_confidence && w.symbols.iter().all(symbol_sure));
-        unsure && sure
-    })
+        );
+        let w = patched
+            .iter_mut()
+            .find(|w| upper_letters(&w.text) == *was && (doubtful || w.conf < min_confidence))?;
+        let core = |t: &str| t.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+        let (old, new) = (core(&w.text), core(&sure.word.text));
+        // Each letter in the case it was first read in.
+        if old.chars().count() != new.chars().count() {
+            return None;
+        }
+        let new: String = new
+            .chars()
+            .zip(old.chars())
+            .flat_map(|(n, o)| {
+                if o.is_lowercase() {
+                    n.to_lowercase().collect::<Vec<char>>()
+                } else {
+                    n.to_uppercase().collect()
+                }
+            })
+            .collect();
+        w.text = w.text.replacen(&old, &new, 1);
+        w.conf = sure.word.conf;
+    }
+    Some(patched)
 }
 
 /// Whether a symbol was read surely: with high confidence, and no other
@@ -387,6 +420,17 @@ mod tests {
             .collect()
     }
 
+    fn settles(
+        first: &Value,
+        second: &Value,
+        first_words: &[Word],
+        read: &[LineWord],
+        reason: Option<ReviewReason>,
+        min_confidence: f32,
+    ) -> bool {
+        marks_settled(first, second, first_words, read, reason, min_confidence).is_some()
+    }
+
     #[test]
     fn only_marks_of_unsure_words_read_surely_are_settled() {
         let first = Value::from("NGUYỄN THỊ VẦN");
@@ -394,34 +438,30 @@ mod tests {
         let firsts = [word("NGUYỄN", 0.95), word("THỊ", 0.95), word("VẦN", 0.9)];
         let sure = line(&["NGUYỄN", "THỊ", "VÂN"], 0.0);
         let doubtful = Some(ReviewReason::Doubtful);
-        assert!(marks_settled(
-            &first, &second, &firsts, &sure, doubtful, 0.8
-        ));
+        assert!(settles(&first, &second, &firsts, &sure, doubtful, 0.8));
         // The same value settles no marks.
-        assert!(!marks_settled(
-            &first, &first, &firsts, &sure, doubtful, 0.8
-        ));
+        assert!(!settles(&first, &first, &firsts, &sure, doubtful, 0.8));
         // A close rival for a letter of the changed word.
         let rival = line(&["NGUYỄN", "THỊ", "VÂN"], 0.3);
-        assert!(!marks_settled(
-            &first, &second, &firsts, &rival, doubtful, 0.8
-        ));
+        assert!(!settles(&first, &second, &firsts, &rival, doubtful, 0.8));
         // Other letters are another reading, not other marks.
         let other = Value::from("NGUYỄN THỊ VÂM");
         let read = line(&["NGUYỄN", "THỊ", "VÂM"], 0.0);
-        assert!(!marks_settled(
-            &first, &other, &firsts, &read, doubtful, 0.8
-        ));
+        assert!(!settles(&first, &other, &firsts, &read, doubtful, 0.8));
         let other = Value::from("NGUYỄN THỊ");
-        assert!(!marks_settled(
-            &first, &other, &firsts, &sure, doubtful, 0.8
-        ));
+        assert!(!settles(&first, &other, &firsts, &sure, doubtful, 0.8));
         // In review for low confidence, a word read surely the first time
         // is not put right by the second reading.
         let low = Some(ReviewReason::LowConfidence);
-        assert!(!marks_settled(&first, &second, &firsts, &sure, low, 0.8));
+        assert!(!settles(&first, &second, &firsts, &sure, low, 0.8));
         let firsts = [word("NGUYỄN", 0.95), word("THỊ", 0.95), word("VẦN", 0.5)];
-        assert!(marks_settled(&first, &second, &firsts, &sure, low, 0.8));
+        assert!(settles(&first, &second, &firsts, &sure, low, 0.8));
+        // Only the changed word is put right, in its case and punctuation.
+        let firsts = [word("Nguyễn", 0.95), word("Thị", 0.5), word("Vần,", 0.5)];
+        let patched = marks_settled(&first, &second, &firsts, &sure, low, 0.8).unwrap();
+        let texts: Vec<&str> = patched.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["Nguyễn", "Thị", "Vân,"]);
+        assert_eq!((patched[1].conf, patched[2].conf), (0.5, 0.96));
     }
 
     /// A clean generated birth certificate through the pipeline, with its
