@@ -324,6 +324,7 @@ pub fn extract(
         text_sources: Vec::new(),
         review_reasons: BTreeMap::new(),
         places,
+        reread: BTreeMap::new(),
     };
     for (name, reason) in review {
         record.flag(&name, reason);

@@ -168,7 +168,7 @@ pub fn read_words(xml: &str) -> Result<Vec<String>, HocrError> {
     Ok(words)
 }
 
-fn unescape(text: &str) -> String {
+pub(crate) fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")

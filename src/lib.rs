@@ -112,6 +112,7 @@ pub mod raster;
 pub mod redact;
 pub mod render;
 pub mod reprocess;
+pub mod reread;
 pub mod reuse;
 pub mod review;
 pub mod samples;

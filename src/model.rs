@@ -21,7 +21,7 @@ pub use manifest::{
     Issuer, Manifest, ManifestReview, SourceInfo, LAYOUT_QR_TOP_LEFT, MANIFEST_FORMAT,
 };
 pub use page::{Format, Page};
-pub use record::{Confidence, FieldPlace, Record, ReviewReason};
+pub use record::{Confidence, FieldPlace, Record, Reread, ReviewReason};
 #[cfg(test)]
 pub(crate) use text::synthetic_page;
 pub use text::{BBox, Line, OcrPage, TextSource, Word};

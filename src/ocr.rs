@@ -169,6 +169,218 @@ pub fn recognize(image: &GrayImage, dpi: u32, options: &OcrOptions) -> Result<Oc
     })
 }
 
+/// One symbol (a letter with its marks, a digit, a sign) of a line read by
+/// [`recognize_line`], with the recogniser's other candidates for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Symbol {
+    /// The symbol chosen (NFC).
+    pub text: String,
+    /// Tesseract's confidence in it, scaled to [0, 1].
+    pub conf: f32,
+    /// The candidates the recogniser weighed at this position, the chosen
+    /// one included, each with its score in [0, 1], best first.
+    pub choices: Vec<(String, f32)>,
+}
+
+/// One word of a line read by [`recognize_line`]: the word with its box (in
+/// the line image's pixels) and confidence, and its symbols.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineWord {
+    /// The word as recognised, with its box and confidence.
+    pub word: Word,
+    /// Its symbols, in order.
+    pub symbols: Vec<Symbol>,
+}
+
+/// Recognises a small image holding one line of text (Tesseract's single
+/// line mode), with every symbol's confidence and alternatives, on this
+/// thread's engine. The engine is given back in the page mode [`recognize`]
+/// expects.
+pub fn recognize_line(
+    image: &GrayImage,
+    dpi: u32,
+    options: &OcrOptions,
+) -> Result<Vec<LineWord>, OcrError> {
+    let (w, h) = image.dimensions();
+    if w == 0 || h == 0 {
+        return Ok(Vec::new());
+    }
+    if w > i32::MAX as u32 / 4 || h > i32::MAX as u32 / 4 {
+        return Err(OcrError::TooLarge {
+            width: w,
+            height: h,
+        });
+    }
+    let failed = |e: &dyn std::fmt::Display| OcrError::Recognize(e.to_string());
+    let hocr = with_engine(options, |mut tess| {
+        tess.set_page_seg_mode(tesseract::PageSegMode::PsmSingleLine);
+        // Symbol boxes and the recogniser's candidates for each symbol.
+        let tess = match tess
+            .set_variable("lstm_choice_mode", "2")
+            .and_then(|t| t.set_variable("hocr_char_boxes", "1"))
+        {
+            Ok(t) => t,
+            Err(e) => return (None, Err(failed(&e))),
+        };
+        let tess = match tess.set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32) {
+            Ok(t) => t,
+            Err(e) => return (None, Err(failed(&e))),
+        };
+        let tess = tess.set_source_resolution(dpi.clamp(70, 1200) as i32);
+        let mut tess = match tess.recognize() {
+            Ok(t) => t,
+            Err(e) => return (None, Err(failed(&e))),
+        };
+        let r = tess.get_hocr_text(0).map_err(|e| failed(&e));
+        // Back to what a page needs; an engine that cannot be reset is
+        // dropped, and the next call makes a new one.
+        tess.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
+        let back = tess
+            .set_variable("lstm_choice_mode", "0")
+            .and_then(|t| t.set_variable("hocr_char_boxes", "0"))
+            .ok();
+        (back, r)
+    })?;
+    parse_line_hocr(&hocr).map_err(|e| OcrError::Recognize(e.to_string()))
+}
+
+/// The value of `key` in an hOCR `title` (`bbox 1 2 3 4; x_wconf 96`).
+fn title_field<'a>(title: &'a str, key: &str) -> Option<&'a str> {
+    title
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix(key)?.strip_prefix(' '))
+}
+
+/// Reads the words, symbols and symbol candidates of Tesseract's hOCR of a
+/// line (with `hocr_char_boxes` and `lstm_choice_mode` 2).
+pub fn parse_line_hocr(xml: &str) -> Result<Vec<LineWord>, crate::hocr::HocrError> {
+    use unicode_normalization::UnicodeNormalization;
+    use xmlparser::{ElementEnd, Token, Tokenizer};
+    /// What an open element is.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Word,
+        Symbol,
+        Choices,
+        Choice,
+        Other,
+    }
+    let nfc = |s: &str| -> String {
+        crate::hocr::unescape(&s.replace("&#39;", "'"))
+            .nfc()
+            .collect()
+    };
+    let mut words: Vec<LineWord> = Vec::new();
+    let mut stack: Vec<Kind> = Vec::new();
+    // The element being opened: its class, id and title.
+    let (mut class, mut id, mut title) = (String::new(), String::new(), String::new());
+    let mut choice_score = 0.0f32;
+    for token in Tokenizer::from(xml) {
+        match token.map_err(|e| crate::hocr::HocrError::Malformed(e.to_string()))? {
+            Token::ElementStart { .. } => {
+                class.clear();
+                id.clear();
+                title.clear();
+            }
+            Token::Attribute { local, value, .. } => match local.as_str() {
+                "class" => class = value.to_string(),
+                "id" => id = value.to_string(),
+                "title" => title = value.to_string(),
+                _ => {}
+            },
+            Token::ElementEnd { end, .. } => match end {
+                ElementEnd::Open => {
+                    let score = |key: &str| {
+                        title_field(&title, key)
+                            .and_then(|v| v.trim().parse::<f32>().ok())
+                            .map_or(0.0, |c| (c / 100.0).clamp(0.0, 1.0))
+                    };
+                    let inside = stack.last().copied();
+                    let kind = match class.as_str() {
+                        "ocrx_word" => {
+                            let b: Vec<u32> = title_field(&title, "bbox")
+                                .unwrap_or_default()
+                                .split_whitespace()
+                                .filter_map(|v| v.parse().ok())
+                                .collect();
+                            let bbox = match b[..] {
+                                [x0, y0, x1, y1] => BBox { x0, y0, x1, y1 },
+                                _ => BBox::default(),
+                            };
+                            words.push(LineWord {
+                                word: Word {
+                                    text: String::new(),
+                                    conf: score("x_wconf"),
+                                    bbox,
+                                },
+                                symbols: Vec::new(),
+                            });
+                            Kind::Word
+                        }
+                        "ocrx_cinfo" if id.starts_with("lstm_choices") => Kind::Choices,
+                        "ocrx_cinfo" if inside == Some(Kind::Choices) => {
+                            choice_score = score("x_confs");
+                            Kind::Choice
+                        }
+                        "ocrx_cinfo" if inside == Some(Kind::Word) => {
+                            if let Some(w) = words.last_mut() {
+                                w.symbols.push(Symbol {
+                                    text: String::new(),
+                                    conf: score("x_conf"),
+                                    choices: Vec::new(),
+                                });
+                            }
+                            Kind::Symbol
+                        }
+                        _ => Kind::Other,
+                    };
+                    stack.push(kind);
+                }
+                ElementEnd::Empty => {}
+                ElementEnd::Close(..) => {
+                    stack.pop();
+                }
+            },
+            Token::Text { text } => {
+                let t = nfc(text.as_str());
+                if t.trim().is_empty() {
+                    continue;
+                }
+                let Some(w) = words.last_mut() else {
+                    continue;
+                };
+                match stack.last() {
+                    Some(Kind::Symbol) => {
+                        w.word.text.push_str(&t);
+                        if let Some(s) = w.symbols.last_mut() {
+                            s.text.push_str(&t);
+                        }
+                    }
+                    Some(Kind::Choice) => {
+                        if let Some(s) = w.symbols.last_mut() {
+                            s.choices.push((t, choice_score));
+                        }
+                    }
+                    // A word without symbol boxes holds its text itself.
+                    Some(Kind::Word) => w.word.text.push_str(&t),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    for w in &mut words {
+        w.word.text = w.word.text.nfc().collect();
+        for s in &mut w.symbols {
+            s.choices
+                .sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+        }
+    }
+    words.retain(|w| !w.word.text.trim().is_empty());
+    Ok(words)
+}
+
 /// Parses Tesseract's TSV output into lines of words.
 ///
 /// Columns: level, page_num, block_num, par_num, line_num, word_num, left, top,
@@ -329,6 +541,101 @@ mod tests {
         assert!(r.poor() && !r.confirms());
         let empty = Reading::of(&OcrPage::default());
         assert!(empty.poor() && !empty.confirms());
+    }
+
+    #[test]
+    fn line_hocr_gives_words_symbols_and_their_candidates() {
+        let xml =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<html><body><div class='ocr_page'>\n\
+<span class='ocr_line' id='line_1_1' title='bbox 0 0 90 40'>\n\
+ <span class='ocrx_word' id='word_1_1' title='bbox 10 5 80 38; x_wconf 91'>\n\
+  <span class='ocrx_cinfo' title='x_bboxes 10 5 40 38; x_conf 99.5'>V</span>\n\
+   <span class='ocrx_cinfo' id='lstm_choices_1_1_1'>\n\
+    <span class='ocrx_cinfo' id='choice_1_1_1' title='x_confs 95'>V</span>\n\
+   </span>\n\
+  <span class='ocrx_cinfo' title='x_bboxes 40 5 60 38; x_conf 71.25'>Â</span>\n\
+   <span class='ocrx_cinfo' id='lstm_choices_1_1_2'>\n\
+    <span class='ocrx_cinfo' id='choice_1_1_3' title='x_confs 20'>Ầ</span>\n\
+    <span class='ocrx_cinfo' id='choice_1_1_2' title='x_confs 70'>Â</span>\n\
+   </span>\n\
+  <span class='ocrx_cinfo' title='x_bboxes 60 5 80 38; x_conf 98'>N</span>\n\
+ </span>\n\
+ <span class='ocrx_word' id='word_1_2' title='bbox 85 5 90 38; x_wconf 50'>&amp;</span>\n\
+</span></div></body></html>";
+        let words = parse_line_hocr(xml).unwrap();
+        assert_eq!(words.len(), 2);
+        let w = &words[0];
+        assert_eq!(w.word.text, "VÂN");
+        assert!((w.word.conf - 0.91).abs() < 1e-6);
+        assert_eq!(
+            w.word.bbox,
+            BBox {
+                x0: 10,
+                y0: 5,
+                x1: 80,
+                y1: 38
+            }
+        );
+        assert_eq!(w.symbols.len(), 3);
+        assert!((w.symbols[1].conf - 0.7125).abs() < 1e-6);
+        assert_eq!(
+            w.symbols[1].choices,
+            vec![("Â".to_string(), 0.7), ("Ầ".to_string(), 0.2)]
+        );
+        assert!(w.symbols[2].choices.is_empty());
+        assert_eq!(words[1].word.text, "&");
+    }
+
+    /// A line read on its own gives symbols with candidates, and leaves the
+    /// engine reading whole pages as before.
+    #[test]
+    fn a_line_read_between_pages_leaves_the_page_mode_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = crate::samples::generate(
+            dir.path(),
+            &crate::samples::SampleOptions {
+                count: 1,
+                seed: 5,
+                degrade: false,
+            },
+        )
+        .unwrap();
+        let scan = files
+            .iter()
+            .find(|f| !f.to_string_lossy().ends_with(".json"))
+            .unwrap();
+        let page = crate::decode::decode(&std::fs::read(scan).unwrap(), &Default::default())
+            .unwrap()
+            .remove(0);
+        let gray = page.image.to_luma8();
+        let options = OcrOptions::default();
+        let before = recognize(&gray, 300, &options).unwrap();
+        assert!(before.lines.len() > 10);
+        // The longest line, cut out with a margin.
+        let b = before
+            .lines
+            .iter()
+            .map(Line::bbox)
+            .max_by_key(BBox::width)
+            .unwrap();
+        let m = b.height() / 2;
+        let cut = image::imageops::crop_imm(
+            &gray,
+            b.x0.saturating_sub(m),
+            b.y0.saturating_sub(m),
+            b.width() + 2 * m,
+            b.height() + 2 * m,
+        )
+        .to_image();
+        let words = recognize_line(&cut, 300, &options).unwrap();
+        assert!(words.len() >= 3, "{words:?}");
+        assert!(words.iter().all(|w| !w.symbols.is_empty()));
+        assert!(words
+            .iter()
+            .flat_map(|w| &w.symbols)
+            .any(|s| !s.choices.is_empty()));
+        let after = recognize(&gray, 300, &options).unwrap();
+        assert_eq!(before.lines, after.lines);
     }
 
     #[test]

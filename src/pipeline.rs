@@ -124,6 +124,14 @@ pub fn analyze(bytes: &[u8], options: &PipelineOptions) -> Result<Analysis, Pipe
         Some(t) => extract(t, classified.confidence, &ocr_pages, &options.extract),
         None => Record::unknown(classified.confidence),
     };
+    // Fields in review for doubt about their reading are read once more.
+    crate::reread::reread(
+        &mut record,
+        &pages,
+        &ocr_pages,
+        &options.ocr,
+        &options.extract,
+    )?;
     // Said in the record only when it is not the usual OCR, so a record of
     // scanned pages keeps the contract's shape.
     if ocr_pages.iter().any(|p| p.source != TextSource::Ocr) {

@@ -575,7 +575,7 @@ fn has_color(rgb: &image::RgbImage) -> bool {
 
 /// Gray as each pixel's brightest channel: black stays black, coloured ink and
 /// tinted paper turn light.
-fn brightest_channel(rgb: &image::RgbImage) -> GrayImage {
+pub(crate) fn brightest_channel(rgb: &image::RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     let data: Vec<u8> = rgb
         .as_raw()

@@ -61,6 +61,7 @@ impl Execute for Inspect {
             "{}",
             serde_json::to_string_pretty(&json!({
                 "record": a.record,
+                "reread": a.record.reread,
                 "classification": a.classified,
                 // What preparation did to each page (null for a page read
                 // from a PDF's text layer), with what decided its

@@ -136,6 +136,26 @@ pub struct Record {
     /// no value, where its label was found. Not part of the record's JSON.
     #[serde(skip)]
     pub places: BTreeMap<String, FieldPlace>,
+    /// Fields put up for review that were read a second time, from their
+    /// box on the page, and what that reading gave. Not part of the
+    /// record's JSON.
+    #[serde(skip)]
+    pub reread: BTreeMap<String, Reread>,
+}
+
+/// A second reading of a field put up for review: its box cut from the
+/// page, enlarged and read as one line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reread {
+    /// The value read the second time, normalized and checked like the
+    /// first; `None` when that reading gave no value of the field's form.
+    pub value: Option<Value>,
+    /// Its confidence, as extraction computes it.
+    pub confidence: f32,
+    /// Whether it settled the field: it agreed with the first reading, or
+    /// put right the marks the first reading was unsure of, surely and with
+    /// every check passed, so the field left review.
+    pub settled: bool,
 }
 
 /// Where on a page a field was found, in the pixels of the page as the
@@ -164,6 +184,7 @@ impl Record {
             text_sources: Vec::new(),
             review_reasons: BTreeMap::new(),
             places: BTreeMap::new(),
+            reread: BTreeMap::new(),
         }
     }
 

@@ -31,6 +31,7 @@ fn manifest(doc_type: DocType, fields: serde_json::Value) -> Manifest {
             text_sources: vec![],
             review_reasons: BTreeMap::new(),
             places: BTreeMap::new(),
+            reread: BTreeMap::new(),
         },
         source: SourceInfo {
             sha256: "9f2c4a1b7e3d5f60812a9c0b4d6e8f1a2b3c4d5e6f708192a3b4c5d6e7f80912".into(),
