@@ -104,6 +104,22 @@ for d in sys.argv[1:]:
           f" {pct(o['exact'], o['truth_fields']):>7} {pct(o['accepted_right'], o['accepted']):>8}"
           f" {pct(right, fields):>13} {pct(o['accepted_right'], o['truth_fields']):>8}"
           f"  {issued:>3} of {real:<3} {pct(issued, real):>6}   {apps_cert} of {apps}")
+    # The same over the pages of each cause the wide generator adds.
+    groups = {"after 2025": [], "no resolution tag": [], "PDF by a tool": []}
+    for name, c in r["documents"].items():
+        stem, ext = name.rsplit(".", 1)
+        scan = json.load(open(os.path.join(d, stem + ".truth.json"))).get("scan", {})
+        if scan.get("era") == "2025-":
+            groups["after 2025"].append(c)
+        if scan.get("resolution_tag") is False:
+            groups["no resolution tag"].append(c)
+        if ext == "pdf" and scan.get("format") in ("png", "jpg"):
+            groups["PDF by a tool"].append(c)
+    for g, cs in groups.items():
+        t = {k: sum(c[k] for c in cs) for k in ("docs", "classified_right", "truth_fields", "exact", "accepted", "accepted_right", "issued")}
+        print(f"  {g:<18} {t['docs']:>2} docs  class. {pct(t['classified_right'], t['docs'])}"
+              f"  acc.prec {pct(t['accepted_right'], t['accepted'])}  coverage {pct(t['accepted_right'], t['truth_fields'])}"
+              f"  issued {t['issued']}")
     for m in r["mistakes"]:
         if m["accepted"]:
             print(f"    accepted wrong: {m['file']} {m['field']}: {m['got']!r} for {m['expected']!r}")
