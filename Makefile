@@ -9,16 +9,21 @@ export OMP_THREAD_LIMIT := 1
 
 # Debian packages: Tesseract with its Vietnamese, English and OSD data; the
 # headers and libclang the bindings are generated from; fonts with Vietnamese
-# glyphs for result documents and samples; poppler-utils, qpdf and openssl to
+# glyphs for result documents and samples (noto-core and dejavu-core draw the
+# standard samples; liberation2, freefont, texgyre, roboto, open-sans,
+# linuxlibertine and dejavu-extra are the other families `docseal samples
+# --wide` draws with, each left out when missing); poppler-utils, qpdf and openssl to
 # check result PDFs and certificates; libnss3-tools (certutil) for the NSS
 # certificate database pdfsig checks trust against; pip for pyHanko; zbar-tools
 # (zbarimg) to read a result's QR seal off a rasterized page.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd \
 	libtesseract-dev libleptonica-dev clang libclang-dev pkg-config \
 	fonts-noto-core fonts-dejavu-core poppler-utils qpdf openssl time \
+	fonts-liberation2 fonts-freefont-ttf fonts-texgyre fonts-roboto-unhinted \
+	fonts-open-sans fonts-linuxlibertine fonts-dejavu-extra \
 	libnss3-tools python3 python3-pip zbar-tools
 
-.PHONY: all deps pydeps browserdeps build demo test lint fmt clean samples bench
+.PHONY: all deps pydeps browserdeps build demo test lint fmt clean samples bench heldout
 
 all: build
 
@@ -98,6 +103,25 @@ samples: build
 bench: build
 	$(CARGO) bench --bench stages
 	benches/throughput.sh 36 7031
+
+# Issue 13's figures on held-out seeds (never tuned on): wide samples, some
+# pages as PDFs written by img2pdf, ImageMagick and Ghostscript, and CPU on
+# them against bare tesseract and OCRmyPDF. HELDOUT_SEEDS and HELDOUT_COUNT
+# choose the sets.
+HELDOUT_PACKAGES := img2pdf imagemagick ghostscript
+OCRMYPDF := ocrmypdf==17.13.0
+HELDOUT_SEEDS ?= 91001 91002
+HELDOUT_COUNT ?= 30
+
+heldout: build
+	@missing=""; for p in $(HELDOUT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	$(apt_install)
+	@ocrmypdf --version 2>/dev/null | grep -qxF "$(lastword $(subst ==, ,$(OCRMYPDF)))" || \
+		python3 -m pip install -q $(OCRMYPDF) 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages $(OCRMYPDF)
+	benches/heldout.sh --count $(HELDOUT_COUNT) $(HELDOUT_SEEDS)
 
 clean:
 	$(CARGO) clean

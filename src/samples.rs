@@ -13,6 +13,9 @@
 //!
 //! Every document draws from its own random stream, derived from the seed and
 //! its index, so output is byte-identical for a seed whatever the thread count.
+//! [`generate_with`] and [`Variety::Wide`] stray from the pages rules are tuned
+//! on (other fonts, no resolution tags, units of 2025, applications), drawing
+//! from streams of their own, so the standard output stays as it was.
 //!
 //! - `content`: values, how they are printed, and the truth.
 //! - `draw`: fonts, page layout and text rasterization.
@@ -39,7 +42,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::schema::DocType;
-use content::{Item, Kind};
+use content::{Era, Item, Kind, Variant};
 use degrade::Raster;
 pub use dossier::{dossier, DossierDoc, DossierScan, Separator};
 use draw::{EntryLayout, Fonts, Look};
@@ -139,17 +142,46 @@ pub enum SampleError {
     Json(#[from] serde_json::Error),
 }
 
+/// How far the generated pages stray from those the pipeline is tuned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Variety {
+    /// The standard generator (four font families, documents dated up to
+    /// June 2025, every scan with its resolution).
+    #[default]
+    Standard,
+    /// Also other font families from Debian (those installed; the standard
+    /// four are still required), scans without a resolution tag (PDFs with
+    /// 96-ppi page boxes), documents dated after the 2025 reorganisation that
+    /// name its units, and applications for a household business
+    /// registration among the `unknown` pages. For measuring on pages
+    /// nobody tuned for.
+    Wide,
+}
+
 /// Writes `count` documents into `out` (created if missing); returns the scan paths.
 pub fn generate(out: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>, SampleError> {
+    generate_with(out, opts, Variety::Standard)
+}
+
+/// [`generate`] with a [`Variety`]; [`Variety::Standard`] writes the same
+/// bytes as [`generate`].
+pub fn generate_with(
+    out: &Path,
+    opts: &SampleOptions,
+    variety: Variety,
+) -> Result<Vec<PathBuf>, SampleError> {
     std::fs::create_dir_all(out).map_err(|source| SampleError::CreateDir {
         path: out.to_path_buf(),
         source,
     })?;
-    let fonts = Fonts::load()?;
+    let fonts = match variety {
+        Variety::Standard => Fonts::load()?,
+        Variety::Wide => Fonts::load_wide()?,
+    };
     (0..opts.count)
         .into_par_iter()
         .map(|index| {
-            let sample = build(index, opts, &fonts)?;
+            let sample = build(index, opts, &fonts, variety)?;
             let scan = out.join(format!("{}.{}", sample.stem, sample.format.ext()));
             let truth = out.join(format!("{}.truth.json", sample.stem));
             write(&scan, &sample.scan)?;
@@ -202,6 +234,8 @@ struct Plan {
     speckle: bool,
     quarters: u8,
     pdf_annex: bool,
+    /// Write no resolution tag (PDFs get 96-ppi page boxes).
+    untagged: bool,
 }
 
 impl Plan {
@@ -218,6 +252,7 @@ impl Plan {
             speckle: false,
             quarters: 0,
             pdf_annex: false,
+            untagged: false,
         }
     }
 
@@ -266,12 +301,18 @@ impl Plan {
                 0
             },
             pdf_annex: rng.gen_bool(0.25),
+            untagged: false,
             look,
         }
     }
 }
 
 impl Plan {
+    /// The resolution the container declares, if any.
+    fn tag(&self) -> Option<u32> {
+        (!self.untagged).then_some(self.look.dpi)
+    }
+
     /// The spoiling applied, as JSON.
     fn describe(&self) -> Value {
         serde_json::json!({
@@ -318,9 +359,42 @@ fn kind_at(index: usize) -> Kind {
         .map_or(Kind::Unknown, |&t| Kind::Typed(t))
 }
 
-fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, SampleError> {
+/// What [`Variety::Wide`] changes in one document, drawn from a stream of its
+/// own so that the standard streams stay as they are.
+struct Wide {
+    variant: Variant,
+    untagged: bool,
+}
+
+impl Wide {
+    fn draw(kind: Kind, seed: u64, index: usize, degrade: bool) -> Wide {
+        let mut rng = stream(seed, index, 5);
+        let era = if rng.gen_bool(0.4) {
+            Era::After2025
+        } else {
+            Era::Before2025
+        };
+        let business_application = kind == Kind::Unknown && rng.gen_bool(0.5);
+        Wide {
+            variant: Variant {
+                era,
+                business_application,
+            },
+            untagged: rng.gen_bool(if degrade { 0.35 } else { 0.3 }),
+        }
+    }
+}
+
+fn build(
+    index: usize,
+    opts: &SampleOptions,
+    fonts: &Fonts,
+    variety: Variety,
+) -> Result<Sample, SampleError> {
     let kind = kind_at(index);
-    let mut doc = content::document(kind, &mut stream(opts.seed, index, 0))?;
+    let wide = (variety == Variety::Wide).then(|| Wide::draw(kind, opts.seed, index, opts.degrade));
+    let variant = wide.as_ref().map_or_else(Variant::default, |w| w.variant);
+    let mut doc = content::document(kind, &mut stream(opts.seed, index, 0), variant)?;
     if let Kind::Typed(t) = kind {
         let bad = t.schema().invalid_fields(&doc.truth);
         if !bad.is_empty() {
@@ -330,13 +404,19 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
             });
         }
     }
-    let families = fonts.families.len();
+    // The wide generator draws with the wide families only, when any is installed.
+    let wide_fonts = fonts.wide();
+    let (families, first) = match wide {
+        Some(_) if !wide_fonts.is_empty() => (wide_fonts.len(), wide_fonts.start),
+        _ => (fonts.families.len(), 0),
+    };
     let mut rng = stream(opts.seed, index, if opts.degrade { 2 } else { 1 });
-    let plan = if opts.degrade {
+    let mut plan = if opts.degrade {
         Plan::degraded(&mut rng, families)
     } else {
         Plan::clean(index, &mut rng, families)
     };
+    plan.look.family += first;
     let mut truth = serde_json::json!({
         "doc_type": kind.as_str(),
         "fields": doc.truth,
@@ -344,6 +424,22 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
     if opts.degrade {
         // What was done to the page, for reading an evaluation's mistakes.
         truth["scan"] = plan.describe();
+    }
+    if let Some(w) = &wide {
+        plan.untagged = w.untagged;
+        let mut scan = plan.describe();
+        scan["font_name"] = fonts.name(plan.look.family).into();
+        scan["resolution_tag"] = (!plan.untagged).into();
+        scan["era"] = match w.variant.era {
+            Era::Before2025 => "2008-2025",
+            Era::After2025 => "2025-",
+        }
+        .into();
+        truth["scan"] = scan;
+        if doc.application {
+            // A citizen's application: never to be classed as the certificate it asks for.
+            truth["paper"] = "application".into();
+        }
     }
     let truth = serde_json::to_string_pretty(&truth)? + "\n";
     if plan.shuffle {
@@ -369,7 +465,7 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
         if plan.yellow {
             degrade::yellow(&mut rgb, &mut rng);
         }
-        if plan.seal {
+        if plan.seal && !doc.seal_text.is_empty() {
             let (cx, cy) = degrade::seal_centre(anchors.signature, &anchors.entries, &mut rng);
             let (cx, cy) = match plan.skew {
                 Some(angle) => degrade::skew_point(cx, cy, w, h, angle),
@@ -391,7 +487,7 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
         handling(a, &plan, &mut rng)
     });
 
-    let dpi = look.dpi;
+    let dpi = plan.tag();
     let scan = match plan.format {
         Format::Png => encode::png(&page, dpi)?,
         // Clean JPEGs are colour scans; degraded ones may be gray scans.
@@ -420,7 +516,8 @@ fn build(index: usize, opts: &SampleOptions, fonts: &Fonts) -> Result<Sample, Sa
                     width: p.width(),
                     height: p.height(),
                     gray: matches!(p, Raster::Gray(_)),
-                    dpi,
+                    // What img2pdf and phone apps write for an image without a tag.
+                    dpi: dpi.unwrap_or(96),
                 });
             }
             encode::pdf(pages)?
@@ -493,7 +590,8 @@ mod tests {
         for seed in 0..40u64 {
             for index in 0..9 {
                 let kind = kind_at(index);
-                let doc = content::document(kind, &mut stream(seed, index, 0)).unwrap();
+                let doc = content::document(kind, &mut stream(seed, index, 0), Variant::default())
+                    .unwrap();
                 match kind {
                     Kind::Typed(t) => {
                         let bad = t.schema().invalid_fields(&doc.truth);
@@ -564,8 +662,8 @@ mod tests {
     fn same_seed_gives_identical_files() {
         let fonts = Fonts::load().unwrap();
         for index in [0usize, 2, 3, 8] {
-            let a = build(index, &options(9, false), &fonts).unwrap();
-            let b = build(index, &options(9, false), &fonts).unwrap();
+            let a = build(index, &options(9, false), &fonts, Variety::Standard).unwrap();
+            let b = build(index, &options(9, false), &fonts, Variety::Standard).unwrap();
             assert_eq!(a.scan, b.scan, "scan {index}");
             assert_eq!(a.truth, b.truth);
         }
@@ -617,8 +715,8 @@ mod tests {
         let fonts = Fonts::load().unwrap();
         let mut differs = 0;
         for index in 0..3 {
-            let clean = build(index, &options(3, false), &fonts).unwrap();
-            let bad = build(index, &options(3, true), &fonts).unwrap();
+            let clean = build(index, &options(3, false), &fonts, Variety::Standard).unwrap();
+            let bad = build(index, &options(3, true), &fonts, Variety::Standard).unwrap();
             // The same record; the degraded truth also says what was done.
             let record = |t: &str| {
                 let mut v: serde_json::Value = serde_json::from_str(t).unwrap();
@@ -632,6 +730,41 @@ mod tests {
             }
         }
         assert_eq!(differs, 3);
+    }
+
+    #[test]
+    fn wide_pages_stray_and_keep_their_truth() {
+        let fonts = Fonts::load_wide().unwrap();
+        let (mut after, mut untagged, mut applications) = (0, 0, 0);
+        for seed in 0..3 {
+            let opts = SampleOptions {
+                count: 18,
+                seed,
+                degrade: seed == 2,
+            };
+            for index in 0..18 {
+                let s = build(index, &opts, &fonts, Variety::Wide).unwrap();
+                let truth: Value = serde_json::from_str(&s.truth).unwrap();
+                let scan = &truth["scan"];
+                after += usize::from(scan["era"] == "2025-");
+                if scan["resolution_tag"] == false {
+                    untagged += 1;
+                    if s.format == Format::Png {
+                        assert!(!s.scan.windows(4).any(|w| w == b"pHYs"));
+                    }
+                }
+                if truth["paper"] == "application" {
+                    applications += 1;
+                    assert_eq!(truth["doc_type"], "unknown");
+                }
+                if !fonts.wide().is_empty() {
+                    let family = scan["font"].as_u64().unwrap() as usize;
+                    assert!(fonts.wide().contains(&family), "{family}");
+                }
+            }
+        }
+        assert!(after >= 5 && untagged >= 5 && applications >= 1);
+        assert!(after < 40 && untagged < 40);
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub struct Samples {
     /// Degrade the scans as real back offices do (skew, rotation, noise, seals...).
     #[arg(long)]
     degrade: bool,
+    /// Stray from the pages the pipeline is tuned on: other Debian font
+    /// families (those installed), scans without a resolution tag, documents
+    /// dated after the 2025 reorganisation, business household applications.
+    #[arg(long)]
+    wide: bool,
 }
 
 impl Execute for Samples {
@@ -32,7 +37,12 @@ impl Execute for Samples {
             seed: self.seed,
             degrade: self.degrade,
         };
-        let files = samples::generate(&self.out, &options)
+        let variety = if self.wide {
+            samples::Variety::Wide
+        } else {
+            samples::Variety::Standard
+        };
+        let files = samples::generate_with(&self.out, &options, variety)
             .with_context(|| format!("cannot generate samples in {}", self.out.display()))?;
         println!(
             "Wrote {} scans with truth files to {}",

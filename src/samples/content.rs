@@ -17,8 +17,65 @@ use unicode_normalization::UnicodeNormalization;
 use super::SampleError;
 use crate::schema::DocType;
 
-/// The last day a generated document may carry.
+/// The last day a generated document of [`Era::Before2025`] may carry.
 const TODAY: Date = date!(2025 - 06 - 30);
+
+/// The first day of the 2025 reorganisation: 34 provinces, no district level.
+const REFORM: Date = date!(2025 - 07 - 01);
+
+/// The last day a generated document of [`Era::After2025`] may carry.
+const TODAY_AFTER: Date = date!(2026 - 06 - 30);
+
+/// When a document is dated, and so which administrative units it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Era {
+    /// Dated up to 30 June 2025: province, district and commune.
+    #[default]
+    Before2025,
+    /// Dated from 1 July 2025: province and commune of the reorganisation,
+    /// taken from the dated gazetteer (`src/extract/admin_units.txt`).
+    After2025,
+}
+
+impl Era {
+    /// The last day a document of the era may carry.
+    fn today(self) -> Date {
+        match self {
+            Era::Before2025 => TODAY,
+            Era::After2025 => TODAY_AFTER,
+        }
+    }
+
+    /// A place of the era.
+    fn locale(self, rng: &mut StdRng) -> &'static Locale {
+        match self {
+            Era::Before2025 => locale(rng),
+            Era::After2025 => {
+                let all = locales_2025();
+                &all[rng.gen_range(0..all.len())]
+            }
+        }
+    }
+
+    /// The date a document is issued: `drawn` before the reform; after it, a
+    /// new draw from `lo` (or the reform) to the era's last day.
+    fn issued(self, rng: &mut StdRng, lo: Date, drawn: Date) -> Date {
+        match self {
+            Era::Before2025 => drawn,
+            Era::After2025 => rand_date(rng, std::cmp::max(lo, REFORM), TODAY_AFTER),
+        }
+    }
+}
+
+/// What a document is beyond its kind and era.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Variant {
+    /// The dates and units it names.
+    pub(crate) era: Era,
+    /// For an `unknown` page: the citizen's application for a household
+    /// business registration, which shares most labels with the certificate.
+    pub(crate) business_application: bool,
+}
 
 /// What a page is: one of the contract types, or a paper outside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +153,9 @@ pub(crate) struct Document {
     pub(crate) annex: Vec<String>,
     /// Normalized field values, as `NAME.truth.json` stores them.
     pub(crate) truth: BTreeMap<String, Value>,
+    /// A citizen's application or declaration (`đơn`, `tờ khai`, `giấy đề
+    /// nghị`) rather than a paper an office issues.
+    pub(crate) application: bool,
 }
 
 /// How dates are printed on one document.
@@ -426,6 +486,157 @@ fn locale(rng: &mut StdRng) -> &'static Locale {
     &LOCALES[rng.gen_range(0..LOCALES.len())]
 }
 
+/// The dated gazetteer the extractor checks places against.
+const ADMIN_UNITS: &str = include_str!("../extract/admin_units.txt");
+
+/// Province codes of personal ids, by the province of the 2025 reorganisation
+/// (the code of the province that gave it its name).
+const CODES_2025: &[(&str, &str)] = &[
+    ("Thành phố Hà Nội", "001"),
+    ("Tỉnh Cao Bằng", "004"),
+    ("Tỉnh Tuyên Quang", "008"),
+    ("Tỉnh Lào Cai", "010"),
+    ("Tỉnh Điện Biên", "011"),
+    ("Tỉnh Lai Châu", "012"),
+    ("Tỉnh Sơn La", "014"),
+    ("Tỉnh Thái Nguyên", "019"),
+    ("Tỉnh Lạng Sơn", "020"),
+    ("Tỉnh Quảng Ninh", "022"),
+    ("Tỉnh Phú Thọ", "025"),
+    ("Tỉnh Bắc Ninh", "027"),
+    ("Thành phố Hải Phòng", "031"),
+    ("Tỉnh Hưng Yên", "033"),
+    ("Tỉnh Ninh Bình", "037"),
+    ("Tỉnh Thanh Hóa", "038"),
+    ("Tỉnh Nghệ An", "040"),
+    ("Tỉnh Hà Tĩnh", "042"),
+    ("Tỉnh Quảng Trị", "045"),
+    ("Thành phố Huế", "046"),
+    ("Thành phố Đà Nẵng", "048"),
+    ("Tỉnh Quảng Ngãi", "051"),
+    ("Tỉnh Khánh Hòa", "056"),
+    ("Tỉnh Gia Lai", "064"),
+    ("Tỉnh Đắk Lắk", "066"),
+    ("Tỉnh Lâm Đồng", "068"),
+    ("Tỉnh Tây Ninh", "072"),
+    ("Tỉnh Đồng Nai", "075"),
+    ("Thành phố Hồ Chí Minh", "079"),
+    ("Tỉnh Vĩnh Long", "086"),
+    ("Tỉnh Đồng Tháp", "087"),
+    ("Tỉnh An Giang", "089"),
+    ("Thành phố Cần Thơ", "092"),
+    ("Tỉnh Cà Mau", "096"),
+];
+
+/// Streets found in most towns, for addresses of the 2025 units.
+const COMMON_STREETS: &[&str] = &[
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Nguyễn Huệ",
+    "Hai Bà Trưng",
+    "Quang Trung",
+    "Lý Thường Kiệt",
+    "Nguyễn Trãi",
+    "Hùng Vương",
+    "Phan Đình Phùng",
+    "Lê Duẩn",
+    "Nguyễn Văn Cừ",
+    "Trần Phú",
+];
+
+/// Hamlets of rural communes, for addresses of the 2025 units.
+const COMMON_VILLAGES: &[&str] = &[
+    "Thôn 1",
+    "Thôn 3",
+    "Thôn Đông",
+    "Thôn Trung",
+    "Thôn Tân Lập",
+    "Xóm 4",
+    "Xóm Bắc",
+    "Ấp Bình Hòa",
+];
+
+/// Lower-cases the type word of a unit name (`Phường Phú Xuân` → `phường Phú Xuân`).
+fn lower_type(name: &str) -> String {
+    for kind in ["Phường ", "Xã ", "Đặc khu ", "Tỉnh "] {
+        if let Some(rest) = name.strip_prefix(kind) {
+            return format!("{}{rest}", kind.to_lowercase());
+        }
+    }
+    name.to_string()
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The places of the 2025 reorganisation, read once from the gazetteer: for
+/// each province with a personal-id code, one place of its wards (with
+/// streets) and one of its rural communes (with hamlets).
+fn locales_2025() -> &'static [Locale] {
+    static LOCALES_2025: std::sync::OnceLock<Vec<Locale>> = std::sync::OnceLock::new();
+    LOCALES_2025.get_or_init(|| {
+        let mut provinces: Vec<(&str, Vec<&str>)> = Vec::new();
+        let mut inside = false;
+        for line in ADMIN_UNITS.lines() {
+            if let Some(period) = line.strip_prefix("@\t") {
+                inside = period.starts_with("2025-07-01");
+                continue;
+            }
+            if !inside {
+                continue;
+            }
+            match line.split_once('\t') {
+                Some(("P", name)) => provinces.push((name, Vec::new())),
+                Some(("C", name)) => {
+                    if let Some((_, communes)) = provinces.last_mut() {
+                        communes.push(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (province, communes) in provinces {
+            let Some(&(_, code)) = CODES_2025.iter().find(|(p, _)| *p == province) else {
+                continue;
+            };
+            let town = province
+                .trim_start_matches("Tỉnh ")
+                .trim_start_matches("Thành phố ");
+            let town = if town == "Hồ Chí Minh" {
+                "TP. Hồ Chí Minh"
+            } else {
+                town
+            };
+            let printed: &'static str = leak(lower_type(province));
+            let hospital = leak(format!("Bệnh viện Đa khoa {printed}"));
+            for urban in [true, false] {
+                let wards: Vec<&'static str> = communes
+                    .iter()
+                    .filter(|c| c.starts_with("Phường ") == urban && !c.starts_with("Đặc khu "))
+                    .map(|c| leak(lower_type(c)))
+                    .collect();
+                if wards.is_empty() {
+                    continue;
+                }
+                out.push(Locale {
+                    code,
+                    province: printed,
+                    town,
+                    district: "",
+                    wards: Box::leak(wards.into_boxed_slice()),
+                    streets: if urban { COMMON_STREETS } else { &[] },
+                    villages: if urban { &[] } else { COMMON_VILLAGES },
+                    hospital,
+                    ethnicities: &["Kinh"],
+                });
+            }
+        }
+        out
+    })
+}
+
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
@@ -436,7 +647,7 @@ fn capitalize(s: &str) -> String {
 
 fn address(rng: &mut StdRng, loc: &Locale) -> String {
     let ward = pick(rng, loc.wards);
-    let tail = format!("{ward}, {}, {}", loc.district, loc.province);
+    let tail = unit_tail(ward, loc);
     if loc.streets.is_empty() {
         return format!("{}, {tail}", pick(rng, loc.villages));
     }
@@ -454,13 +665,27 @@ fn address(rng: &mut StdRng, loc: &Locale) -> String {
     nfc(&s)
 }
 
+/// `ward, district, province`, or `commune, province` where there is no district.
+fn unit_tail(ward: &str, loc: &Locale) -> String {
+    if loc.district.is_empty() {
+        format!("{ward}, {}", loc.province)
+    } else {
+        format!("{ward}, {}, {}", loc.district, loc.province)
+    }
+}
+
 fn ward_district(rng: &mut StdRng, loc: &Locale) -> String {
-    format!(
-        "{}, {}, {}",
-        pick(rng, loc.wards),
-        loc.district,
-        loc.province
-    )
+    unit_tail(pick(rng, loc.wards), loc)
+}
+
+/// The unit above the commune that issues land and building papers: the
+/// district, or since the reform a commune of the place.
+fn district_seat(rng: &mut StdRng, loc: &Locale) -> String {
+    if loc.district.is_empty() {
+        pick(rng, loc.wards).to_string()
+    } else {
+        loc.district.to_string()
+    }
 }
 
 fn civil_office(rng: &mut StdRng, loc: &Locale) -> String {
@@ -625,24 +850,25 @@ struct Person {
 }
 
 impl Person {
-    fn random(rng: &mut StdRng, born_from: Date, born_to: Date) -> Person {
+    fn random(rng: &mut StdRng, era: Era, born_from: Date, born_to: Date) -> Person {
         let sex = if rng.gen_bool(0.5) {
             Sex::Male
         } else {
             Sex::Female
         };
-        Person::with(rng, sex, None, born_from, born_to)
+        Person::with(rng, era, sex, None, born_from, born_to)
     }
 
     fn with(
         rng: &mut StdRng,
+        era: Era,
         sex: Sex,
         family: Option<&str>,
         born_from: Date,
         born_to: Date,
     ) -> Person {
         let dob = rand_date(rng, born_from, born_to);
-        let home = locale(rng);
+        let home = era.locale(rng);
         let name = person_name(rng, sex, family);
         let id = personal_id(rng, home.code, sex, dob);
         Person {
@@ -758,11 +984,18 @@ fn contract_title(doc_type: DocType) -> String {
 }
 
 /// A random document of the given kind.
-pub(crate) fn document(kind: Kind, rng: &mut StdRng) -> Result<Document, SampleError> {
+pub(crate) fn document(
+    kind: Kind,
+    rng: &mut StdRng,
+    variant: Variant,
+) -> Result<Document, SampleError> {
     let habits = Habits::random(rng);
     match kind {
-        Kind::Typed(t) => typed(t, rng, habits),
-        Kind::Unknown => unknown(rng, habits),
+        Kind::Typed(t) => typed(t, rng, habits, variant.era),
+        Kind::Unknown if variant.business_application => {
+            business_application(rng, habits, variant.era)
+        }
+        Kind::Unknown => unknown(rng, habits, variant.era),
     }
 }
 
@@ -782,7 +1015,13 @@ fn place_date(rng: &mut StdRng, loc: &Locale, d: Date) -> Option<String> {
 }
 
 fn signature(rng: &mut StdRng, loc: &Locale, d: Date, role: Vec<String>) -> Signature {
-    let signer = Person::random(rng, date!(1960 - 01 - 01), date!(1990 - 12 - 31)).name;
+    let signer = Person::random(
+        rng,
+        Era::Before2025,
+        date!(1960 - 01 - 01),
+        date!(1990 - 12 - 31),
+    )
+    .name;
     Signature {
         place_date: place_date(rng, loc, d),
         role,
@@ -925,12 +1164,12 @@ fn nationality(rng: &mut StdRng) -> &'static str {
     }
 }
 
-fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleError> {
+fn typed(t: DocType, rng: &mut StdRng, h: Habits, era: Era) -> Result<Document, SampleError> {
     let mut b = Builder::new(t);
     let mut title = contract_title(t);
     let mut subtitle = None;
     let mut annex = Vec::new();
-    let loc = locale(rng);
+    let loc = era.locale(rng);
     let sig_date;
     let mut role = signer_roles(rng);
     let mut office = civil_office(rng, loc);
@@ -939,13 +1178,14 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
     match t {
         DocType::BirthCertificate => {
             subtitle = copy_subtitle(rng);
-            let child = Person::random(rng, date!(1950 - 01 - 01), add_days(TODAY, -30));
+            let child = Person::random(rng, era, date!(1950 - 01 - 01), add_days(TODAY, -30));
             let reg = if rng.gen_bool(0.8) {
                 add_days(child.dob, rng.gen_range(3..=60))
             } else {
                 rand_date(rng, add_days(child.dob, 60), TODAY)
             };
             let reg = earliest(reg, TODAY);
+            let reg = era.issued(rng, add_days(child.dob, 3), reg);
             let father_family = child.name.split(' ').next().unwrap_or("Nguyễn").to_string();
             let father = person_name(rng, Sex::Male, Some(&father_family));
             let mother = person_name(rng, Sex::Female, None);
@@ -978,9 +1218,10 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
         }
         DocType::DeathExtract => {
             subtitle = copy_subtitle(rng);
-            let p = Person::random(rng, date!(1925 - 01 - 01), date!(1985 - 12 - 31));
+            let p = Person::random(rng, era, date!(1925 - 01 - 01), date!(1985 - 12 - 31));
             let died = rand_date(rng, add_years(p.dob, 40), TODAY);
-            let reg = earliest(add_days(died, rng.gen_range(1..=30)), TODAY);
+            let died = era.issued(rng, add_years(p.dob, 40), died);
+            let reg = earliest(add_days(died, rng.gen_range(1..=30)), era.today());
             let no = rng.gen_range(1..=400);
             let reg_no = if rng.gen_bool(0.5) {
                 format!("{no}/{}", reg.year())
@@ -1031,6 +1272,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
         DocType::MarriageCertificate => {
             let husband = Person::with(
                 rng,
+                era,
                 Sex::Male,
                 None,
                 date!(1955 - 01 - 01),
@@ -1038,6 +1280,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             );
             let wife = Person::with(
                 rng,
+                era,
                 Sex::Female,
                 None,
                 date!(1958 - 01 - 01),
@@ -1046,6 +1289,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             let adult = std::cmp::max(add_years(husband.dob, 20), add_years(wife.dob, 18));
             let reg = rand_date(rng, adult, earliest(add_years(adult, 15), TODAY));
             let reg = earliest(std::cmp::max(reg, adult), TODAY);
+            let reg = era.issued(rng, adult, reg);
             let no = rng.gen_range(1..=300);
             b.field(
                 "registration_number",
@@ -1088,13 +1332,20 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             } else {
                 "Identity Card".to_string()
             });
-            let p = Person::random(rng, date!(1950 - 01 - 01), date!(2009 - 12 - 31));
+            // After the reform, holders young enough for a card issued then.
+            let born_from = match era {
+                Era::Before2025 => date!(1950 - 01 - 01),
+                Era::After2025 => date!(1969 - 07 - 01),
+            };
+            let p = Person::random(rng, era, born_from, date!(2009 - 12 - 31));
             let issued = rand_date(
                 rng,
                 std::cmp::max(add_years(p.dob, 14), date!(2016 - 01 - 01)),
                 earliest(add_years(p.dob, 57), TODAY),
             );
             let issued = std::cmp::max(issued, add_years(p.dob, 14));
+            let issued = era.issued(rng, add_years(p.dob, 14), issued);
+            let issued = earliest(issued, add_years(p.dob, 57));
             // Valid until the 25th, 40th or 60th birthday after issue (two years' grace).
             let expiry = [25, 40, 60]
                 .iter()
@@ -1135,19 +1386,25 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             annex.push("Mặt sau thẻ: vân tay ngón trỏ trái, vân tay ngón trỏ phải.".to_string());
         }
         DocType::BusinessHouseholdRegistration => {
-            let owner = Person::random(rng, date!(1955 - 01 - 01), date!(2000 - 12 - 31));
+            let owner = Person::random(rng, era, date!(1955 - 01 - 01), date!(2000 - 12 - 31));
             let first = rand_date(
                 rng,
                 std::cmp::max(add_years(owner.dob, 18), date!(2010 - 01 - 01)),
                 TODAY,
             );
+            let first = era.issued(rng, add_years(owner.dob, 18), first);
             let (trade, lines) = TRADES[rng.gen_range(0..TRADES.len())];
             let name = format!("{trade} {}", pick(rng, SHOP_NAMES));
             let code = business_code(rng);
             const MILLIONS: [u64; 11] = [50, 100, 150, 200, 300, 500, 800, 1000, 1500, 2000, 3000];
             let capital = MILLIONS[rng.gen_range(0..MILLIONS.len())] * 1_000_000;
             let addr = address(rng, loc);
-            office = format!("Phòng Tài chính - Kế hoạch {}", loc.district);
+            office = if loc.district.is_empty() {
+                // Since the reform, the commune registers household businesses.
+                format!("Phòng Kinh tế {}", pick(rng, loc.wards))
+            } else {
+                format!("Phòng Tài chính - Kế hoạch {}", loc.district)
+            };
             b.field("business_code", code.clone(), code)?;
             let printed_name = if h.names_upper {
                 name.clone()
@@ -1176,20 +1433,25 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             annex.push("Hộ kinh doanh phải thông báo khi thay đổi nội dung đăng ký.".to_string());
         }
         DocType::BusinessHouseholdTermination => {
-            let owner = Person::random(rng, date!(1955 - 01 - 01), date!(2000 - 12 - 31));
+            let owner = Person::random(rng, era, date!(1955 - 01 - 01), date!(2000 - 12 - 31));
             let end = rand_date(
                 rng,
                 std::cmp::max(add_years(owner.dob, 20), date!(2015 - 01 - 01)),
                 TODAY,
             );
+            let end = era.issued(rng, add_years(owner.dob, 20), end);
             let (trade, _) = TRADES[rng.gen_range(0..TRADES.len())];
             let name = format!("{trade} {}", pick(rng, SHOP_NAMES));
             let code = business_code(rng);
             let addr = address(rng, loc);
-            b.para(format!(
-                "Kính gửi: Phòng Tài chính - Kế hoạch {}",
-                loc.district
-            ));
+            if loc.district.is_empty() {
+                b.para(format!("Kính gửi: Phòng Kinh tế {}", pick(rng, loc.wards)));
+            } else {
+                b.para(format!(
+                    "Kính gửi: Phòng Tài chính - Kế hoạch {}",
+                    loc.district
+                ));
+            }
             b.field("business_code", code.clone(), code)?;
             let printed_name = if h.names_upper {
                 name.clone()
@@ -1210,12 +1472,13 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             annex.push("Kèm theo: Bản gốc Giấy chứng nhận đăng ký hộ kinh doanh.".to_string());
         }
         DocType::LandUseCertificate => {
-            let holder = Person::random(rng, date!(1940 - 01 - 01), date!(1995 - 12 - 31));
+            let holder = Person::random(rng, era, date!(1940 - 01 - 01), date!(1995 - 12 - 31));
             let issued = rand_date(
                 rng,
                 std::cmp::max(add_years(holder.dob, 18), date!(2000 - 01 - 01)),
                 TODAY,
             );
+            let issued = era.issued(rng, add_years(holder.dob, 18), issued);
             let serial = format!(
                 "{}{} {:06}",
                 (b'A' + rng.gen_range(0..26)) as char,
@@ -1262,18 +1525,19 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
                     format!("CS{:05}", rng.gen_range(0..100_000)),
                 );
             }
-            office = format!("Ủy ban nhân dân {}", loc.district);
+            office = format!("Ủy ban nhân dân {}", district_seat(rng, loc));
             sig_date = issued;
             annex.push("III. Sơ đồ thửa đất, nhà ở và tài sản khác gắn liền với đất".to_string());
             annex.push("IV. Những thay đổi sau khi cấp Giấy chứng nhận: không có.".to_string());
         }
         DocType::ConstructionPermit => {
-            let owner = Person::random(rng, date!(1950 - 01 - 01), date!(1998 - 12 - 31));
+            let owner = Person::random(rng, era, date!(1950 - 01 - 01), date!(1998 - 12 - 31));
             let issued = rand_date(
                 rng,
                 std::cmp::max(add_years(owner.dob, 18), date!(2015 - 01 - 01)),
                 TODAY,
             );
+            let issued = era.issued(rng, add_years(owner.dob, 18), issued);
             let no = rng.gen_range(1..=999);
             let permit = format!("{no}/GPXD");
             let (area_printed, area_value) = area(rng, 40, 300);
@@ -1299,7 +1563,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
             }
             b.field("issue_date", h.date(issued), iso(issued))?;
             b.para("Giấy phép này có hiệu lực khởi công xây dựng trong thời hạn 12 tháng kể từ ngày cấp.");
-            office = format!("Ủy ban nhân dân {}", loc.district);
+            office = format!("Ủy ban nhân dân {}", district_seat(rng, loc));
             sig_date = issued;
             annex.push("Bản vẽ thiết kế kèm theo giấy phép gồm 05 bản vẽ.".to_string());
         }
@@ -1318,6 +1582,7 @@ fn typed(t: DocType, rng: &mut StdRng, h: Habits) -> Result<Document, SampleErro
         seal_text: seal_text(&office),
         annex,
         truth: b.truth,
+        application: false,
     })
 }
 
@@ -1334,11 +1599,12 @@ fn title_case(upper_name: &str) -> String {
 
 /// A paper outside the contract with the same national header and look-alike
 /// labels: a hard negative.
-fn unknown(rng: &mut StdRng, h: Habits) -> Result<Document, SampleError> {
+fn unknown(rng: &mut StdRng, h: Habits, era: Era) -> Result<Document, SampleError> {
     use DocType::BirthCertificate as Birth;
-    let loc = locale(rng);
-    let p = Person::random(rng, date!(1950 - 01 - 01), date!(2004 - 12 - 31));
+    let loc = era.locale(rng);
+    let p = Person::random(rng, era, date!(1950 - 01 - 01), date!(2004 - 12 - 31));
     let signed = rand_date(rng, date!(2018 - 01 - 01), TODAY);
+    let signed = era.issued(rng, signed, signed);
     let office = civil_office(rng, loc);
     let mut items = Vec::new();
     let entry = |label: &str, value: String| {
@@ -1380,7 +1646,7 @@ fn unknown(rng: &mut StdRng, h: Habits) -> Result<Document, SampleError> {
             )
         }
         1 => {
-            let q = Person::random(rng, date!(1960 - 01 - 01), date!(2004 - 12 - 31));
+            let q = Person::random(rng, era, date!(1960 - 01 - 01), date!(2004 - 12 - 31));
             items.push(Item::Heading("BÊN ỦY QUYỀN (Bên A):".to_string()));
             items.push(entry("Họ và tên:", h.name(&p.name)));
             items.push(entry("Ngày sinh:", h.date(p.dob)));
@@ -1399,7 +1665,7 @@ fn unknown(rng: &mut StdRng, h: Habits) -> Result<Document, SampleError> {
             ("GIẤY ỦY QUYỀN", None, vec!["NGƯỜI ỦY QUYỀN".to_string()])
         }
         2 => {
-            let q = Person::random(rng, date!(1960 - 01 - 01), date!(1995 - 12 - 31));
+            let q = Person::random(rng, era, date!(1960 - 01 - 01), date!(1995 - 12 - 31));
             items.push(Item::Para(format!(
                 "Hôm nay, {}, tại trụ sở {office}, chúng tôi gồm:",
                 print_date(signed, DateStyle::Words)
@@ -1506,6 +1772,67 @@ fn unknown(rng: &mut StdRng, h: Habits) -> Result<Document, SampleError> {
             format!("Số điện thoại liên hệ: {}", phone(rng)),
         ],
         truth: BTreeMap::new(),
+        application: matches!(title, "ĐƠN ĐỀ NGHỊ" | "TỜ KHAI"),
+    })
+}
+
+/// The citizen's application for a household business registration: the
+/// labels and values of the certificate it asks for, none of its own
+/// (no business code, no registration date), signed by the applicant.
+fn business_application(rng: &mut StdRng, h: Habits, era: Era) -> Result<Document, SampleError> {
+    use DocType::BusinessHouseholdRegistration as Reg;
+    let loc = era.locale(rng);
+    let owner = Person::random(rng, era, date!(1955 - 01 - 01), date!(2000 - 12 - 31));
+    let signed = rand_date(rng, date!(2018 - 01 - 01), TODAY);
+    let signed = era.issued(rng, signed, signed);
+    let office = if loc.district.is_empty() {
+        format!("Phòng Kinh tế {}", pick(rng, loc.wards))
+    } else {
+        format!("Phòng Tài chính - Kế hoạch {}", loc.district)
+    };
+    let (trade, lines) = TRADES[rng.gen_range(0..TRADES.len())];
+    let name = format!("{trade} {}", pick(rng, SHOP_NAMES));
+    let name = if h.names_upper {
+        upper(&name)
+    } else {
+        title_case(&upper(&name))
+    };
+    const MILLIONS: [u64; 6] = [50, 100, 200, 300, 500, 1000];
+    let capital = MILLIONS[rng.gen_range(0..MILLIONS.len())] * 1_000_000;
+    let entry = |label: String, value: String| Item::Entry(Entry { label, value });
+    let items = vec![
+        Item::Para(format!("Kính gửi: {office}")),
+        Item::Para(format!(
+            "Tôi là: {}, chủ hộ kinh doanh, đề nghị đăng ký hộ kinh doanh với các nội dung sau:",
+            h.name(&owner.name)
+        )),
+        entry(contract_label(Reg, "business_name")?, name),
+        entry(contract_label(Reg, "address")?, address(rng, loc)),
+        entry("Điện thoại:".to_string(), phone(rng)),
+        entry(contract_label(Reg, "business_lines")?, lines.to_string()),
+        entry(
+            contract_label(Reg, "capital_vnd")?,
+            format!("{} đồng", thousands(capital)),
+        ),
+        entry(contract_label(Reg, "owner_name")?, h.name(&owner.name)),
+        entry("Ngày sinh:".to_string(), h.date(owner.dob)),
+        entry(contract_label(Reg, "owner_id")?, h.id(&owner.id)),
+        Item::Para(
+            "Tôi cam kết chịu trách nhiệm trước pháp luật về tính hợp pháp, chính xác, trung thực của nội dung đăng ký trên.".to_string(),
+        ),
+    ];
+    let mut sig = signature(rng, loc, signed, vec!["NGƯỜI ĐỀ NGHỊ".to_string()]);
+    sig.signer = owner.name.clone();
+    sig.note = "(Ký và ghi rõ họ tên)".to_string();
+    Ok(Document {
+        title: "GIẤY ĐỀ NGHỊ ĐĂNG KÝ HỘ KINH DOANH".to_string(),
+        subtitle: None,
+        items,
+        signature: sig,
+        seal_text: String::new(),
+        annex: vec!["Kèm theo: bản sao giấy tờ pháp lý của cá nhân.".to_string()],
+        truth: BTreeMap::new(),
+        application: true,
     })
 }
 
@@ -1550,6 +1877,78 @@ mod tests {
                 .unwrap();
             assert_eq!(back, value);
         }
+    }
+
+    #[test]
+    fn documents_after_the_reform_name_its_units_on_its_dates() {
+        let mut provinces: Vec<&str> = locales_2025().iter().map(|l| l.province).collect();
+        provinces.dedup();
+        assert_eq!(provinces.len(), 34, "{provinces:?}");
+        let mut rng = StdRng::seed_from_u64(11);
+        for t in DocType::ALL {
+            for _ in 0..12 {
+                let h = Habits::random(&mut rng);
+                let doc = typed(t, &mut rng, h, Era::After2025).unwrap();
+                assert!(t.schema().invalid_fields(&doc.truth).is_empty(), "{t}");
+                for name in [
+                    "address",
+                    "registration_office",
+                    "place_of_residence",
+                    "place_of_origin",
+                ] {
+                    let Some(v) = doc.truth.get(name).and_then(Value::as_str) else {
+                        continue;
+                    };
+                    // `…, commune, province`: no district level.
+                    let parts: Vec<&str> = v.rsplitn(3, ", ").collect();
+                    assert!(provinces.contains(&parts[0]), "{t} {name}: {v}");
+                    let commune = parts[1].trim_start_matches("UBND ");
+                    let commune = commune
+                        .trim_start_matches("Ủy ban nhân dân ")
+                        .to_lowercase();
+                    assert!(
+                        commune.starts_with("phường ") || commune.starts_with("xã "),
+                        "{t} {name}: {v}"
+                    );
+                }
+                for name in [
+                    "registration_date",
+                    "issue_date",
+                    "first_registration_date",
+                    "termination_date",
+                    "date_of_death",
+                ] {
+                    if let Some(v) = doc.truth.get(name).and_then(Value::as_str) {
+                        assert!(
+                            ("2025-07-01"..="2026-06-30").contains(&v),
+                            "{t} {name}: {v}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_business_application_has_the_certificate_labels_but_no_truth() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let variant = Variant {
+            era: Era::Before2025,
+            business_application: true,
+        };
+        let doc = document(Kind::Unknown, &mut rng, variant).unwrap();
+        assert!(doc.application && doc.truth.is_empty());
+        assert!(doc.title.starts_with("GIẤY ĐỀ NGHỊ"));
+        let labels: Vec<&str> = doc
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Entry(e) => Some(e.label.as_str()),
+                _ => None,
+            })
+            .collect();
+        let owner = contract_label(DocType::BusinessHouseholdRegistration, "owner_id").unwrap();
+        assert!(labels.contains(&owner.as_str()), "{labels:?}");
     }
 
     #[test]

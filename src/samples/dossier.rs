@@ -76,7 +76,11 @@ pub fn dossier(seed: u64, docs: &[DossierDoc], degrade: bool) -> Result<DossierS
     let mut code: Option<String> = None;
     for (n, d) in docs.iter().enumerate() {
         let kind = kind_at(d.index);
-        let doc = content::document(kind, &mut stream(seed, d.index, 0))?;
+        let doc = content::document(
+            kind,
+            &mut stream(seed, d.index, 0),
+            content::Variant::default(),
+        )?;
         let mut rng = stream(seed, d.index, if degrade { 2 } else { 1 });
         let mut plan = if degrade {
             Plan::degraded(&mut rng, families)
@@ -152,7 +156,7 @@ pub fn dossier(seed: u64, docs: &[DossierDoc], degrade: bool) -> Result<DossierS
 /// Encodes a page as JPEG and adds it.
 fn add(pages: &mut Vec<PdfPage>, raster: Raster, quality: u8, dpi: u32) -> Result<(), SampleError> {
     pages.push(PdfPage {
-        jpeg: encode::jpeg(&raster, quality, dpi)?,
+        jpeg: encode::jpeg(&raster, quality, Some(dpi))?,
         width: raster.width(),
         height: raster.height(),
         gray: matches!(raster, Raster::Gray(_)),

@@ -12,8 +12,9 @@ use lopdf::{dictionary, Document, Object, Stream};
 use super::degrade::Raster;
 use super::SampleError;
 
-/// PNG of a gray or colour page, with its resolution in a `pHYs` chunk.
-pub(crate) fn png(page: &Raster, dpi: u32) -> Result<Vec<u8>, SampleError> {
+/// PNG of a gray or colour page, with its resolution in a `pHYs` chunk
+/// (none when `dpi` is `None`, as many phone apps write).
+pub(crate) fn png(page: &Raster, dpi: Option<u32>) -> Result<Vec<u8>, SampleError> {
     let mut out = Vec::new();
     let enc = PngEncoder::new(&mut out);
     let (w, h) = (page.width(), page.height());
@@ -25,7 +26,10 @@ pub(crate) fn png(page: &Raster, dpi: u32) -> Result<Vec<u8>, SampleError> {
         what: "PNG",
         source,
     })?;
-    Ok(with_phys(out, dpi))
+    Ok(match dpi {
+        Some(dpi) => with_phys(out, dpi),
+        None => out,
+    })
 }
 
 /// Inserts a `pHYs` chunk (pixels per metre) right after `IHDR`.
@@ -52,11 +56,14 @@ fn with_phys(png: Vec<u8>, dpi: u32) -> Vec<u8> {
     out
 }
 
-/// Baseline JPEG of a page (gray pages stay single-channel).
-pub(crate) fn jpeg(page: &Raster, quality: u8, dpi: u32) -> Result<Vec<u8>, SampleError> {
+/// Baseline JPEG of a page (gray pages stay single-channel); without `dpi`
+/// the JFIF header gives only a 1:1 aspect ratio.
+pub(crate) fn jpeg(page: &Raster, quality: u8, dpi: Option<u32>) -> Result<Vec<u8>, SampleError> {
     let mut out = Vec::new();
     let mut enc = JpegEncoder::new_with_quality(&mut out, quality);
-    enc.set_pixel_density(PixelDensity::dpi(u16::try_from(dpi).unwrap_or(300)));
+    if let Some(dpi) = dpi {
+        enc.set_pixel_density(PixelDensity::dpi(u16::try_from(dpi).unwrap_or(300)));
+    }
     let (w, h) = (page.width(), page.height());
     let res = match page {
         Raster::Gray(g) => enc.encode(g.as_raw(), w, h, ExtendedColorType::L8),
@@ -132,8 +139,8 @@ const LONG: u16 = 4;
 const RATIONAL: u16 = 5;
 
 /// A little-endian multi-page TIFF, one CCITT G4 strip per page,
-/// `PhotometricInterpretation` WhiteIsZero.
-pub(crate) fn tiff_g4(pages: &[Bilevel], dpi: u32) -> Result<Vec<u8>, SampleError> {
+/// `PhotometricInterpretation` WhiteIsZero; without `dpi`, no resolution tags.
+pub(crate) fn tiff_g4(pages: &[Bilevel], dpi: Option<u32>) -> Result<Vec<u8>, SampleError> {
     let mut out: Vec<u8> = vec![b'I', b'I', 42, 0, 0, 0, 0, 0];
     // Where the previous "next IFD" pointer lives (first: in the header).
     let mut link_at = 4usize;
@@ -147,13 +154,15 @@ pub(crate) fn tiff_g4(pages: &[Bilevel], dpi: u32) -> Result<Vec<u8>, SampleErro
             out.push(0);
         }
         let res_at = out.len() as u32;
-        for _ in 0..2 {
-            out.extend_from_slice(&dpi.to_le_bytes());
-            out.extend_from_slice(&1u32.to_le_bytes());
+        if let Some(dpi) = dpi {
+            for _ in 0..2 {
+                out.extend_from_slice(&dpi.to_le_bytes());
+                out.extend_from_slice(&1u32.to_le_bytes());
+            }
         }
         let ifd_at = out.len() as u32;
         let page_number = u32::from(n as u16) | (u32::from(total) << 16);
-        let tags = [
+        let mut tags = vec![
             Tag(254, LONG, 1, if pages.len() > 1 { 2 } else { 0 }), // NewSubfileType: page
             Tag(256, LONG, 1, page.width),                          // ImageWidth
             Tag(257, LONG, 1, page.height),                         // ImageLength
@@ -170,6 +179,9 @@ pub(crate) fn tiff_g4(pages: &[Bilevel], dpi: u32) -> Result<Vec<u8>, SampleErro
             Tag(296, SHORT, 1, 2),                                  // ResolutionUnit: inch
             Tag(297, SHORT, 2, page_number),                        // PageNumber
         ];
+        if dpi.is_none() {
+            tags.retain(|t| !matches!(t.0, 282 | 283 | 296));
+        }
         out.extend_from_slice(&(tags.len() as u16).to_le_bytes());
         for Tag(tag, typ, count, value) in tags {
             out.extend_from_slice(&tag.to_le_bytes());
@@ -269,7 +281,7 @@ mod tests {
             Bilevel::threshold(&pattern(301, 77, 1), 128),
             Bilevel::threshold(&pattern(120, 40, 5), 128),
         ];
-        let bytes = tiff_g4(&pages, 200).unwrap();
+        let bytes = tiff_g4(&pages, Some(200)).unwrap();
         let mut dec = tiff::decoder::Decoder::new(Cursor::new(bytes)).unwrap();
         for (i, page) in pages.iter().enumerate() {
             if i > 0 {
@@ -289,7 +301,7 @@ mod tests {
     #[test]
     fn png_carries_its_resolution() {
         let g = Raster::Gray(pattern(10, 10, 0));
-        let bytes = png(&g, 200).unwrap();
+        let bytes = png(&g, Some(200)).unwrap();
         let img = image::load_from_memory(&bytes).unwrap();
         assert_eq!(img.width(), 10);
         let at = bytes.windows(4).position(|w| w == b"pHYs").unwrap();
@@ -298,10 +310,32 @@ mod tests {
     }
 
     #[test]
+    fn untagged_containers_carry_no_resolution() {
+        let g = Raster::Gray(pattern(10, 10, 0));
+        let png = png(&g, None).unwrap();
+        assert!(image::load_from_memory(&png).is_ok());
+        assert!(!png.windows(4).any(|w| w == b"pHYs"));
+        let jpg = jpeg(&g, 80, None).unwrap();
+        // JFIF APP0: density unit 0 (aspect ratio only) after "JFIF\0" and the version.
+        let at = jpg.windows(5).position(|w| w == b"JFIF\0").unwrap();
+        assert_eq!(jpg[at + 7], 0);
+        let tagged = jpeg(&g, 80, Some(200)).unwrap();
+        let at = tagged.windows(5).position(|w| w == b"JFIF\0").unwrap();
+        assert_eq!(tagged[at + 7], 1);
+        let bits = Bilevel::threshold(&pattern(40, 20, 1), 128);
+        let tif = tiff_g4(std::slice::from_ref(&bits), None).unwrap();
+        let mut dec = tiff::decoder::Decoder::new(Cursor::new(tif)).unwrap();
+        assert_eq!(dec.dimensions().unwrap(), (40, 20));
+        let x = dec.get_tag(tiff::tags::Tag::XResolution);
+        assert!(x.is_err(), "{x:?}");
+        dec.read_image().unwrap();
+    }
+
+    #[test]
     fn pdf_has_one_dct_image_per_page() {
         let g = Raster::Gray(pattern(60, 80, 2));
         let page = |dpi| PdfPage {
-            jpeg: jpeg(&g, 80, dpi).unwrap(),
+            jpeg: jpeg(&g, 80, Some(dpi)).unwrap(),
             width: 60,
             height: 80,
             gray: true,
