@@ -441,6 +441,48 @@ macro_rules! from_env_number {
 
 from_env_number!(u32, u64, usize);
 
+/// A number from 0 to 1 (a confidence threshold), read from TOML as a
+/// float and from the environment as decimal text.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "f64")]
+pub struct Fraction(f32);
+
+impl Fraction {
+    /// The value, in `0.0..=1.0`.
+    pub fn get(self) -> f32 {
+        self.0
+    }
+}
+
+impl PartialEq for Fraction {
+    fn eq(&self, other: &Fraction) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+// Never NaN (refused on reading), so equality is total.
+impl Eq for Fraction {}
+
+impl TryFrom<f64> for Fraction {
+    type Error = String;
+    fn try_from(value: f64) -> Result<Fraction, String> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(Fraction(value as f32))
+        } else {
+            Err(format!("{value} is not a number from 0 to 1"))
+        }
+    }
+}
+
+impl FromEnv for Fraction {
+    fn from_env(var: &EnvVar, value: String) -> Result<Self, ConfigError> {
+        match value.trim().parse::<f64>().map(Fraction::try_from) {
+            Ok(Ok(f)) => Ok(f),
+            _ => Err(var.invalid(value, "a number from 0 to 1")),
+        }
+    }
+}
+
 settings! {
     /// How to reach an S3-compatible store: the `[s3]` table of `docseal.toml`.
     pub struct S3Settings {
@@ -517,6 +559,7 @@ settings! {
     /// max_attempts = 3     # leases a job may take before it is failed
     /// isolate = "after-crash"  # or "always", "never": jobs run in a process of their own
     /// pdf_signature = "ecdsa-p256"  # or "ed25519": the key that signs result PDFs
+    /// review_threshold = 0.80  # a field read with less confidence goes to review
     ///
     /// [s3]
     /// endpoint = "http://s3.internal:9000"
@@ -561,6 +604,11 @@ settings! {
         /// accept) or `ed25519` (the document key). The manifest and the QR
         /// seal are Ed25519 either way.
         pdf_signature: String = env("DOCSEAL_PDF_SIGNATURE"),
+        /// The confidence (0 to 1) a field's reading needs to be accepted
+        /// without review (default 0.80); a document with any field below it
+        /// waits at the review desk instead of being issued. Raise it to
+        /// send more to people, never lower it without measuring (`docseal eval`).
+        review_threshold: Fraction = env("DOCSEAL_REVIEW_THRESHOLD"),
     }
     tables {
         /// How to reach the S3 store.
@@ -704,6 +752,9 @@ impl Settings {
                 value: alg.clone(),
                 expected,
             })?;
+        }
+        if let Some(threshold) = self.review_threshold {
+            config.pipeline.extract.min_field_confidence = threshold.get();
         }
         self.limits.apply(&mut config.pipeline.limits);
         config.queue = self.queue.as_deref().map(QueueUrl::parse).transpose()?;
@@ -870,13 +921,16 @@ mod backend_tests {
                 assert!(names.insert(var.name), "{} twice", var.name);
             }
         }
-        assert_eq!(names.len(), 26);
+        assert_eq!(names.len(), 27);
         // Each variable alone, with a value of its kind, sets something.
         for name in names {
             let read = |value: &'static str| {
                 Settings::from_env(&move |n: &str| (n == name).then(|| value.to_string()))
             };
-            let settings = read("7").or_else(|_| read("on")).expect(name);
+            let settings = read("7")
+                .or_else(|_| read("on"))
+                .or_else(|_| read("0.5"))
+                .expect(name);
             assert_ne!(settings, Settings::default(), "{name}");
         }
     }
@@ -1032,6 +1086,37 @@ access_key_id = "FILEKEY"
         let env = env_of(&[("DOCSEAL_PDF_SIGNATURE", "rsa")]);
         let err = load_with(&Overrides::default(), &env).unwrap_err();
         assert!(err.to_string().contains("ecdsa-p256 or ed25519"), "{err}");
+    }
+
+    #[test]
+    fn the_review_threshold_comes_from_the_file_or_the_environment_and_stays_within_0_and_1() {
+        let none = |_: &str| None;
+        let config = load_with(&Overrides::default(), &none).unwrap();
+        assert_eq!(
+            config.pipeline.extract.min_field_confidence,
+            crate::extract::DEFAULT_MIN_FIELD_CONFIDENCE
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docseal.toml");
+        std::fs::write(&file, "review_threshold = 0.9\n").unwrap();
+        let from_file = Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        };
+        let config = load_with(&from_file, &none).unwrap();
+        assert_eq!(config.pipeline.extract.min_field_confidence, 0.9);
+        let env = env_of(&[("DOCSEAL_REVIEW_THRESHOLD", " 0.99 ")]);
+        let config = load_with(&from_file, &env).unwrap();
+        assert_eq!(config.pipeline.extract.min_field_confidence, 0.99);
+        for bad in ["1.5", "-0.1", "NaN", "high"] {
+            let env =
+                move |name: &str| (name == "DOCSEAL_REVIEW_THRESHOLD").then(|| bad.to_string());
+            let err = load_with(&Overrides::default(), &env).unwrap_err();
+            assert!(err.to_string().contains("from 0 to 1"), "{bad}: {err}");
+        }
+        std::fs::write(&file, "review_threshold = 2\n").unwrap();
+        let err = load_with(&from_file, &none).unwrap_err();
+        assert!(err.to_string().contains("from 0 to 1"), "{err}");
     }
 
     #[test]
