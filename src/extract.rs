@@ -741,6 +741,21 @@ const ADDRESSES: &[&str] = &[
 ];
 /// Fields holding a place, which may end with a province.
 const PLACES: &[&str] = &["place_of_birth", "place_of_death"];
+/// Fields holding a document's number (`223/TLKT-BS`, `461/GPXD`), printed
+/// as one token.
+const NUMBERS: &[&str] = &["registration_number", "permit_number"];
+
+/// Whether a number has a blank between digits or beside a separator
+/// (`223 /TLKT-BS`, `1 25/2024`): a number is printed as one token, so the
+/// blank is a gap or a speck read into it, and a digit beside it may be lost.
+fn blank_in_number(t: &str) -> bool {
+    let c: Vec<char> = t.chars().collect();
+    let sep = |x: char| matches!(x, '/' | '-');
+    c.windows(3).any(|w| {
+        w[1].is_whitespace()
+            && (sep(w[0]) || sep(w[2]) || (w[0].is_ascii_digit() && w[2].is_ascii_digit()))
+    })
+}
 
 /// Whether a capitalised word follows a lower-case word or a number with
 /// nothing between them.
@@ -825,6 +840,7 @@ fn looks_doubtful(
                 // (`Đất trồng lúa Nguồn gốc sử dụng`).
                 || (!place && !ADDRESSES.contains(&field) && runs_into_next_label(t))
                 || (field == "nationality" && nationality_doubtful(t))
+                || (NUMBERS.contains(&field) && blank_in_number(t))
                 || ((place || ADDRESSES.contains(&field))
                     && (lexicon::names_unknown_province(t)
                         || lexicon::province_misspelled(t)
@@ -1156,6 +1172,25 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         let label = r.places["nationality"];
         assert!(label.label_only);
         assert_eq!((label.bbox.x0, label.bbox.y0), (100, 100 + 60 * 7));
+    }
+
+    #[test]
+    fn a_number_with_a_blank_in_it_goes_to_review() {
+        for (number, doubtful) in [
+            ("125/2024", false),
+            ("63/TLKT-BS", false),
+            ("125 /2024", true),
+            ("63/TLKT- BS", true),
+            ("1 25/2024", true),
+        ] {
+            let text = BIRTH.replace("Số: 125/2024", &format!("Số: {number}"));
+            let r = run(DocType::BirthCertificate, &text);
+            assert_eq!(
+                r.needs_review.contains(&"registration_number".to_string()),
+                doubtful,
+                "{number}: {r:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A second reading of the fields extraction put up for review because they
-//! were read with low confidence, look misread, or have marks that fit more
-//! than one unit name.
+//! were read with low confidence, look misread, have marks that fit more
+//! than one unit name, or were read in no form the field has.
 //!
 //! The value's box is cut from the (upright) page with a small margin,
 //! enlarged and read again as one line ([`ocr::recognize_line`]), with every
@@ -16,7 +16,10 @@
 //! - gives the same letters with other marks, on words the first reading
 //!   was unsure of (read with low confidence, or the field was doubtful for
 //!   its words or marks), each changed letter read surely with no close
-//!   rival among its candidates.
+//!   rival among its candidates, or
+//! - gives a value where the first reading had none of the field's form
+//!   (`1O/O8/1997`, an id with a digit lost to a speck): that value is held
+//!   to exactly the standard of a first reading.
 //!
 //! Anything else (other letters, a rival candidate, a failed check) leaves
 //! the field in review with its first reason. Frequency lists never choose
@@ -76,6 +79,7 @@ pub fn reread(
                         | ReviewReason::AmbiguousMarks
                 )
             ) && record.fields.contains_key(*name)
+                || record.review_reason(name) == Some(ReviewReason::Format)
         })
         .filter_map(|name| {
             let place = *record.places.get(name)?;
@@ -107,16 +111,20 @@ pub fn reread(
             .places
             .get(&name)
             .is_some_and(|p| p.page == place.page && overlap(p.bbox, place.bbox));
-        let first = &record.fields[&name];
         let reason = record.review_reason(&name);
+        let first = record.fields.get(&name);
         let settled = read_here
             && !second.needs_review.contains(&name)
-            && match &value {
+            && match (first, &value) {
+                // No reading had the field's form: one that has it, read
+                // with confidence and passing every check, is taken as a
+                // first reading would be.
+                (None, Some(_)) => reason == Some(ReviewReason::Format),
                 // Read with low confidence, and read again the same.
-                Some(v) if v == first => reason == Some(ReviewReason::LowConfidence),
-                // Other marks: the first reading with only those words
-                // put right passes every check too, to the same value.
-                Some(v) => marks_settled(
+                (Some(first), Some(v)) if v == first => reason == Some(ReviewReason::LowConfidence),
+                // Other marks: the first reading with only those words put
+                // right passes every check too, to the same value.
+                (Some(first), Some(v)) => marks_settled(
                     first,
                     v,
                     &first_words,
@@ -130,11 +138,11 @@ pub fn reread(
                     let r = extract(doc_type, record.confidence.doc_type, &fixed, options);
                     !r.needs_review.contains(&name) && r.fields.get(&name) == Some(v)
                 }),
-                None => false,
+                (_, None) => false,
             };
         tracing::debug!(
             field = %name,
-            first = %record.fields[&name],
+            first = ?first,
             second = ?value,
             confidence,
             reason = ?record.review_reason(&name),
@@ -611,6 +619,49 @@ mod tests {
         assert_eq!(first.fields.get(name), truth.get(name));
         assert!(first.reread[name].settled);
         assert!(first.confidence.fields[name] >= ExtractOptions::default().min_field_confidence);
+    }
+
+    /// A date of birth whose last digit a speck took (no reading has the
+    /// field's form) is read again from its box and leaves review as
+    /// printed; where the box holds nothing readable, it stays in review.
+    #[test]
+    fn a_second_reading_gives_a_value_no_first_reading_had() {
+        let (a, truth) = birth_certificate();
+        let name = "date_of_birth";
+        assert_eq!(a.record.fields.get(name), truth.get(name), "{:?}", a.record);
+        let text = misread(&a, name, |w| {
+            w.text.pop();
+        });
+        let mut first = extract_first(&a, &text);
+        assert_eq!(first.review_reason(name), Some(ReviewReason::Format));
+        assert_eq!(first.fields.get(name), None);
+        read_again(&a, &text, &mut first);
+        assert!(first.reread[name].settled, "{:?}", first.reread);
+        assert_eq!(first.fields.get(name), truth.get(name));
+        assert_eq!(first.review_reason(name), None);
+        assert!(!first.needs_review.contains(&name.to_string()));
+        // A value read in no form the field has, again: nothing is taken.
+        let mut pages = a.pages.clone();
+        let place = a.record.places[name];
+        let white = image::Rgba([255, 255, 255, 255]);
+        let mut blank = pages[place.page].image.to_rgba8();
+        for y in place.bbox.y0..place.bbox.y1.min(blank.height()) {
+            for x in place.bbox.x0..place.bbox.x1.min(blank.width()) {
+                blank.put_pixel(x, y, white);
+            }
+        }
+        pages[place.page].image = DynamicImage::ImageRgba8(blank);
+        let mut first = extract_first(&a, &text);
+        reread(
+            &mut first,
+            &pages,
+            &text,
+            &OcrOptions::default(),
+            &ExtractOptions::default(),
+        )
+        .expect("OCR");
+        assert_eq!(first.fields.get(name), None);
+        assert_eq!(first.review_reason(name), Some(ReviewReason::Format));
     }
 
     /// A value whose second reading has other letters than the first stays
