@@ -503,22 +503,7 @@ mod tests {
     /// The first page of a clean generated scan of `seed`, as scanned
     /// (upright) and its bytes.
     fn generated(seed: u64) -> (Page, Vec<u8>) {
-        use crate::samples::{generate, SampleOptions};
-        let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(
-            dir.path(),
-            &SampleOptions {
-                count: 1,
-                seed,
-                degrade: false,
-            },
-        )
-        .expect("samples");
-        let scan = files
-            .iter()
-            .find(|f| !f.to_string_lossy().ends_with(".json"))
-            .expect("a scan");
-        let bytes = std::fs::read(scan).expect("scan");
+        let (bytes, _) = crate::samples::one_clean_scan(seed);
         let page = decode::decode(&bytes, &Limits::default())
             .expect("decodes")
             .remove(0);

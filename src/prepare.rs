@@ -1244,21 +1244,7 @@ mod tests {
 
     /// The first page of a clean generated scan (a birth certificate).
     fn clean_page() -> Page {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(
-            dir.path(),
-            &SampleOptions {
-                count: 1,
-                seed: 5,
-                degrade: false,
-            },
-        )
-        .expect("samples");
-        let scan = files
-            .iter()
-            .find(|f| !f.to_string_lossy().ends_with(".json"))
-            .expect("a scan");
-        let bytes = std::fs::read(scan).expect("scan");
+        let (bytes, _) = crate::samples::one_clean_scan(5);
         decode(&bytes, &Limits::default())
             .expect("decodes")
             .remove(0)

@@ -393,7 +393,7 @@ fn symbol_sure(s: &ocr::Symbol) -> bool {
 mod tests {
     use super::*;
     use crate::pipeline::{analyze, Analysis, PipelineOptions};
-    use crate::samples::{generate, SampleOptions};
+
     use crate::schema::DocType;
     use unicode_normalization::UnicodeNormalization;
 
@@ -475,29 +475,9 @@ mod tests {
     /// A clean generated birth certificate through the pipeline, with its
     /// truth.
     fn birth_certificate() -> (Analysis, serde_json::Map<String, Value>) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(
-            dir.path(),
-            &SampleOptions {
-                count: 1,
-                seed: 5,
-                degrade: false,
-            },
-        )
-        .expect("samples");
-        let scan = files
-            .iter()
-            .find(|f| !f.to_string_lossy().ends_with(".json"))
-            .expect("a scan");
-        let truth: Value =
-            serde_json::from_slice(&std::fs::read(crate::eval::truth_path(scan)).expect("truth"))
-                .expect("truth json");
+        let (scan, truth) = crate::samples::one_clean_scan(5);
         assert_eq!(truth["doc_type"], "birth_certificate");
-        let a = analyze(
-            &std::fs::read(scan).expect("scan"),
-            &PipelineOptions::default(),
-        )
-        .expect("analysis");
+        let a = analyze(&scan, &PipelineOptions::default()).expect("analysis");
         let fields = truth["fields"].as_object().cloned().expect("fields");
         (a, fields)
     }

@@ -191,6 +191,25 @@ pub fn generate_with(
         .collect()
 }
 
+/// For tests: the bytes and the truth (`NAME.truth.json`) of the one scan
+/// of a clean generated set with `seed`.
+#[cfg(test)]
+pub(crate) fn one_clean_scan(seed: u64) -> (Vec<u8>, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = SampleOptions {
+        count: 1,
+        seed,
+        degrade: false,
+    };
+    let files = generate(dir.path(), &opts).expect("samples");
+    let scan = files.first().expect("a scan");
+    let truth = std::fs::read(crate::eval::truth_path(scan)).expect("truth");
+    (
+        std::fs::read(scan).expect("scan"),
+        serde_json::from_slice(&truth).expect("truth json"),
+    )
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<(), SampleError> {
     std::fs::write(path, bytes).map_err(|source| SampleError::Write {
         path: path.to_path_buf(),
