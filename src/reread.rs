@@ -70,16 +70,13 @@ pub fn reread(
     let targets: Vec<(String, FieldPlace)> = record
         .needs_review
         .iter()
-        .filter(|name| {
-            matches!(
-                record.review_reason(name),
-                Some(
-                    ReviewReason::LowConfidence
-                        | ReviewReason::Doubtful
-                        | ReviewReason::AmbiguousMarks
-                )
-            ) && record.fields.contains_key(*name)
-                || record.review_reason(name) == Some(ReviewReason::Format)
+        .filter(|name| match record.review_reason(name) {
+            Some(
+                ReviewReason::LowConfidence | ReviewReason::Doubtful | ReviewReason::AmbiguousMarks,
+            ) => record.fields.contains_key(*name),
+            // No reading had the field's form, so it has no value yet.
+            Some(ReviewReason::Format) => true,
+            _ => false,
         })
         .filter_map(|name| {
             let place = *record.places.get(name)?;
@@ -393,7 +390,6 @@ fn symbol_sure(s: &ocr::Symbol) -> bool {
 mod tests {
     use super::*;
     use crate::pipeline::{analyze, Analysis, PipelineOptions};
-
     use crate::schema::DocType;
     use unicode_normalization::UnicodeNormalization;
 

@@ -15,13 +15,10 @@ use serde_json::Value;
 mod common;
 use common::{fresh_bucket, fresh_pg_url, text, S3Env};
 
-/// Needs review: at the raised threshold below, every field is doubtful.
+/// Needs review: at [`common::REVIEW_THRESHOLD`] every field is doubtful.
 const BIRTH: &str = "0009_birth_certificate.jpg";
 /// Needs review too; rejected here.
 const TERMINATION: &str = "0005_business_household_termination.jpg";
-/// The confidence a field needs to be accepted without review, raised so
-/// that these scans wait at the desk.
-const REVIEW_THRESHOLD: &str = "0.99";
 
 /// Where the tests run: a data directory, and for the shared backends a
 /// PostgreSQL database and an S3 bucket.
@@ -58,10 +55,7 @@ impl Site {
             .env_remove("DOCSEAL_CONFIG")
             .env("DOCSEAL_OFFICE", common::OFFICE)
             .env("DOCSEAL_OPERATOR", "Trần Thị Thu")
-            // The desk is tested on documents that stop at review whatever
-            // the quality of their reading: no field of a scan is read with
-            // this much confidence.
-            .env("DOCSEAL_REVIEW_THRESHOLD", REVIEW_THRESHOLD)
+            .env("DOCSEAL_REVIEW_THRESHOLD", common::REVIEW_THRESHOLD)
             .env("OMP_THREAD_LIMIT", "1")
             .stdin(Stdio::null());
         if let Some((pg, bucket, s3)) = &self.shared {

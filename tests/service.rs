@@ -14,14 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 /// A scan of `samples/` that the pipeline sends to review (a birth
-/// certificate; at [`REVIEW_THRESHOLD`] every field is doubtful).
+/// certificate; at [`common::REVIEW_THRESHOLD`] every field is doubtful).
 const NEEDS_REVIEW: &str = "samples/0009_birth_certificate.jpg";
 /// Another one, to reject.
 const TO_REJECT: &str = "samples/0002_marriage_certificate.tif";
-/// The confidence a field needs to be accepted without review, raised so
-/// that the desk is tested on documents that stop there whatever the
-/// quality of their reading.
-const REVIEW_THRESHOLD: &str = "0.99";
 
 struct Server {
     child: Child,
@@ -109,7 +105,7 @@ fn start(backend: &Backend, max_bytes: Option<u64>) -> Server {
         cmd.env("DOCSEAL_MAX_BYTES", n.to_string());
     }
     let mut child = cmd
-        .env("DOCSEAL_REVIEW_THRESHOLD", REVIEW_THRESHOLD)
+        .env("DOCSEAL_REVIEW_THRESHOLD", common::REVIEW_THRESHOLD)
         .env("OMP_THREAD_LIMIT", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -15,6 +15,11 @@ use sqlx::{ConnectOptions, Executor};
 /// The office the binary tests issue for.
 pub const OFFICE: &str = "UBND phường Bến Nghé, Quận 1, TP. Hồ Chí Minh";
 
+/// `DOCSEAL_REVIEW_THRESHOLD` for the desk's tests: no field of a scan is
+/// read with this much confidence, so their documents wait at review
+/// whatever the quality of their reading.
+pub const REVIEW_THRESHOLD: &str = "0.99";
+
 /// The `docseal` binary with `--data DATA`, the office and an operator set.
 pub fn docseal_cmd(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_docseal"));
