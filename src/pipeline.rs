@@ -666,35 +666,19 @@ mod tests {
     #[ignore = "survey: prints how orientation by evidence does on many pages (SURVEY_SEED, SURVEY_COUNT, SURVEY_ALL=1 to read every orientation)"]
     fn survey_orientation_by_evidence() {
         use crate::decode::decode;
-        use crate::samples::{generate, SampleOptions};
+        use crate::samples::degraded_scans;
         let (seed, count) = (env_or("SURVEY_SEED", 99), env_or("SURVEY_COUNT", 60));
         let all = env_or("SURVEY_ALL", 0) == 1;
         // SURVEY_UNDECIDED=1: the geometry's decision is dropped, as if it
         // could not tell, so the reading alone orients each page.
         let undecided = env_or("SURVEY_UNDECIDED", 0) == 1;
         let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(
-            dir.path(),
-            &SampleOptions {
-                count: count as usize,
-                seed,
-                degrade: true,
-            },
-        )
-        .expect("samples");
         let options = OcrOptions::default();
         let (mut pages, mut geometry_right, mut right, mut readings) = (0, 0, 0, 0);
-        for f in files
-            .iter()
-            .filter(|f| !f.to_string_lossy().ends_with(".json"))
-        {
-            let truth: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(f.with_extension("truth.json")).expect("truth"),
-            )
-            .expect("truth json");
+        for (f, bytes, truth) in degraded_scans(dir.path(), count as usize, seed) {
             let turns = truth["scan"]["quarter_turns"].as_u64().unwrap_or(0) as u8;
             let want = (4 - turns) % 4;
-            let Ok(decoded) = decode(&std::fs::read(f).expect("scan"), &Default::default()) else {
+            let Ok(decoded) = decode(&bytes, &Default::default()) else {
                 continue;
             };
             for mut page in decoded.into_iter().take(1) {

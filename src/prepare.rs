@@ -1186,35 +1186,18 @@ fn linear_span(start: i64, step: i64, lo: i64, hi: i64, n: usize) -> (usize, usi
 mod tests {
     use super::*;
     use crate::decode::{decode, Limits};
-    use crate::samples::{generate, SampleOptions};
+    use crate::samples::degraded_scans;
 
     /// Orientation and skew found on generated degraded scans, against what
     /// the generator did (the `scan` block of each truth file).
     fn survey(count: usize, seed: u64) -> (usize, usize, Vec<String>) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let files = generate(
-            dir.path(),
-            &SampleOptions {
-                count,
-                seed,
-                degrade: true,
-            },
-        )
-        .expect("samples");
         let (mut pages, mut right) = (0, 0);
         let mut wrong = Vec::new();
-        for f in files
-            .iter()
-            .filter(|f| !f.to_string_lossy().ends_with(".json"))
-        {
-            let truth: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(f.with_extension("truth.json")).expect("truth"),
-            )
-            .expect("truth json");
+        for (f, bytes, truth) in degraded_scans(dir.path(), count, seed) {
             let scan = &truth["scan"];
             let turns = scan["quarter_turns"].as_u64().unwrap_or(0) as u8;
             let skew = scan["skew_degrees"].as_f64().unwrap_or(0.0) as f32;
-            let bytes = std::fs::read(f).expect("scan");
             let Ok(decoded) = decode(&bytes, &Limits::default()) else {
                 continue;
             };

@@ -210,6 +210,35 @@ pub(crate) fn one_clean_scan(seed: u64) -> (Vec<u8>, serde_json::Value) {
     )
 }
 
+/// For tests: each scan of a degraded generated set of `count` documents
+/// with `seed`, written under `dir`, with its bytes and its truth.
+#[cfg(test)]
+pub(crate) fn degraded_scans(
+    dir: &Path,
+    count: usize,
+    seed: u64,
+) -> Vec<(PathBuf, Vec<u8>, serde_json::Value)> {
+    let opts = SampleOptions {
+        count,
+        seed,
+        degrade: true,
+    };
+    let files = generate(dir, &opts).expect("samples");
+    files
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().ends_with(".json"))
+        .map(|f| {
+            let truth = std::fs::read(crate::eval::truth_path(&f)).expect("truth");
+            let bytes = std::fs::read(&f).expect("scan");
+            (
+                f,
+                bytes,
+                serde_json::from_slice(&truth).expect("truth json"),
+            )
+        })
+        .collect()
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<(), SampleError> {
     std::fs::write(path, bytes).map_err(|source| SampleError::Write {
         path: path.to_path_buf(),
