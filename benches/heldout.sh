@@ -15,7 +15,8 @@
 # rewritten by pdfwrite); the truth file stays beside it. Per set it prints
 # classification, exact fields, accepted precision, the share of the fields
 # of issued documents that are right, coverage, real documents issued without
-# review, and applications classed as a certificate.
+# review, and applications classed as a certificate; then the fields in
+# review by reason, each as right values held back / wrong values caught.
 #
 # CPU on image-only PDFs: the PDFs the three tools wrote, over all sets, read
 # by one `docseal run` process, by bare `tesseract -l vie` on the images
@@ -120,6 +121,10 @@ for d in sys.argv[1:]:
         print(f"  {g:<18} {t['docs']:>2} docs  class. {pct(t['classified_right'], t['docs'])}"
               f"  acc.prec {pct(t['accepted_right'], t['accepted'])}  coverage {pct(t['accepted_right'], t['truth_fields'])}"
               f"  issued {t['issued']}")
+    causes = r.get("review_causes", {})
+    if causes:
+        print("  in review by reason (right/wrong): " + ", ".join(
+            f"{k} {v['right']}/{v['wrong']}" for k, v in sorted(causes.items(), key=lambda kv: -kv[1]["right"])))
     for m in r["mistakes"]:
         if m["accepted"]:
             print(f"    accepted wrong: {m['file']} {m['field']}: {m['got']!r} for {m['expected']!r}")

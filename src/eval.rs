@@ -121,6 +121,15 @@ pub struct Mistake {
     pub accepted: bool,
 }
 
+/// The fields in review for one reason, by whether their value was right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ReviewCause {
+    /// Fields whose value was right (coverage lost to review).
+    pub right: u64,
+    /// Fields whose value was wrong or absent (what review caught).
+    pub wrong: u64,
+}
+
 /// The evaluation of a directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalReport {
@@ -130,6 +139,8 @@ pub struct EvalReport {
     pub overall: Counts,
     /// Wrong values, accepted ones first.
     pub mistakes: Vec<Mistake>,
+    /// Fields of rightly classified documents in review, by reason code.
+    pub review_causes: BTreeMap<String, ReviewCause>,
     /// Scans that failed to process, with the error.
     pub failures: Vec<(String, String)>,
     /// Each scan's own counts, by file name.
@@ -159,7 +170,13 @@ pub fn truth_path(scan: &Path) -> PathBuf {
 }
 
 /// Scores one record against its truth.
-pub fn score(file: &str, truth: &Truth, record: &Record, mistakes: &mut Vec<Mistake>) -> Counts {
+pub fn score(
+    file: &str,
+    truth: &Truth,
+    record: &Record,
+    mistakes: &mut Vec<Mistake>,
+    causes: &mut BTreeMap<String, ReviewCause>,
+) -> Counts {
     let mut c = Counts {
         docs: 1,
         truth_fields: truth.fields.len() as u64,
@@ -194,6 +211,8 @@ pub fn score(file: &str, truth: &Truth, record: &Record, mistakes: &mut Vec<Mist
             if right {
                 c.accepted_right += 1;
             }
+        } else if type_right {
+            tally(causes, record, name, right);
         }
         if right {
             c.exact += 1;
@@ -210,6 +229,9 @@ pub fn score(file: &str, truth: &Truth, record: &Record, mistakes: &mut Vec<Mist
     }
     for (name, want) in &truth.fields {
         if !record.fields.contains_key(name) {
+            if type_right {
+                tally(causes, record, name, false);
+            }
             all_right = false;
             mistakes.push(Mistake {
                 file: file.to_string(),
@@ -224,6 +246,18 @@ pub fn score(file: &str, truth: &Truth, record: &Record, mistakes: &mut Vec<Mist
         c.issued_right = 1;
     }
     c
+}
+
+/// Counts a field in review under its reason (`none` when the record gives
+/// none: a field the pipeline did not look for).
+fn tally(causes: &mut BTreeMap<String, ReviewCause>, record: &Record, field: &str, right: bool) {
+    let code = record.review_reason(field).map_or("none", |r| r.code());
+    let cause = causes.entry(code.to_string()).or_default();
+    if right {
+        cause.right += 1;
+    } else {
+        cause.wrong += 1;
+    }
 }
 
 /// Runs the pipeline over every scan with a truth file in `dir`.
@@ -245,6 +279,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
         truth_type: String,
         counts: Counts,
         mistakes: Vec<Mistake>,
+        causes: BTreeMap<String, ReviewCause>,
         failure: Option<(String, String)>,
     }
     let results: Vec<One> = scans
@@ -262,6 +297,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
                         truth_type: "?".into(),
                         counts: Counts::default(),
                         mistakes: vec![],
+                        causes: BTreeMap::new(),
                         failure: Some((file, format!("bad truth file: {e}"))),
                     }
                 }
@@ -272,12 +308,14 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
             match analysis {
                 Ok(a) => {
                     let mut mistakes = Vec::new();
-                    let counts = score(&file, &truth, &a.record, &mut mistakes);
+                    let mut causes = BTreeMap::new();
+                    let counts = score(&file, &truth, &a.record, &mut mistakes, &mut causes);
                     One {
                         file,
                         truth_type: truth.doc_type,
                         counts,
                         mistakes,
+                        causes,
                         failure: None,
                     }
                 }
@@ -290,6 +328,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
                     },
                     truth_type: truth.doc_type,
                     mistakes: vec![],
+                    causes: BTreeMap::new(),
                     failure: Some((file.clone(), e)),
                     file,
                 },
@@ -300,6 +339,7 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
         per_type: BTreeMap::new(),
         overall: Counts::default(),
         mistakes: Vec::new(),
+        review_causes: BTreeMap::new(),
         failures: Vec::new(),
         documents: BTreeMap::new(),
         seconds: 0.0,
@@ -313,6 +353,11 @@ pub fn evaluate_dir(dir: &Path, options: &PipelineOptions) -> Result<EvalReport,
         report.overall.add(&r.counts);
         report.documents.insert(r.file, r.counts);
         report.mistakes.extend(r.mistakes);
+        for (code, n) in r.causes {
+            let cause = report.review_causes.entry(code).or_default();
+            cause.right += n.right;
+            cause.wrong += n.wrong;
+        }
         report.failures.extend(r.failure);
     }
     report.mistakes.sort_by_key(|m| !m.accepted);
@@ -365,6 +410,15 @@ impl EvalReport {
             self.overall.failed,
             self.seconds
         );
+        if !self.review_causes.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nfields in review by reason (right value / wrong or none):"
+            );
+            for (code, n) in &self.review_causes {
+                let _ = writeln!(s, "  {code:<16} {:>4} / {}", n.right, n.wrong);
+            }
+        }
         let accepted_wrong: Vec<&Mistake> = self.mistakes.iter().filter(|m| m.accepted).collect();
         if !accepted_wrong.is_empty() {
             let _ = writeln!(s, "\nwrong values accepted without review:");
@@ -386,6 +440,7 @@ impl EvalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ReviewReason;
     use crate::schema::DocType;
     use serde_json::json;
 
@@ -409,9 +464,10 @@ mod tests {
         record
             .fields
             .insert("full_name".into(), json!("NGUYÊN VĂN AN"));
-        record.needs_review.push("full_name".into());
+        record.flag("full_name", ReviewReason::AmbiguousMarks);
         let mut mistakes = vec![];
-        let c = score("x.png", &truth, &record, &mut mistakes);
+        let mut causes = BTreeMap::new();
+        let c = score("x.png", &truth, &record, &mut mistakes, &mut causes);
         assert_eq!(
             (c.truth_fields, c.exact, c.accepted, c.accepted_right),
             (3, 1, 1, 1)
@@ -419,6 +475,12 @@ mod tests {
         assert_eq!(c.issued, 0);
         assert_eq!(mistakes.len(), 2);
         assert!(mistakes.iter().all(|m| !m.accepted));
+        // The wrong name in review and the sex never read, under their reasons.
+        assert_eq!(
+            causes["ambiguous_marks"],
+            ReviewCause { right: 0, wrong: 1 }
+        );
+        assert_eq!(causes["none"], ReviewCause { right: 0, wrong: 1 });
         assert!(same_value(&json!(120.5), &json!(120.50)));
         assert!(same_value(&json!(3), &json!(3.0)));
     }

@@ -48,6 +48,22 @@ pub struct OcrOptions {
     pub datapath: Option<String>,
 }
 
+impl OcrOptions {
+    /// The options for values printed in ASCII alone (codes, ids, numbers):
+    /// the same data directory with Tesseract's English model, which reads
+    /// Latin digits and capitals where the Vietnamese model's marks and
+    /// symbols get in the way (`20M8592993` read as `20M§592993`).
+    pub fn ascii(&self) -> OcrOptions {
+        OcrOptions {
+            lang: ASCII_LANG.to_string(),
+            datapath: self.datapath.clone(),
+        }
+    }
+}
+
+/// The model [`OcrOptions::ascii`] reads with.
+pub const ASCII_LANG: &str = "eng";
+
 impl Default for OcrOptions {
     fn default() -> Self {
         OcrOptions {
@@ -62,8 +78,11 @@ struct Engine {
     tess: Option<Tesseract>,
 }
 
+/// Engines a thread keeps (the page model and the ASCII one).
+const ENGINES: usize = 2;
+
 thread_local! {
-    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static ENGINE: RefCell<Vec<Engine>> = const { RefCell::new(Vec::new()) };
     static RECOGNIZED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
@@ -96,9 +115,11 @@ fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
     Ok(t)
 }
 
-/// Checks that Tesseract starts with these options (fails fast on missing data).
+/// Checks that Tesseract starts with these options and with their
+/// [`OcrOptions::ascii`] ones (fails fast on missing data).
 pub fn check_engine(options: &OcrOptions) -> Result<(), OcrError> {
-    with_engine(options, |t| (Some(t), Ok(())))
+    with_engine(options, |t| (Some(t), Ok(())))?;
+    with_engine(&options.ascii(), |t| (Some(t), Ok(())))
 }
 
 fn with_engine<T>(
@@ -106,17 +127,25 @@ fn with_engine<T>(
     f: impl FnOnce(Tesseract) -> (Option<Tesseract>, Result<T, OcrError>),
 ) -> Result<T, OcrError> {
     ENGINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let reuse = matches!(&*slot, Some(e) if e.options == *options && e.tess.is_some());
-        if !reuse {
-            *slot = Some(Engine {
-                options: options.clone(),
-                tess: Some(new_engine(options)?),
-            });
-        }
-        let engine = slot
-            .as_mut()
-            .ok_or_else(|| OcrError::Recognize("no engine".into()))?;
+        let mut engines = cell.borrow_mut();
+        let at = match engines.iter().position(|e| e.options == *options) {
+            Some(at) if engines[at].tess.is_some() => at,
+            found => {
+                if let Some(at) = found {
+                    engines.remove(at);
+                }
+                let tess = new_engine(options)?;
+                if engines.len() >= ENGINES {
+                    engines.remove(0);
+                }
+                engines.push(Engine {
+                    options: options.clone(),
+                    tess: Some(tess),
+                });
+                engines.len() - 1
+            }
+        };
+        let engine = &mut engines[at];
         let tess = engine
             .tess
             .take()

@@ -36,6 +36,7 @@ use crate::model::{
 };
 use crate::normalize;
 use crate::ocr::{self, LineWord, OcrError, OcrOptions};
+use crate::schema::FieldSpec;
 
 /// At most this many fields of a record are read again.
 pub const MAX_FIELDS: usize = 8;
@@ -94,7 +95,18 @@ pub fn reread(
         let Some(crop) = Crop::of(&pages[place.page], page.dpi, place.bbox, &first_words) else {
             continue;
         };
-        let read = ocr::recognize_line(&crop.gray, crop.dpi, ocr_options)?;
+        // A value printed in ASCII alone is read again by the ASCII model:
+        // a second model, not the same one twice.
+        let ascii = doc_type
+            .schema()
+            .field(&name)
+            .is_some_and(FieldSpec::printed_in_ascii);
+        let line_options = if ascii {
+            ocr_options.ascii()
+        } else {
+            ocr_options.clone()
+        };
+        let read = ocr::recognize_line(&crop.gray, crop.dpi, &line_options)?;
         if read.is_empty() {
             continue;
         }
@@ -424,17 +436,6 @@ mod tests {
             .collect()
     }
 
-    fn settles(
-        first: &Value,
-        second: &Value,
-        first_words: &[Word],
-        read: &[LineWord],
-        reason: Option<ReviewReason>,
-        min_confidence: f32,
-    ) -> bool {
-        marks_settled(first, second, first_words, read, reason, min_confidence).is_some()
-    }
-
     #[test]
     fn only_marks_of_unsure_words_read_surely_are_settled() {
         let first = Value::from("NGUYỄN THỊ VẦN");
@@ -442,24 +443,24 @@ mod tests {
         let firsts = [word("NGUYỄN", 0.95), word("THỊ", 0.95), word("VẦN", 0.9)];
         let sure = line(&["NGUYỄN", "THỊ", "VÂN"], 0.0);
         let doubtful = Some(ReviewReason::Doubtful);
-        assert!(settles(&first, &second, &firsts, &sure, doubtful, 0.8));
+        assert!(marks_settled(&first, &second, &firsts, &sure, doubtful, 0.8).is_some());
         // The same value settles no marks.
-        assert!(!settles(&first, &first, &firsts, &sure, doubtful, 0.8));
+        assert!(marks_settled(&first, &first, &firsts, &sure, doubtful, 0.8).is_none());
         // A close rival for a letter of the changed word.
         let rival = line(&["NGUYỄN", "THỊ", "VÂN"], 0.3);
-        assert!(!settles(&first, &second, &firsts, &rival, doubtful, 0.8));
+        assert!(marks_settled(&first, &second, &firsts, &rival, doubtful, 0.8).is_none());
         // Other letters are another reading, not other marks.
         let other = Value::from("NGUYỄN THỊ VÂM");
         let read = line(&["NGUYỄN", "THỊ", "VÂM"], 0.0);
-        assert!(!settles(&first, &other, &firsts, &read, doubtful, 0.8));
+        assert!(marks_settled(&first, &other, &firsts, &read, doubtful, 0.8).is_none());
         let other = Value::from("NGUYỄN THỊ");
-        assert!(!settles(&first, &other, &firsts, &sure, doubtful, 0.8));
+        assert!(marks_settled(&first, &other, &firsts, &sure, doubtful, 0.8).is_none());
         // In review for low confidence, a word read surely the first time
         // is not put right by the second reading.
         let low = Some(ReviewReason::LowConfidence);
-        assert!(!settles(&first, &second, &firsts, &sure, low, 0.8));
+        assert!(marks_settled(&first, &second, &firsts, &sure, low, 0.8).is_none());
         let firsts = [word("NGUYỄN", 0.95), word("THỊ", 0.95), word("VẦN", 0.5)];
-        assert!(settles(&first, &second, &firsts, &sure, low, 0.8));
+        assert!(marks_settled(&first, &second, &firsts, &sure, low, 0.8).is_some());
         // Only the changed word is put right, in its case and punctuation.
         let firsts = [word("Nguyễn", 0.95), word("Thị", 0.5), word("Vần,", 0.5)];
         let patched = marks_settled(&first, &second, &firsts, &sure, low, 0.8).unwrap();

@@ -211,6 +211,24 @@ pub struct FieldSpec {
     pub pattern: Option<String>,
 }
 
+impl FieldSpec {
+    /// Whether what the value says is printed in ASCII: digits, Latin
+    /// capitals and signs. So are ids, dates, counts and areas, whose other
+    /// words (`ngày … tháng`, `đồng`, `m²`) are a fixed vocabulary their
+    /// form reads without marks, and text whose pattern admits nothing else
+    /// (`^[0-9]{2}[A-Z][0-9]{7}$`).
+    pub fn printed_in_ascii(&self) -> bool {
+        match self.form {
+            Form::Id12 | Form::Date | Form::Int | Form::Area => true,
+            Form::Text => self
+                .pattern
+                .as_deref()
+                .is_some_and(|p| p.is_ascii() && !p.contains("[^")),
+            Form::Name | Form::Sex => false,
+        }
+    }
+}
+
 /// Everything the pipeline knows about one document type.
 pub struct TypeSchema {
     /// The type.
@@ -393,6 +411,24 @@ mod tests {
             DocType::CitizenId.schema().titles,
             vec!["CĂN CƯỚC CÔNG DÂN", "CĂN CƯỚC"]
         );
+    }
+
+    #[test]
+    fn ascii_values_are_told_by_form_and_pattern() {
+        let ascii = |t: DocType, f: &str| t.schema().field(f).unwrap().printed_in_ascii();
+        let household = DocType::BusinessHouseholdRegistration;
+        assert!(ascii(household, "business_code"));
+        assert!(ascii(household, "owner_id"));
+        assert!(ascii(household, "capital_vnd"));
+        assert!(ascii(household, "first_registration_date"));
+        assert!(ascii(DocType::LandUseCertificate, "serial"));
+        assert!(ascii(DocType::LandUseCertificate, "area_m2"));
+        // Names and places carry marks; a name's pattern admits them.
+        assert!(!ascii(household, "owner_name"));
+        assert!(!ascii(household, "address"));
+        assert!(!ascii(DocType::BirthCertificate, "sex"));
+        // A document's number may be `123/QĐ-UBND`.
+        assert!(!ascii(DocType::ConstructionPermit, "permit_number"));
     }
 
     #[test]

@@ -62,6 +62,11 @@ impl Execute for Inspect {
             serde_json::to_string_pretty(&json!({
                 "record": a.record,
                 "reread": a.record.reread,
+                // Why each field in `needs_review` is there: code and words.
+                "review_reasons": a.record.needs_review.iter().filter_map(|f| {
+                    let r = a.record.review_reason(f)?;
+                    Some((f.clone(), json!({"code": r.code(), "reason": r.to_string()})))
+                }).collect::<serde_json::Map<_, _>>(),
                 "classification": a.classified,
                 // What preparation did to each page (null for a page read
                 // from a PDF's text layer), with what decided its
