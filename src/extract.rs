@@ -248,10 +248,23 @@ pub fn extract(
                 settled_first_word = true;
             }
         }
+        // A value the law fixes to a closed list of terms is one of them.
+        let mut settled_term = false;
+        if !spec.terms.is_empty() {
+            if let Some(term) = value
+                .as_str()
+                .and_then(|v| lexicon::closed_term(v, &spec.terms))
+            {
+                value = Value::String(term);
+                settled_term = true;
+            }
+        }
         // Unit names found in the list are known to be spelled right, however
         // unsure the OCR was of them; the other words keep their confidence.
         let ocr = match &unlisted {
             Some(u) => confidence_outside(&best.words, u),
+            // Every word of the value is a listed term's.
+            None if settled_term => 1.0,
             // The family name's letters matched one name only.
             None if settled_first_word => min_conf(best.words.iter().skip(1)),
             // The unit after an area (`m²`, often read with a stray glyph).

@@ -39,6 +39,15 @@ pub enum NormalizeError {
     NotAName(String),
 }
 
+/// The five tone marks of Vietnamese as combining characters (grave, acute,
+/// tilde, hook above, dot below); the level tone has none.
+pub const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+
+/// Whether a word carries a tone mark.
+pub fn has_tone(word: &str) -> bool {
+    word.nfd().any(|c| TONE_MARKS.contains(&c))
+}
+
 /// Folds text for matching: NFC-independent, diacritics removed (`Ư`→`U`,
 /// `Đ`→`D`, tones stripped), upper case. Not for stored values.
 pub fn fold(s: &str) -> String {

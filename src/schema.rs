@@ -4,7 +4,8 @@
 //! type. Besides standard keywords it carries what the pipeline needs to find the
 //! fields on paper: `title` of the schema is the document title printed on the
 //! paper, `x-titles` lists every accepted title, and each property has the printed
-//! label as its `title` and its normalized form as `x-form`. The schemas are built
+//! label as its `title`, its normalized form as `x-form` and, where the law fixes
+//! the value to a closed list, that list as `x-terms`. The schemas are built
 //! into the binary, so there is exactly one copy of the contract.
 
 use std::collections::BTreeMap;
@@ -209,6 +210,9 @@ pub struct FieldSpec {
     pub required: bool,
     /// A regular expression the normalized value must match, if any.
     pub pattern: Option<String>,
+    /// The closed list of terms the value is one of, when the law fixes it
+    /// (`x-terms`: the land use categories); empty when the value is free.
+    pub terms: Vec<String>,
 }
 
 impl FieldSpec {
@@ -349,6 +353,16 @@ fn parse_schema(doc_type: DocType, source: &str) -> Result<TypeSchema, SchemaErr
             form,
             required: required.contains(&fname.as_str()),
             pattern: p.get("pattern").and_then(Value::as_str).map(str::to_string),
+            terms: p
+                .get("x-terms")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
     let validator = jsonschema::options()

@@ -341,6 +341,53 @@ fn word_set(words: &str) -> HashSet<String> {
         .collect()
 }
 
+/// A value from a closed list of terms (`x-terms`), as the list settles it:
+/// the term, when the value's words are the term's words (its punctuation
+/// as the term has it: `Đất thương mại dịch vụ` is `Đất thương mại, dịch
+/// vụ`), or spell exactly one term in letters but not in marks (`Đất trông
+/// lúa` is `Đất trồng lúa`); `None` when the value is no term, or when its
+/// letters spell more than one and its marks none.
+pub(crate) fn closed_term(value: &str, terms: &[String]) -> Option<String> {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase().nfc().collect())
+            .collect()
+    };
+    let keys = |w: &[String]| -> Vec<String> { w.iter().map(|w| syllable_key(w)).collect() };
+    let read = words(value);
+    if read.is_empty() {
+        return None;
+    }
+    let read_keys = keys(&read);
+    let folded = folded_words(value);
+    let mut spelled = Vec::new();
+    for term in terms {
+        let w = words(term);
+        if w == read && value.chars().any(char::is_lowercase) {
+            return Some(term.clone());
+        }
+        // The same syllables with another tone placement (`thuỷ`): the
+        // term as printed, which is not ours to respell.
+        if keys(&w) == read_keys {
+            return Some(value.to_string());
+        }
+        if folded_words(term) == folded {
+            spelled.push(term);
+        }
+    }
+    let term = match spelled.as_slice() {
+        [only] => (*only).clone(),
+        _ => return None,
+    };
+    // In the case it was printed in.
+    if value.chars().any(char::is_lowercase) {
+        Some(term)
+    } else {
+        Some(term.to_uppercase())
+    }
+}
+
 /// A person's name whose first word is no family name but spells exactly
 /// one in letters (`NGUYÊN` for `NGUYỄN`, `ĐĂNG` for `ĐẶNG`), with the
 /// family name put right. The first word of a person's name is the family
@@ -400,7 +447,7 @@ fn name_syllables() -> &'static HashSet<String> {
     })
 }
 
-const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+const TONES: [char; 5] = crate::normalize::TONE_MARKS;
 
 /// Whether a word (any case) is a well-formed Vietnamese syllable: one of the
 /// initial consonants, a rhyme, at most one tone mark, and only the sharp or
@@ -514,6 +561,55 @@ pub(crate) fn text_is_doubtful(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The land use categories of the schema's `x-terms`.
+    fn land_use_terms() -> Vec<String> {
+        crate::schema::DocType::LandUseCertificate
+            .schema()
+            .field("land_use_purpose")
+            .map(|f| f.terms.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_closed_list_settles_its_terms_and_their_marks() {
+        let terms = land_use_terms();
+        assert!(terms.len() > 20, "{terms:?}");
+        let term = |v: &str| closed_term(v, &terms);
+        let same = |v: &str| assert_eq!(term(v).as_deref(), Some(v));
+        same("Đất trồng lúa");
+        same("Đất ở tại đô thị");
+        // Another tone placement is the term as printed.
+        same("Đất nuôi trồng thuỷ sản");
+        same("ĐẤT TRỒNG LÚA");
+        // Marks misread in the letters of exactly one term.
+        assert_eq!(term("Đất trông lúa").as_deref(), Some("Đất trồng lúa"));
+        assert_eq!(
+            term("Đất nuội trõng thủy sản").as_deref(),
+            Some("Đất nuôi trồng thủy sản")
+        );
+        assert_eq!(
+            term("Đất ở tại đồ thị").as_deref(),
+            Some("Đất ở tại đô thị")
+        );
+        // Punctuation as the term has it.
+        assert_eq!(
+            term("Đất thương mại dịch vụ").as_deref(),
+            Some("Đất thương mại, dịch vụ")
+        );
+        // Letters of two terms (`hằng`, `hàng`) and marks of neither.
+        assert_eq!(term("Đất trồng cây hăng năm khác"), None);
+        // No term: cut short, run on, another letter, two purposes.
+        assert_eq!(term("Đất trồng"), None);
+        assert_eq!(term("Đất trồng lúa Nguồn gốc sử dụng"), None);
+        assert_eq!(
+            term("Đất trồng lùa nước"),
+            Some("Đất trồng lúa nước".into())
+        );
+        assert_eq!(term("Đất trồng lúc"), None);
+        assert_eq!(term("Đất ở tại đô thị; Đất trồng cây lâu năm"), None);
+        assert_eq!(term(""), None);
+    }
 
     #[test]
     fn the_last_part_names_the_province() {
