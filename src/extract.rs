@@ -317,6 +317,36 @@ pub fn extract(
             doubts.entry(name).or_insert(ReviewReason::DateOrder);
         }
     }
+    // The document's own date, printed again in its dated line.
+    if let (Some(name), Some(dated)) = (
+        date_of_the_paper(doc_type, schema, &fields),
+        dated_line(pages),
+    ) {
+        let read = fields.get(name).and_then(Value::as_str).unwrap_or_default();
+        let dated = format!(
+            "{:04}-{:02}-{:02}",
+            dated.year(),
+            u8::from(dated.month()),
+            dated.day()
+        );
+        let differ = read
+            .chars()
+            .zip(dated.chars())
+            .filter(|(a, b)| a != b)
+            .count();
+        if let Some(c) = conf.get_mut(name) {
+            if read.len() == dated.len() && differ == 1 {
+                // One digit apart: one of the two was misread.
+                *c = c.min(DOUBTFUL);
+                doubts
+                    .entry(name.to_string())
+                    .or_insert(ReviewReason::Conflict);
+            } else if read == dated && !doubts.contains_key(name) {
+                // Two printings read the same: one date read twice.
+                *c = c.max(options.min_field_confidence).min(doc_type_confidence);
+            }
+        }
+    }
     for (name, c) in &conf {
         if *c < options.min_field_confidence {
             let reason = doubts
@@ -893,6 +923,49 @@ const DOCUMENT_DATES: &[&str] = &[
     "termination_date",
 ];
 
+/// The field, when read, holding the day the paper itself was made, which
+/// its dated line prints again: a certificate is issued the day its event
+/// is registered, a permit or land use certificate dated the day it is
+/// issued. Not an extract of a register (issued any day after), nor a
+/// household business's first registration (its certificate is issued
+/// again at each change) or termination.
+fn date_of_the_paper(
+    doc_type: DocType,
+    schema: &TypeSchema,
+    fields: &BTreeMap<String, Value>,
+) -> Option<&'static str> {
+    if doc_type == DocType::DeathExtract {
+        return None;
+    }
+    ["registration_date", "issue_date"]
+        .into_iter()
+        .find(|name| schema.field(name).is_some() && fields.contains_key(*name))
+}
+
+/// The date of the document's dated line, the place and date of issue
+/// an administrative document prints above its signature (`TP. Hồ Chí
+/// Minh, ngày 19 tháng 8 năm 2018`): a place, a comma and the date in
+/// words, with no label. `None` unless exactly one line reads so.
+fn dated_line(pages: &[OcrPage]) -> Option<time::Date> {
+    let mut dates = pages.iter().flat_map(|p| &p.lines).filter_map(|line| {
+        let t = line.text();
+        if t.contains(':') {
+            return None;
+        }
+        let f = normalize::fold(&t);
+        let at = f.find("NGAY ")?;
+        let place = f[..at].trim_end();
+        if !place.ends_with(',') || place.len() < 3 {
+            return None;
+        }
+        normalize::parse_date(&f[at..]).ok()
+    });
+    match (dates.next(), dates.next()) {
+        (Some(d), None) => Some(d),
+        _ => None,
+    }
+}
+
 /// The document's own date (its registration or issue date, as read), for
 /// checking its places against the units valid then.
 fn document_date(schema: &TypeSchema, candidates: &[Vec<Candidate>]) -> Option<time::Date> {
@@ -1185,6 +1258,36 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         let label = r.places["nationality"];
         assert!(label.label_only);
         assert_eq!((label.bbox.x0, label.bbox.y0), (100, 100 + 60 * 7));
+    }
+
+    #[test]
+    fn the_dated_line_checks_the_documents_date() {
+        let signed = |line: &str| format!("{BIRTH}\n{line}\nNGƯỜI KÝ");
+        let reason = |line: &str| {
+            run(DocType::BirthCertificate, &signed(line)).review_reason("registration_date")
+        };
+        // The same date, or another date altogether (an extract issued
+        // later): nothing to say.
+        assert_eq!(reason("Hà Nội, ngày 12 tháng 7 năm 2024"), None);
+        assert_eq!(reason("Hà Nội, ngày 03 tháng 9 năm 2025"), None);
+        // One digit apart: one of them was misread.
+        assert_eq!(
+            reason("Hà Nội, ngày 12 tháng 8 năm 2024"),
+            Some(ReviewReason::Conflict)
+        );
+        assert_eq!(
+            reason("TP. Hồ Chí Minh, ngày 17 tháng 7 năm 2024"),
+            Some(ReviewReason::Conflict)
+        );
+        // No place before it, or a label: no dated line.
+        assert_eq!(reason("ngày 12 tháng 8 năm 2024"), None);
+        assert_eq!(reason("Ngày cấp: ngày 12 tháng 8 năm 2024"), None);
+        // An extract of the register is dated the day it is extracted.
+        let extract = "TRÍCH LỤC KHAI TỬ\nSố: 161/TLKT-2019\nNgày chết: 22/03/2019\n\
+Ngày, tháng, năm đăng ký: 24/03/2019\nHà Nội, ngày 24 tháng 4 năm 2019";
+        let r = run(DocType::DeathExtract, extract);
+        assert_eq!(r.fields["registration_date"], json!("2019-03-24"));
+        assert_eq!(r.review_reason("registration_date"), None);
     }
 
     #[test]
