@@ -103,9 +103,13 @@ fn new_engine(options: &OcrOptions) -> Result<Tesseract, OcrError> {
     // Keep inter-word spaces as printed; we rebuild lines from word boxes anyway.
     // Tesseract's diagnostics ("Detected N diacritics", ...) are not ours to
     // print: errors come back through the API.
+    // Table detection is not used (rows are rebuilt from word boxes), and on
+    // some speckled pages its region merging runs for tens of minutes
+    // (`TableFinder::GridMergeTableRegions`), which would hold a worker.
     for (name, value) in [
         ("preserve_interword_spaces", "0"),
         ("debug_file", "/dev/null"),
+        ("textord_tabfind_find_tables", "0"),
     ] {
         t = t.set_variable(name, value).map_err(|e| OcrError::Init {
             lang: options.lang.clone(),
