@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::normalize::TONE_MARKS as TONES;
+
 /// Initial consonants, longest first so `NGH` is tried before `NG` and `N`.
 const ONSETS: &[&str] = &[
     "NGH", "NG", "NH", "GH", "GI", "KH", "PH", "TH", "TR", "CH", "QU", "B", "C", "D", "Đ", "G",
@@ -446,8 +448,6 @@ fn name_syllables() -> &'static HashSet<String> {
         s
     })
 }
-
-const TONES: [char; 5] = crate::normalize::TONE_MARKS;
 
 /// Whether a word (any case) is a well-formed Vietnamese syllable: one of the
 /// initial consonants, a rhyme, at most one tone mark, and only the sharp or
