@@ -65,14 +65,17 @@ const APPLICATION_HEADS: [&str; 9] = [
     "PHIEU YEU CAU",
 ];
 
-/// Whether a title's key begins as an application's does: exactly for the
-/// short heads, within OCR slips for the long ones.
+/// Whether a title's key begins as an application's does: exactly, as whole
+/// words, for the short heads; within OCR slips for the long ones, also when
+/// a lost space glued the next word on (`GIẤY ĐỀ NGHỊĐĂNG KÝ`).
 fn is_application_title(key: &str) -> bool {
     APPLICATION_HEADS.iter().any(|head| {
         let n = head.chars().count();
         let start: String = key.chars().take(n).collect();
         let whole_word = matches!(key.chars().nth(n), None | Some(' '));
-        whole_word && (start == *head || (n >= 10 && layout::similarity(&start, head) >= 0.85))
+        let long = n >= 10;
+        (whole_word || long)
+            && (start == *head || (long && layout::similarity(&start, head) >= 0.85))
     })
 }
 
@@ -402,6 +405,7 @@ mod tests {
         for title in [
             "GIẤY ĐỀ NGHỊ ĐĂNG KÝ HỘ KINH DOANH",
             "GIAY DE NGHl DANG KY HO KINH DOANH",
+            "GIẤY ĐỀ NGHỊĐĂNG KÝ HỘ KINH DOANH.",
             "TỜ KHAI ĐĂNG KÝ KHAI SINH",
             "ĐƠN ĐỀ NGHỊ CẤP GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT",
             "PHIẾU YÊU CẦU CẤP GIẤY CHỨNG NHẬN KẾT HÔN",

@@ -284,6 +284,11 @@ pub fn extract(
             Some(ReviewReason::Noise)
         } else if unsure_place.is_some() {
             unsure_place
+        } else if value
+            .as_str()
+            .is_some_and(|v| lexicon::marks_outside_vocabulary(v, &spec.vocabulary))
+        {
+            Some(ReviewReason::AmbiguousMarks)
         } else if looks_doubtful(
             &spec.name,
             spec.form,
@@ -800,6 +805,16 @@ fn blank_in_number(t: &str) -> bool {
     })
 }
 
+/// Whether a document's number runs straight into its symbol (`126GPXD`):
+/// a number and its symbol are printed with a slash between them
+/// (`126/GPXD`), so one was lost. A code with one letter among digits
+/// (`01A8001234`) is a number of another kind.
+fn glued_symbol(t: &str) -> bool {
+    let c: Vec<char> = t.chars().collect();
+    c.windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1].is_alphabetic() && w[2].is_alphabetic())
+}
+
 /// Whether a capitalised word follows a lower-case word or a number with
 /// nothing between them.
 fn runs_into_next_label(t: &str) -> bool {
@@ -883,11 +898,12 @@ fn looks_doubtful(
                 // (`Đất trồng lúa Nguồn gốc sử dụng`).
                 || (!place && !ADDRESSES.contains(&field) && runs_into_next_label(t))
                 || (field == "nationality" && nationality_doubtful(t))
-                || (NUMBERS.contains(&field) && blank_in_number(t))
+                || (NUMBERS.contains(&field) && (blank_in_number(t) || glued_symbol(t)))
                 || ((place || ADDRESSES.contains(&field))
                     && (lexicon::names_unknown_province(t)
                         || lexicon::province_misspelled(t)
                         || lexicon::place_part_cut(t)
+                        || gazetteer::two_units_in_a_part(t)
                         || stray_full_stop(t)
                         || glued_hyphen(t)
                         || split_number(t)
@@ -1291,13 +1307,15 @@ Ngày, tháng, năm đăng ký: 24/03/2019\nHà Nội, ngày 24 tháng 4 năm 20
     }
 
     #[test]
-    fn a_number_with_a_blank_in_it_goes_to_review() {
+    fn a_number_with_a_blank_in_it_or_no_slash_goes_to_review() {
         for (number, doubtful) in [
             ("125/2024", false),
             ("63/TLKT-BS", false),
             ("125 /2024", true),
             ("63/TLKT- BS", true),
             ("1 25/2024", true),
+            // The slash between number and symbol lost.
+            ("63TLKT-BS", true),
         ] {
             let text = BIRTH.replace("Số: 125/2024", &format!("Số: {number}"));
             let r = run(DocType::BirthCertificate, &text);

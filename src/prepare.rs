@@ -29,10 +29,12 @@
 //!    PDF page box) is a hint, checked against the page. An untagged page
 //!    whose pixels make A4, A5 or Letter at a common scanning resolution is
 //!    taken to be at that resolution. A page declared below [`MIN_OCR_DPI`] is
-//!    upscaled towards [`TARGET_DPI`] only as far as its print, measured on the
-//!    page (the median height of its letter-like ink components), needs: an
-//!    image wrapped at 96 ppi whose print is already body-text size is read as
-//!    it is, at the resolution its print implies. The measurement runs first,
+//!    upscaled, never past [`TARGET_DPI`], only as far as its print, measured
+//!    on the page (the median height of its letter-like ink components),
+//!    needs to reach the size of body text at [`MIN_OCR_DPI`], the size a page
+//!    is read at as it is: an image wrapped at 96 ppi whose print is already
+//!    that size is read as it is, at the resolution its print implies. A
+//!    larger scale costs Tesseract the square of it and reads no better. The measurement runs first,
 //!    so despeckling and Tesseract use that resolution too; it can lower the
 //!    scale a declaration asks for, never raise it.
 //!
@@ -449,10 +451,10 @@ struct Resolution {
 /// - an untagged page whose pixels make A4, A5 or Letter at a common scanning
 ///   resolution is taken to be at that resolution, else at [`DEFAULT_DPI`];
 /// - a page at or above [`MIN_OCR_DPI`] is read as it is;
-/// - a page declared below it is upscaled to [`TARGET_DPI`] only when its
-///   print, measured on the page, is as small as that resolution says. Print
-///   that is already as large as body text at [`MIN_OCR_DPI`] (an image
-///   wrapped at 96 ppi by a tool that knew no better) is not upscaled, and the
+/// - a page declared below it is upscaled until its print, measured on the
+///   page, is as large as body text at [`MIN_OCR_DPI`], and never past
+///   [`TARGET_DPI`]. Print that is already that large (an image wrapped at
+///   96 ppi by a tool that knew no better) is not upscaled, and the
 ///   resolution its print implies is used instead. The measurement can only
 ///   lower the scale the declaration asks for, never raise it.
 fn resolution(gray: &GrayImage, threshold: u8, tagged: Option<u32>) -> Resolution {
@@ -489,11 +491,11 @@ fn resolution(gray: &GrayImage, threshold: u8, tagged: Option<u32>) -> Resolutio
             scale: 1.0,
         };
     }
-    let want_px = TEXT_PX_AT_300 * TARGET_DPI as f32 / 300.0;
+    // As large as print that is read as it is, and no larger.
     Resolution {
         text_px: Some(text_px),
         dpi: declared,
-        scale: (want_px / text_px).clamp(1.0, asked),
+        scale: (min_px / text_px).clamp(1.0, asked),
     }
 }
 
@@ -1305,13 +1307,15 @@ mod tests {
             (None, None, None, 300)
         );
         // Scanned at 150 dpi, declared so or untagged (then its A4 pixels
-        // say 150): upscaled 2×, and boxes map back onto the page's pixels.
+        // say 150): upscaled to the print of MIN_OCR_DPI, which is read as
+        // it is, and no further; boxes map back onto the page's pixels.
         let half = rotate_scale(&gray, 0.0, 0.5, &[255]);
         for declared in [Some(150), None] {
             let p = run(half.clone(), declared);
             assert_eq!(p.steps.upscaled_from_dpi, Some(150), "{:?}", p.steps);
-            assert!((p.scale_back * 2.0 - 1.0).abs() < 0.05, "{:?}", p.steps);
-            assert!((280..=310).contains(&p.dpi), "{}", p.dpi);
+            let want = MIN_OCR_DPI as f32 / 150.0;
+            assert!((p.scale_back * want - 1.0).abs() < 0.05, "{:?}", p.steps);
+            assert!((205..=235).contains(&p.dpi), "{}", p.dpi);
         }
         // Declared 96 and truly that small: upscaled, never past the target.
         let small = rotate_scale(&gray, 0.0, 0.32, &[255]);

@@ -5,7 +5,9 @@
 //! fields on paper: `title` of the schema is the document title printed on the
 //! paper, `x-titles` lists every accepted title, and each property has the printed
 //! label as its `title`, its normalized form as `x-form` and, where the law fixes
-//! the value to a closed list, that list as `x-terms`. The schemas are built
+//! the value to a closed list, that list as `x-terms`; where values are
+//! written with a known vocabulary but are not a closed list, common values as
+//! `x-vocabulary` (causes of death). The schemas are built
 //! into the binary, so there is exactly one copy of the contract.
 
 use std::collections::BTreeMap;
@@ -213,6 +215,10 @@ pub struct FieldSpec {
     /// The closed list of terms the value is one of, when the law fixes it
     /// (`x-terms`: the land use categories); empty when the value is free.
     pub terms: Vec<String>,
+    /// Common values of a free field written with a known vocabulary
+    /// (`x-vocabulary`: causes of death); their words tell a misread mark
+    /// (`phối` where the vocabulary has `phổi`). Empty when none.
+    pub vocabulary: Vec<String>,
 }
 
 impl FieldSpec {
@@ -353,16 +359,8 @@ fn parse_schema(doc_type: DocType, source: &str) -> Result<TypeSchema, SchemaErr
             form,
             required: required.contains(&fname.as_str()),
             pattern: p.get("pattern").and_then(Value::as_str).map(str::to_string),
-            terms: p
-                .get("x-terms")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            terms: strings(p.get("x-terms")),
+            vocabulary: strings(p.get("x-vocabulary")),
         });
     }
     let validator = jsonschema::options()
@@ -394,6 +392,18 @@ pub fn schemas() -> &'static [TypeSchema] {
             })
             .collect()
     })
+}
+
+/// The strings of a JSON array; none for anything else.
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

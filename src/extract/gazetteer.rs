@@ -60,7 +60,39 @@ const LEVEL_WORDS: &[(&str, &str, &[Level])] = &[
 ];
 
 /// Fixed phrases a place may start with, put right when only marks differ.
-const PHRASES: &[(&str, &str)] = &[("UY BAN NHAN DAN", "Ủy ban nhân dân")];
+/// Longest first; each word keeps the case it was printed in.
+const PHRASES: &[(&str, &str)] = &[
+    ("UY BAN NHAN DAN", "ủy ban nhân dân"),
+    // Where a birth or a death took place.
+    ("BENH VIEN DA KHOA", "bệnh viện đa khoa"),
+    ("TRUNG TAM Y TE", "trung tâm y tế"),
+    ("BENH VIEN", "bệnh viện"),
+    ("TRAM Y TE", "trạm y tế"),
+    ("NHA HO SINH", "nhà hộ sinh"),
+    // At home (`Tại nhà, số 12 …`).
+    ("TAI NHA", "tại nhà"),
+];
+
+/// Words a part of an address starts with below the commune, and `số`
+/// before a house number: folded letters, spelling, and whether a number
+/// must follow. Put right when read with other marks (`Thồn 3`, `Sổ 149`);
+/// where the letters also spell a family name that may open a street's
+/// name (`Tô`, `Ngô`), only before a number (`tổ 5`, `ngõ 82`).
+const PART_WORDS: &[(&str, &str, bool)] = &[
+    ("SO", "số", true),
+    ("THON", "thôn", false),
+    ("XOM", "xóm", false),
+    ("AP", "ấp", false),
+    ("KHOM", "khóm", false),
+    ("TO", "tổ", true),
+    ("NGO", "ngõ", true),
+    ("NGACH", "ngách", true),
+    ("HEM", "hẻm", true),
+    ("KIET", "kiệt", true),
+];
+
+/// The abbreviation an office's name starts with (`UBND phường …`).
+const COMMITTEE: &str = "UBND";
 
 /// Type words a unit's name starts with in the list.
 const TYPE_WORDS: &[&str] = &[
@@ -287,15 +319,14 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
         for (phrase, canonical) in PHRASES {
             let n = phrase.split(' ').count();
             let folded: Vec<&str> = ws.iter().take(n).map(|w| w.folded.as_str()).collect();
-            if ws.len() > n && folded.join(" ") == *phrase {
-                if !same_marks(&ws[..n], canonical) {
-                    edits.push((
-                        ws[0].start,
-                        ws[n - 1].end,
-                        in_case_of(canonical, ws[0].text),
-                    ));
+            if ws.len() >= n && folded.join(" ") == *phrase {
+                for (w, c) in ws.iter().zip(canonical.split(' ')) {
+                    if !same_marks(std::slice::from_ref(w), c) {
+                        edits.push((w.start, w.end, in_case_of(c, w.text)));
+                    }
                 }
                 first = n;
+                break;
             }
         }
         // `phố` before a street's name, read with another tone (`phổ Huế`);
@@ -309,17 +340,41 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
             if street && !same_marks(&ws[i..=i], "phố") {
                 edits.push((w.start, w.end, in_case_of("phố", w.text)));
             }
-            // `Số` before a house number, read with another mark (`Sổ 149`).
-            let number = i == 0
-                && w.folded == "SO"
-                && ws
-                    .get(1)
-                    .is_some_and(|n| n.text.chars().next().is_some_and(|c| c.is_ascii_digit()));
-            if number && !same_marks(&ws[..1], "số") {
-                edits.push((w.start, w.end, in_case_of("số", w.text)));
+        }
+        // The word the part starts with, read with other marks.
+        let number_next = ws
+            .get(1)
+            .is_some_and(|n| n.text.chars().next().is_some_and(|c| c.is_ascii_digit()));
+        if let Some(w) = ws.first().filter(|_| first == 0 && ws.len() > 1) {
+            let word = PART_WORDS
+                .iter()
+                .find(|(f, _, number)| w.folded == *f && (number_next || !number));
+            if let Some((_, canonical, _)) = word {
+                if !same_marks(&ws[..1], canonical) {
+                    edits.push((w.start, w.end, in_case_of(canonical, w.text)));
+                }
             }
         }
-        if first == 0 && ws.first().is_some_and(|w| w.folded == "UBND") {
+        // An office's name opens with the committee's abbreviation; a
+        // capital misread in it (`DBND phường`) is a speck, not a new word.
+        if let Some(w) = ws.first().filter(|_| first == 0 && pi == 0 && ws.len() > 2) {
+            let caps = w.text.chars().all(|c| c.is_ascii_uppercase());
+            let before_level = LEVEL_WORDS.iter().any(|(f, _, _)| {
+                let n = f.split(' ').count();
+                ws.len() > n + 1
+                    && ws[1..=n]
+                        .iter()
+                        .map(|w| w.folded.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        == *f
+            });
+            if caps && w.folded != COMMITTEE && one_edit(&w.folded, COMMITTEE) && before_level {
+                edits.push((w.start, w.end, COMMITTEE.to_string()));
+                first = 1;
+            }
+        }
+        if first == 0 && ws.first().is_some_and(|w| w.folded == COMMITTEE) {
             first = 1;
         }
         // The first level word: anywhere when spelled right, at the start of
@@ -347,6 +402,21 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
             }
         };
         let name_words = &ws[name_at..];
+        let numbered = !name_words.is_empty()
+            && name_words
+                .iter()
+                .all(|w| w.text.chars().all(|c| c.is_ascii_digit()));
+        // A level word read with other marks before a unit's number (`quân
+        // 1`): nothing but a level word precedes a number there.
+        if let Some((i, n, canonical, _, false)) = level {
+            if numbered && i == first && canonical != "TP" {
+                edits.push((
+                    ws[i].start,
+                    ws[i + n - 1].end,
+                    in_case_of(canonical, ws[i].text),
+                ));
+            }
+        }
         if name_words.is_empty()
             || name_words
                 .iter()
@@ -457,6 +527,62 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
     }
 }
 
+/// Whether one comma-separated part of a place names two units (`Phường
+/// Duy Hà tỉnh Ninh Bình`): each unit has its own part, so the comma between
+/// them was lost, and with it perhaps more. The second level word must be
+/// spelled exactly (`Xa La` is a ward's name, not `xã`), and be followed by
+/// a name.
+pub(crate) fn two_units_in_a_part(text: &str) -> bool {
+    text.split([',', ';']).any(|part| {
+        let ws = words(part);
+        let level_at = |i: usize, exact_only: bool| {
+            let level = LEVEL_WORDS.iter().find_map(|(f, canonical, _)| {
+                let n = f.split(' ').count();
+                let found = ws.len() > i + n
+                    && ws[i..i + n]
+                        .iter()
+                        .map(|w| w.folded.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        == *f
+                    && (!exact_only || same_marks(&ws[i..i + n], canonical));
+                found.then_some(n)
+            });
+            // Units below the commune (`Xóm 4 xã Kỳ Xuân`), not a house
+            // number.
+            let below = || {
+                let number_next = ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.text.chars().all(|c| c.is_ascii_digit()));
+                PART_WORDS
+                    .iter()
+                    .find(|(f, canonical, number)| {
+                        *f != "SO"
+                            && ws[i].folded == *f
+                            && ws.len() > i + 1
+                            && (number_next || !number)
+                            && (!exact_only || same_marks(&ws[i..=i], canonical))
+                    })
+                    .map(|_| 1)
+            };
+            level.or_else(below)
+        };
+        let mut levels = 0;
+        let mut i = 0;
+        while i < ws.len() {
+            // The first word of the part may be misread; later ones not.
+            match level_at(i, i > 0) {
+                Some(n) => {
+                    levels += 1;
+                    i += n + 1;
+                }
+                None => i += 1,
+            }
+        }
+        levels > 1
+    })
+}
+
 /// Drops a hyphen stuck to the end of a word before a space (`UBND- phường`);
 /// a hyphen between spaces (`Phụ sản - Nhi`) stays.
 fn unglue_hyphens(text: &str) -> String {
@@ -554,6 +680,72 @@ mod tests {
             fixed("Số 14, ngõ 60, phố Ba Tháng Hai, phường 10, quận 1"),
             "Số 14, ngõ 60, phố Ba Tháng Hai, phường 10, quận 1"
         );
+    }
+
+    #[test]
+    fn the_words_a_part_starts_with_are_put_right() {
+        assert_eq!(
+            fixed("Thồn 3, xã Chiềng Sại, tỉnh Sơn La"),
+            "Thôn 3, xã Chiềng Sại, tỉnh Sơn La"
+        );
+        assert_eq!(
+            fixed("xom Đông, tồ 5, ngỏ 82, Ngô Quyền, tỉnh Sơn La"),
+            "xóm Đông, tổ 5, ngõ 82, Ngô Quyền, tỉnh Sơn La"
+        );
+        // A level word before a unit's number.
+        assert_eq!(
+            fixed("UBND phường Bến Nghé, quân 1, TP. Hồ Chí Minh"),
+            "UBND phường Bến Nghé, quận 1, TP. Hồ Chí Minh"
+        );
+        assert_eq!(
+            fixed("Bệnh viện Đa khoả Lâm Đồng, tỉnh Lâm Đồng"),
+            "Bệnh viện Đa khoa Lâm Đồng, tỉnh Lâm Đồng"
+        );
+        assert_eq!(
+            fixed("Trạm y tễ xã Tân Lập, tỉnh Phú Thọ"),
+            "Trạm y tế xã Tân Lập, tỉnh Phú Thọ"
+        );
+        assert_eq!(
+            fixed("Tai nhà, Số 212, ngõ 82, phường Nghĩa Đô, Hà Nội"),
+            "Tại nhà, Số 212, ngõ 82, phường Nghĩa Đô, Hà Nội"
+        );
+        // The committee's abbreviation with a misread capital.
+        assert_eq!(
+            fixed("DBND phường Điện Biên Phủ, tỉnh Điện Biên"),
+            "UBND phường Điện Biên Phủ, tỉnh Điện Biên"
+        );
+        // Family names that open a street's name stay, as do other
+        // abbreviations.
+        assert_eq!(
+            fixed("Tô Hiến Thành, phường 12, quận 10"),
+            "Tô Hiến Thành, phường 12, quận 10"
+        );
+        assert_eq!(
+            fixed("HĐND phường Điện Biên Phủ, tỉnh Điện Biên"),
+            "HĐND phường Điện Biên Phủ, tỉnh Điện Biên"
+        );
+    }
+
+    #[test]
+    fn two_units_in_one_part_lost_a_comma() {
+        assert!(two_units_in_a_part("Phường Duy Hà tỉnh Ninh Bình"));
+        assert!(two_units_in_a_part(
+            "Xã Tân Phú huyện Đồng Phú, tỉnh Bình Phước"
+        ));
+        assert!(two_units_in_a_part("phường 12 quận 10, TP. Hồ Chí Minh"));
+        assert!(two_units_in_a_part("Xóm 4 xã Kỳ Xuân, tỉnh Hà Tĩnh"));
+        assert!(two_units_in_a_part("Số 5 ngõ 82 phường Nghĩa Đô"));
+        for whole in [
+            "Phường Duy Hà, tỉnh Ninh Bình",
+            "Ủy ban nhân dân phường Phú Xuân, thành phố Huế",
+            "UBND thị xã Sơn Tây, Hà Nội",
+            "phường Xa La, quận Hà Đông, Hà Nội",
+            "Bệnh viện Đa khoa tỉnh Ninh Bình",
+            "Số 212 ngõ 82 phố Trần Quốc Hoàn",
+            "Thôn Bản Phố 1, xã Bản Phố",
+        ] {
+            assert!(!two_units_in_a_part(whole), "{whole}");
+        }
     }
 
     #[test]

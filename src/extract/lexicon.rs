@@ -235,10 +235,18 @@ pub(crate) fn starts_with_surname(name: &str) -> bool {
 pub(crate) fn place_part_cut(text: &str) -> bool {
     // Levels named with two words; a one-word level alone is a one-word part.
     const LEVELS: &[[&str; 2]] = &[["THANH", "PHO"], ["THI", "TRAN"], ["THI", "XA"]];
+    // One-word levels, as spelled.
+    const LEVEL: &[&str] = &["PHƯỜNG", "XÃ", "QUẬN", "HUYỆN", "TỈNH"];
     text.split([',', ';']).any(|part| {
         let f = folded_words(part);
         let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
-        words.len() == 1 || LEVELS.iter().any(|l| words.ends_with(l))
+        let last = part
+            .split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
+            .rfind(|w| !w.is_empty())
+            .map(syllable_key);
+        words.len() == 1
+            || LEVELS.iter().any(|l| words.ends_with(l))
+            || last.is_some_and(|w| LEVEL.iter().any(|l| syllable_key(l) == w))
     })
 }
 
@@ -390,6 +398,25 @@ pub(crate) fn closed_term(value: &str, terms: &[String]) -> Option<String> {
     }
 }
 
+/// Whether a value has a word outside the field's vocabulary (the words of
+/// `vocabulary`'s phrases) whose letters spell one of its words with other
+/// marks (`Ung thư phối` where the vocabulary has `phổi`, `Nhôi máu` where it
+/// has `nhồi`): a misread mark in a word whose spelling the field's usage
+/// knows. Words the vocabulary has no spelling of are not judged.
+pub(crate) fn marks_outside_vocabulary(value: &str, vocabulary: &[String]) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
+            .filter(|w| !w.is_empty())
+            .map(syllable_key)
+            .collect()
+    };
+    let known: HashSet<String> = vocabulary.iter().flat_map(|p| words(p)).collect();
+    let folded: HashSet<String> = known.iter().map(|k| crate::normalize::fold(k)).collect();
+    words(value)
+        .iter()
+        .any(|w| !known.contains(w) && folded.contains(&crate::normalize::fold(w)))
+}
+
 /// A person's name whose first word is no family name but spells exactly
 /// one in letters (`NGUYÊN` for `NGUYỄN`, `ĐĂNG` for `ĐẶNG`), with the
 /// family name put right. The first word of a person's name is the family
@@ -536,7 +563,9 @@ pub(crate) fn text_is_doubtful(text: &str) -> bool {
             let has_digit = w.chars().any(|c| c.is_ascii_digit());
             let has_alpha = w.chars().any(char::is_alphabetic);
             if has_digit && has_alpha {
-                return has_lower;
+                // Codes are digits and ASCII capitals (`12A`); a marked
+                // letter glued to a digit (`Ì0`) is a misread digit.
+                return has_lower || w.chars().any(|c| c.is_alphabetic() && !c.is_ascii());
             }
             if !has_alpha {
                 return false;
@@ -609,6 +638,31 @@ mod tests {
         assert_eq!(term("Đất trồng lúc"), None);
         assert_eq!(term("Đất ở tại đô thị; Đất trồng cây lâu năm"), None);
         assert_eq!(term(""), None);
+    }
+
+    #[test]
+    fn a_vocabulary_tells_misread_marks() {
+        let schema = crate::schema::DocType::DeathExtract.schema();
+        let causes = &schema
+            .field("cause_of_death")
+            .expect("the death extract has a cause")
+            .vocabulary;
+        assert!(causes.len() > 20, "{causes:?}");
+        for misread in ["Ung thư phối", "Nhôi máu cơ tim", "Viêm phỗi", "Đột quy"] {
+            assert!(marks_outside_vocabulary(misread, causes), "{misread}");
+        }
+        // Values of the vocabulary, others spelled with its words, and words
+        // it has no spelling of pass.
+        for right in [
+            "Ung thư phổi",
+            "Nhồi máu cơ tim",
+            "NHỒI MÁU CƠ TIM",
+            "Suy tim cấp",
+            "Biến chứng sau phẫu thuật",
+        ] {
+            assert!(!marks_outside_vocabulary(right, causes), "{right}");
+        }
+        assert!(!marks_outside_vocabulary("Ung thư phối", &[]));
     }
 
     #[test]
@@ -750,6 +804,10 @@ mod tests {
             "Số 42, đường Lê Duẩn, phường Phước Ninh, quận"
         ));
         assert!(place_part_cut("quận Lê Chân, thành , phố Hải Phòng"));
+        // A comma read after a level word splits it from its name.
+        assert!(place_part_cut(
+            "UBND phường, An Biên, quận Lê Chân, thành phố Hải Phòng"
+        ));
         assert!(!place_part_cut(
             "Tại nhà, Xóm 3, xã Nghi Phong, huyện Nghi Lộc, tỉnh Nghệ An"
         ));
@@ -785,6 +843,8 @@ mod tests {
             "Ủy ban nhân dân xã Đắk Mil, tỉnh Đắk Nông"
         ));
         assert!(text_is_doubtful("Phường trung s01, quận Ba Đình"));
+        assert!(text_is_doubtful("phường Ì0, thành phố Đà Lạt"));
+        assert!(!text_is_doubtful("Số 12A phố Huế"));
         assert!(text_is_doubtful("Bệnh viện Đa khoa Hải Phòngg"));
         assert!(text_is_doubtful("Bệnh viện Đa khoa tỉnh N ghệ An"));
         assert!(!text_is_doubtful("Trạm y tế xã Tân Lập"));
