@@ -346,9 +346,11 @@ pub fn extract(
                 doubts
                     .entry(name.to_string())
                     .or_insert(ReviewReason::Conflict);
-            } else if read == dated && !doubts.contains_key(name) {
-                // Two printings read the same: one date read twice.
+            } else if read == dated && doubts.get(name).is_none_or(|r| *r == ReviewReason::Noise) {
+                // Two printings read the same: one date read twice, whatever
+                // speck lies beside one of them.
                 *c = c.max(options.min_field_confidence).min(doc_type_confidence);
+                doubts.remove(name);
             }
         }
     }
@@ -1295,6 +1297,19 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
             reason("TP. Hồ Chí Minh, ngày 17 tháng 7 năm 2024"),
             Some(ReviewReason::Conflict)
         );
+        // A speck beside the date: held back, unless the dated line reads
+        // the same date.
+        let specked = BIRTH.replace("ngày 12 tháng 7 năm 2024", "12/07/2024 _");
+        let r = run(DocType::BirthCertificate, &specked);
+        assert_eq!(
+            r.review_reason("registration_date"),
+            Some(ReviewReason::Noise)
+        );
+        let r = run(
+            DocType::BirthCertificate,
+            &format!("{specked}\nHà Nội, ngày 12 tháng 7 năm 2024\nNGƯỜI KÝ"),
+        );
+        assert_eq!(r.review_reason("registration_date"), None, "{r:?}");
         // No place before it, or a label: no dated line.
         assert_eq!(reason("ngày 12 tháng 8 năm 2024"), None);
         assert_eq!(reason("Ngày cấp: ngày 12 tháng 8 năm 2024"), None);

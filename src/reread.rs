@@ -1,6 +1,7 @@
 //! A second reading of the fields extraction put up for review because they
-//! were read with low confidence, look misread, have marks that fit more
-//! than one unit name, or were read in no form the field has.
+//! were read with low confidence or with signs of noise (a stray symbol, a
+//! gap), look misread, have marks that fit more than one unit name, or were
+//! read in no form the field has.
 //!
 //! The value's box is cut from the (upright) page with a small margin,
 //! enlarged and read again as one line ([`ocr::recognize_line`]), with every
@@ -12,7 +13,9 @@
 //! leaves review only when that second reading passes every check with
 //! confidence and
 //!
-//! - gives the same value as the first reading, or
+//! - gives the same value as the first reading, which was held back for
+//!   low confidence or noise alone (the second reading is clean: it passed
+//!   every check), or
 //! - gives the same letters with other marks, on words the first reading
 //!   was unsure of (read with low confidence, or the field was doubtful for
 //!   its words or marks), each changed letter read surely with no close
@@ -73,7 +76,10 @@ pub fn reread(
         .iter()
         .filter(|name| match record.review_reason(name) {
             Some(
-                ReviewReason::LowConfidence | ReviewReason::Doubtful | ReviewReason::AmbiguousMarks,
+                ReviewReason::LowConfidence
+                | ReviewReason::Noise
+                | ReviewReason::Doubtful
+                | ReviewReason::AmbiguousMarks,
             ) => record.fields.contains_key(*name),
             // No reading had the field's form, so it has no value yet.
             Some(ReviewReason::Format) => true,
@@ -129,8 +135,12 @@ pub fn reread(
                 // with confidence and passing every check, is taken as a
                 // first reading would be.
                 (None, Some(_)) => reason == Some(ReviewReason::Format),
-                // Read with low confidence, and read again the same.
-                (Some(first), Some(v)) if v == first => reason == Some(ReviewReason::LowConfidence),
+                // Read with low confidence, or with a speck or a gap in it,
+                // and read again the same, clean.
+                (Some(first), Some(v)) if v == first => matches!(
+                    reason,
+                    Some(ReviewReason::LowConfidence | ReviewReason::Noise)
+                ),
                 // Other marks: the first reading with only those words put
                 // right passes every check too, to the same value.
                 (Some(first), Some(v)) => marks_settled(
@@ -614,6 +624,15 @@ mod tests {
         assert_eq!(first.fields.get(name), truth.get(name));
         assert!(first.reread[name].settled);
         assert!(first.confidence.fields[name] >= ExtractOptions::default().min_field_confidence);
+
+        // Read with a speck beside it: read again the same, and clean.
+        let text = misread(&a, name, |w| w.text.push('|'));
+        let mut first = extract_first(&a, &text);
+        assert_eq!(first.review_reason(name), Some(ReviewReason::Noise));
+        read_again(&a, &text, &mut first);
+        assert_eq!(first.fields.get(name), truth.get(name));
+        assert!(first.reread[name].settled, "{:?}", first.reread);
+        assert_eq!(first.review_reason(name), None);
     }
 
     /// A date of birth whose last digit a speck took (no reading has the
