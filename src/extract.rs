@@ -250,14 +250,17 @@ pub fn extract(
         }
         // A value the law fixes to a closed list of terms is one of them.
         let mut settled_term = false;
-        if !spec.terms.is_empty() {
-            if let Some(term) = value
-                .as_str()
-                .and_then(|v| lexicon::closed_term(v, &spec.terms))
-            {
-                value = Value::String(term);
-                settled_term = true;
-            }
+        // So is a value of a free field that is, in its letters, one of the
+        // common values its vocabulary lists (`Tai biến mạch máu nào` is
+        // `Tai biến mạch máu não`); other values are left as read.
+        let list = if spec.terms.is_empty() {
+            &spec.vocabulary
+        } else {
+            &spec.terms
+        };
+        if let Some(term) = value.as_str().and_then(|v| lexicon::closed_term(v, list)) {
+            value = Value::String(term);
+            settled_term = true;
         }
         // Unit names found in the list are known to be spelled right, however
         // unsure the OCR was of them; the other words keep their confidence.
@@ -807,14 +810,18 @@ fn blank_in_number(t: &str) -> bool {
     })
 }
 
-/// Whether a document's number runs straight into its symbol (`126GPXD`):
-/// a number and its symbol are printed with a slash between them
-/// (`126/GPXD`), so one was lost. A code with one letter among digits
-/// (`01A8001234`) is a number of another kind.
+/// Whether a document's number runs straight into its symbol (`126GPXD`),
+/// or into its year through a stroke read as a letter (`87I2026`): a number
+/// and its symbol or year are printed with a slash between them
+/// (`126/GPXD`, `87/2026`), so it was lost or misread.
 fn glued_symbol(t: &str) -> bool {
     let c: Vec<char> = t.chars().collect();
-    c.windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1].is_alphabetic() && w[2].is_alphabetic())
+    let stroke = |x: char| matches!(x, 'I' | 'l');
+    c.windows(3).any(|w| {
+        w[0].is_ascii_digit()
+            && w[1].is_alphabetic()
+            && (w[2].is_alphabetic() || (stroke(w[1]) && w[2].is_ascii_digit()))
+    })
 }
 
 /// Whether a capitalised word follows a lower-case word or a number with
@@ -1329,8 +1336,9 @@ Ngày, tháng, năm đăng ký: 24/03/2019\nHà Nội, ngày 24 tháng 4 năm 20
             ("125 /2024", true),
             ("63/TLKT- BS", true),
             ("1 25/2024", true),
-            // The slash between number and symbol lost.
+            // The slash between number and symbol lost, or read as a letter.
             ("63TLKT-BS", true),
+            ("87I2026", true),
         ] {
             let text = BIRTH.replace("Số: 125/2024", &format!("Số: {number}"));
             let r = run(DocType::BirthCertificate, &text);

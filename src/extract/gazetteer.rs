@@ -306,7 +306,7 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
     let mut doubt: Option<ReviewReason> = None;
     // A semicolon between the parts of a place is a misread comma, and a
     // hyphen stuck to the end of a word (`UBND- phường`) a speck.
-    let text = unglue_hyphens(&text.replace(';', ","));
+    let text = drop_stops_after_levels(&unglue_hyphens(&text.replace(';', ",")));
     let parts: Vec<&str> = text.split(',').collect();
     let mut out: Vec<String> = Vec::with_capacity(parts.len());
     let mut unlisted: Vec<String> = Vec::with_capacity(parts.len());
@@ -583,6 +583,41 @@ pub(crate) fn two_units_in_a_part(text: &str) -> bool {
     })
 }
 
+/// Drops a full stop after a level word spelled out before a name or a
+/// number (`tỉnh. Thái Nguyên`): a level word spelled out is no
+/// abbreviation, and no sentence ends inside a place; a speck.
+fn drop_stops_after_levels(text: &str) -> String {
+    let levels: HashSet<String> = LEVEL_WORDS
+        .iter()
+        .filter_map(|(_, canonical, _)| canonical.split(' ').next_back())
+        .filter(|w| w.chars().any(char::is_lowercase))
+        .map(syllable_key)
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '.' && levels.contains(&syllable_key(&word)) {
+            let mut after = chars.clone();
+            let named = after.next() == Some(' ')
+                && after
+                    .next()
+                    .is_some_and(|n| n.is_uppercase() || n.is_ascii_digit());
+            if named {
+                word.clear();
+                continue;
+            }
+        }
+        if c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c) {
+            word.push(c);
+        } else {
+            word.clear();
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Drops a hyphen stuck to the end of a word before a space (`UBND- phường`);
 /// a hyphen between spaces (`Phụ sản - Nhi`) stays.
 fn unglue_hyphens(text: &str) -> String {
@@ -723,6 +758,18 @@ mod tests {
         assert_eq!(
             fixed("HĐND phường Điện Biên Phủ, tỉnh Điện Biên"),
             "HĐND phường Điện Biên Phủ, tỉnh Điện Biên"
+        );
+    }
+
+    #[test]
+    fn a_full_stop_after_a_level_word_is_a_speck() {
+        assert_eq!(
+            fixed("UBND phường Tích Lương, tỉnh. Thái Nguyên"),
+            "UBND phường Tích Lương, tỉnh Thái Nguyên"
+        );
+        assert_eq!(
+            fixed("phường. 12, quận 10, TP. Hồ Chí Minh"),
+            "phường 12, quận 10, TP. Hồ Chí Minh"
         );
     }
 

@@ -663,6 +663,13 @@ mod tests {
             assert!(!marks_outside_vocabulary(right, causes), "{right}");
         }
         assert!(!marks_outside_vocabulary("Ung thư phối", &[]));
+        // A value that is one of the listed causes in its letters is that
+        // cause.
+        assert_eq!(
+            closed_term("Tai biến mạch máu nào", causes).as_deref(),
+            Some("Tai biến mạch máu não")
+        );
+        assert_eq!(closed_term("Suy tim cấp", causes), None);
     }
 
     #[test]
