@@ -929,7 +929,10 @@ fn looks_doubtful(
             let person = field != "business_name";
             !(2..=7).contains(&words)
                 || if person {
-                    lexicon::name_is_doubtful(s) || !lexicon::starts_with_surname(s)
+                    // Vietnamese names join no syllables with a hyphen.
+                    s.contains('-')
+                        || lexicon::name_is_doubtful(s)
+                        || !lexicon::starts_with_surname(s)
                 } else {
                     // A business may be named with any words, but common
                     // words are spelled right (`TAP HÓA` is `TẠP HÓA`).
@@ -1206,6 +1209,9 @@ Họ, chữ đệm, tên: NGUYỄN V~ĂN AN",
         }
         assert!(!r.fields.contains_key("personal_id"));
         assert!(r.needs_review.contains(&"place_of_death".to_string()));
+        // A speck read as a hyphen between the syllables of a name.
+        let r = run(DocType::DeathExtract, "Họ, chữ đệm, tên: NGÔ NGỌC-TOÀN");
+        assert_eq!(r.review_reason("full_name"), Some(ReviewReason::Doubtful));
     }
 
     #[test]

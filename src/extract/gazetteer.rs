@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use time::Date;
 
-use super::lexicon::syllable_key;
+use super::lexicon::{ends_with_province_part, listed_street, syllable_key};
 use crate::layout::levenshtein;
 use crate::model::ReviewReason;
 use crate::normalize::fold;
@@ -355,6 +355,30 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
                 }
             }
         }
+        // A street's name after `đường` or `phố`, or after a house number,
+        // put right against the names most towns give their streets.
+        for (i, w) in ws.iter().enumerate() {
+            let street = (same_marks(&ws[i..=i], "đường") || w.folded == "PHO")
+                && (i == 0 || ws[i - 1].folded != "THANH");
+            let digits = |x: &Word<'_>| x.text.starts_with(|c: char| c.is_ascii_digit());
+            let house = digits(w) && (i == 0 || ws[i - 1].folded == "SO");
+            if !(street || house) {
+                continue;
+            }
+            let run: Vec<&Word<'_>> = ws[i + 1..]
+                .iter()
+                .skip_while(|x| house && digits(x))
+                .take_while(|x| x.text.starts_with(char::is_uppercase))
+                .collect();
+            let names: Vec<&str> = run.iter().map(|x| x.text).collect();
+            if let Some(spelled) = listed_street(&names) {
+                for (x, c) in run.iter().zip(spelled) {
+                    if !same_marks(std::slice::from_ref(*x), c) {
+                        edits.push((x.start, x.end, in_case_of(c, x.text)));
+                    }
+                }
+            }
+        }
         // An office's name opens with the committee's abbreviation; a
         // capital misread in it (`DBND phường`) is a speck, not a new word.
         if let Some(w) = ws.first().filter(|_| first == 0 && pi == 0 && ws.len() > 2) {
@@ -565,7 +589,17 @@ pub(crate) fn two_units_in_a_part(text: &str) -> bool {
                     })
                     .map(|_| 1)
             };
-            level.or_else(below)
+            // `tỉnh` read with another mark before a province's name, to
+            // the end of the part (`huyện Nghi Lộc tính Nghệ An`).
+            let province = || {
+                let rest: Vec<&str> = ws[i + 1..].iter().map(|w| w.text).collect();
+                (exact_only
+                    && ws[i].folded == "TINH"
+                    && !rest.is_empty()
+                    && ends_with_province_part(&format!("tỉnh {}", rest.join(" "))))
+                .then_some(1)
+            };
+            level.or_else(below).or_else(province)
         };
         let mut levels = 0;
         let mut i = 0;
@@ -749,6 +783,19 @@ mod tests {
             fixed("DBND phường Điện Biên Phủ, tỉnh Điện Biên"),
             "UBND phường Điện Biên Phủ, tỉnh Điện Biên"
         );
+        // Streets most towns have, read with other marks.
+        assert_eq!(
+            fixed("Tại nhà, 183/7 Bạch Đăng, phường Phước Ninh, quận Hải Châu"),
+            "Tại nhà, 183/7 Bạch Đằng, phường Phước Ninh, quận Hải Châu"
+        );
+        assert_eq!(
+            fixed("Số 215, ngõ 47, phố Lý Thái Tố, phường Mỹ Long, tỉnh An Giang"),
+            "Số 215, ngõ 47, phố Lý Thái Tổ, phường Mỹ Long, tỉnh An Giang"
+        );
+        assert_eq!(
+            fixed("Số 12 Trần Hưng Đao, đường Dương Quảng Hàm, quận Cầu Giấy"),
+            "Số 12 Trần Hưng Đạo, đường Dương Quảng Hàm, quận Cầu Giấy"
+        );
         // Family names that open a street's name stay, as do other
         // abbreviations.
         assert_eq!(
@@ -782,6 +829,9 @@ mod tests {
         assert!(two_units_in_a_part("phường 12 quận 10, TP. Hồ Chí Minh"));
         assert!(two_units_in_a_part("Xóm 4 xã Kỳ Xuân, tỉnh Hà Tĩnh"));
         assert!(two_units_in_a_part("Số 5 ngõ 82 phường Nghĩa Đô"));
+        assert!(two_units_in_a_part(
+            "Ủy ban nhân dân thị trấn Quán Hành, huyện Nghi Lộc tính Nghệ An"
+        ));
         for whole in [
             "Phường Duy Hà, tỉnh Ninh Bình",
             "Ủy ban nhân dân phường Phú Xuân, thành phố Huế",

@@ -462,6 +462,57 @@ pub(crate) fn street_name_misread(text: &str) -> bool {
     })
 }
 
+/// Names most towns give their streets: the country's heroes, dynasties'
+/// kings, scholars and revolutionaries, and its dates and battles. A street
+/// named so is spelled so; a name read with the same letters and other marks
+/// (`Bạch Đăng`, `Lý Thái Tố`) is that street.
+const STREETS: &str = "
+Trần Hưng Đạo; Lê Lợi; Lê Duẩn; Nguyễn Huệ; Hai Bà Trưng; Bà Triệu; Lý Thường Kiệt;
+Lý Thái Tổ; Lý Tự Trọng; Lý Nam Đế; Lý Chính Thắng; Quang Trung; Hùng Vương; Nguyễn Trãi;
+Lê Thánh Tông; Lê Thánh Tôn; Trần Phú; Bạch Đằng; Điện Biên Phủ; Hoàng Văn Thụ;
+Phan Đình Phùng; Phan Chu Trinh; Phan Bội Châu; Nguyễn Du; Nguyễn Thái Học; Nguyễn Văn Cừ;
+Nguyễn Chí Thanh; Võ Thị Sáu; Võ Văn Tần; Lê Hồng Phong; Tôn Đức Thắng;
+Nguyễn Thị Minh Khai; Ngô Quyền; Đinh Tiên Hoàng; Lê Đại Hành; Trần Quốc Toản;
+Trần Nhân Tông; Trần Khánh Dư; Trần Bình Trọng; Trần Quang Khải; Trần Cao Vân; Yết Kiêu;
+Phạm Ngũ Lão; Nguyễn Tri Phương; Nguyễn Đình Chiểu; Nguyễn Trung Trực; Hoàng Diệu;
+Hoàng Hoa Thám; Cách Mạng Tháng Tám; Ba Tháng Hai; Độc Lập; Thống Nhất; Hồ Tùng Mậu;
+Xô Viết Nghệ Tĩnh; Nam Kỳ Khởi Nghĩa; Lạc Long Quân; Âu Cơ; An Dương Vương;
+Mạc Đĩnh Chi; Chu Văn An; Tô Hiến Thành; Ngô Gia Tự; Trường Chinh; Phạm Văn Đồng;
+Võ Nguyên Giáp; Nguyễn Văn Linh; Huỳnh Thúc Kháng; Lê Quý Đôn; Nguyễn Bỉnh Khiêm;
+Nguyễn Khuyến; Nguyễn Công Trứ; Hàm Nghi; Duy Tân; Tây Sơn; Đống Đa; Hoàng Quốc Việt;
+Xuân Thủy; Giải Phóng; Nguyễn Văn Trỗi; Trương Định; Hoàng Sa; Trường Sa; Phùng Hưng;
+Nguyễn Thị Định; Ông Ích Khiêm; Đề Thám; Lê Văn Lương; Tố Hữu; Nguyễn Hữu Cảnh;
+Nguyễn Lương Bằng; Trần Quốc Tuấn; Lê Lai; Nguyễn Biểu; Kim Đồng; Đội Cấn; Nguyễn Thiện Thuật; Nguyễn Thượng Hiền; Lê Văn Hưu;
+Ngô Thì Nhậm; Phan Huy Chú; Tuệ Tĩnh; Hải Thượng Lãn Ông; Lê Ngọc Hân
+";
+
+/// A street's name read with the letters of exactly one listed street but
+/// other marks (see [`STREETS`]): that street's spelling, word by word.
+pub(crate) fn listed_street(name: &[&str]) -> Option<Vec<&'static str>> {
+    static BY_FOLD: OnceLock<HashMap<String, Vec<&'static str>>> = OnceLock::new();
+    let by_fold = BY_FOLD.get_or_init(|| {
+        let mut m: HashMap<String, Vec<&'static str>> = HashMap::new();
+        for street in STREETS.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let list = m.entry(folded_words(street)).or_default();
+            if !list.contains(&street) {
+                list.push(street);
+            }
+        }
+        m
+    });
+    let read = name.join(" ");
+    match by_fold.get(&folded_words(&read))?.as_slice() {
+        [only] => {
+            let same = only
+                .split_whitespace()
+                .zip(name)
+                .all(|(a, b)| syllable_key(a) == syllable_key(b));
+            (!same).then(|| only.split_whitespace().collect())
+        }
+        _ => None,
+    }
+}
+
 fn surnames() -> &'static HashSet<String> {
     static SET: OnceLock<HashSet<String>> = OnceLock::new();
     SET.get_or_init(|| word_set(SURNAMES))
