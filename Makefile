@@ -110,7 +110,7 @@ bench: build
 # choose the sets.
 HELDOUT_PACKAGES := img2pdf imagemagick ghostscript
 OCRMYPDF := ocrmypdf==17.13.0
-HELDOUT_SEEDS ?= 97001 97002 97003 97004
+HELDOUT_SEEDS ?= 98001 98002 98003 98004
 HELDOUT_COUNT ?= 30
 
 heldout: build
