@@ -331,12 +331,7 @@ pub fn extract(
         dated_line(pages),
     ) {
         let read = fields.get(name).and_then(Value::as_str).unwrap_or_default();
-        let dated = format!(
-            "{:04}-{:02}-{:02}",
-            dated.year(),
-            u8::from(dated.month()),
-            dated.day()
-        );
+        let dated = normalize::iso(dated);
         let differ = read
             .chars()
             .zip(dated.chars())
@@ -585,12 +580,8 @@ fn min_conf<'a>(words: impl Iterator<Item = &'a (String, f32)>) -> f32 {
 /// The lowest confidence of the words that are still in `unlisted` (the
 /// value without the unit names the list confirmed).
 fn confidence_outside(words: &[(String, f32)], unlisted: &str) -> f32 {
-    let tokens = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
-            .filter(|w| !w.is_empty())
-            .map(normalize::fold)
-            .collect()
-    };
+    let tokens =
+        |t: &str| -> Vec<String> { lexicon::marked_words(t).map(normalize::fold).collect() };
     let mut pool = tokens(unlisted);
     let mut conf = 1.0f32;
     for (word, c) in words {

@@ -155,13 +155,12 @@ pub fn name(raw: &str) -> Result<Value, NormalizeError> {
 /// The `date` form: ISO 8601 `YYYY-MM-DD` from `dd/mm/yyyy`, `dd-mm-yyyy`,
 /// `dd.mm.yyyy` or `ngày 05 tháng 7 năm 2024`; impossible dates are refused.
 pub fn date(raw: &str) -> Result<Value, NormalizeError> {
-    let d = parse_date(raw)?;
-    Ok(Value::String(format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day()
-    )))
+    Ok(Value::String(iso(parse_date(raw)?)))
+}
+
+/// A date as a record holds it: ISO 8601 `YYYY-MM-DD`.
+pub fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// Parses a printed date (see [`date`]).

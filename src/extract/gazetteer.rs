@@ -20,7 +20,9 @@ use std::sync::OnceLock;
 
 use time::Date;
 
-use super::lexicon::{ends_with_province_part, listed_street, syllable_key};
+use super::lexicon::{
+    ends_with_province_part, is_word_char, listed_street, marked_words, syllable_key,
+};
 use crate::layout::levenshtein;
 use crate::model::ReviewReason;
 use crate::normalize::fold;
@@ -252,12 +254,11 @@ struct Word<'a> {
 fn words(part: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     let mut start = None;
-    let is_letter = |c: char| c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c);
     for (i, c) in part
         .char_indices()
         .chain(std::iter::once((part.len(), ' ')))
     {
-        match (start, is_letter(c)) {
+        match (start, is_word_char(c)) {
             (None, true) => start = Some(i),
             (Some(s), false) => {
                 out.push(Word {
@@ -272,6 +273,36 @@ fn words(part: &str) -> Vec<Word<'_>> {
         }
     }
     out
+}
+
+/// Whether a word is a number (`82`, `82A`, `183/7` split at its slash).
+fn is_number(w: &Word<'_>) -> bool {
+    w.text.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// The level word whose letters start at word `i`, with a word after it:
+/// how many words it takes, its spelling and the levels a name after it
+/// may be at. Marks are not compared.
+fn level_word_at(ws: &[Word<'_>], i: usize) -> Option<(usize, &'static str, &'static [Level])> {
+    LEVEL_WORDS.iter().find_map(|(f, canonical, levels)| {
+        let n = f.split(' ').count();
+        let letters = i + n < ws.len()
+            && ws[i..i + n]
+                .iter()
+                .map(|w| w.folded.as_str())
+                .eq(f.split(' '));
+        letters.then_some((n, *canonical, *levels))
+    })
+}
+
+/// The word of [`PART_WORDS`] whose letters are word `i`'s, when what
+/// follows suits it (`number_next`: a number follows). Marks are not
+/// compared.
+fn part_word_at(ws: &[Word<'_>], i: usize, number_next: bool) -> Option<&'static str> {
+    PART_WORDS
+        .iter()
+        .find(|(f, _, number)| ws[i].folded == *f && (number_next || !number))
+        .map(|(_, canonical, _)| *canonical)
 }
 
 /// `canonical` written in the case of `like` (upper case, capitalised, or
@@ -342,16 +373,10 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
             }
         }
         // The word the part starts with, read with other marks.
-        let number_next = ws
-            .get(1)
-            .is_some_and(|n| n.text.chars().next().is_some_and(|c| c.is_ascii_digit()));
-        if let Some(w) = ws.first().filter(|_| first == 0 && ws.len() > 1) {
-            let word = PART_WORDS
-                .iter()
-                .find(|(f, _, number)| w.folded == *f && (number_next || !number));
-            if let Some((_, canonical, _)) = word {
+        if first == 0 && ws.len() > 1 {
+            if let Some(canonical) = part_word_at(&ws, 0, is_number(&ws[1])) {
                 if !same_marks(&ws[..1], canonical) {
-                    edits.push((w.start, w.end, in_case_of(canonical, w.text)));
+                    edits.push((ws[0].start, ws[0].end, in_case_of(canonical, ws[0].text)));
                 }
             }
         }
@@ -360,14 +385,13 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
         for (i, w) in ws.iter().enumerate() {
             let street = (same_marks(&ws[i..=i], "đường") || w.folded == "PHO")
                 && (i == 0 || ws[i - 1].folded != "THANH");
-            let digits = |x: &Word<'_>| x.text.starts_with(|c: char| c.is_ascii_digit());
-            let house = digits(w) && (i == 0 || ws[i - 1].folded == "SO");
+            let house = is_number(w) && (i == 0 || ws[i - 1].folded == "SO");
             if !(street || house) {
                 continue;
             }
             let run: Vec<&Word<'_>> = ws[i + 1..]
                 .iter()
-                .skip_while(|x| house && digits(x))
+                .skip_while(|x| house && is_number(x))
                 .take_while(|x| x.text.starts_with(char::is_uppercase))
                 .collect();
             let names: Vec<&str> = run.iter().map(|x| x.text).collect();
@@ -383,16 +407,7 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
         // capital misread in it (`DBND phường`) is a speck, not a new word.
         if let Some(w) = ws.first().filter(|_| first == 0 && pi == 0 && ws.len() > 2) {
             let caps = w.text.chars().all(|c| c.is_ascii_uppercase());
-            let before_level = LEVEL_WORDS.iter().any(|(f, _, _)| {
-                let n = f.split(' ').count();
-                ws.len() > n + 1
-                    && ws[1..=n]
-                        .iter()
-                        .map(|w| w.folded.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        == *f
-            });
+            let before_level = level_word_at(&ws, 1).is_some();
             if caps && w.folded != COMMITTEE && one_edit(&w.folded, COMMITTEE) && before_level {
                 edits.push((w.start, w.end, COMMITTEE.to_string()));
                 first = 1;
@@ -404,16 +419,9 @@ pub(crate) fn check_place(text: &str, date: Option<Date>) -> PlaceCheck {
         // The first level word: anywhere when spelled right, at the start of
         // the part (or after the office's name) also when misread.
         let level = (first..ws.len()).find_map(|i| {
-            LEVEL_WORDS.iter().find_map(|(f, canonical, levels)| {
-                let n = f.split(' ').count();
-                if i + n >= ws.len() {
-                    return None;
-                }
-                let folded: Vec<&str> = ws[i..i + n].iter().map(|w| w.folded.as_str()).collect();
-                let exact = same_marks(&ws[i..i + n], canonical);
-                (folded.join(" ") == *f && (exact || i == first))
-                    .then_some((i, n, *canonical, *levels, exact))
-            })
+            let (n, canonical, levels) = level_word_at(&ws, i)?;
+            let exact = same_marks(&ws[i..i + n], canonical);
+            (exact || i == first).then_some((i, n, canonical, levels, exact))
         });
         let (name_at, levels) = match level {
             Some((i, n, _, levels, _)) => (i + n, levels),
@@ -560,31 +568,19 @@ pub(crate) fn two_units_in_a_part(text: &str) -> bool {
     text.split([',', ';']).any(|part| {
         let ws = words(part);
         let level_at = |i: usize, exact_only: bool| {
-            let level = LEVEL_WORDS.iter().find_map(|(f, canonical, _)| {
-                let n = f.split(' ').count();
-                let found = ws.len() > i + n
-                    && ws[i..i + n]
-                        .iter()
-                        .map(|w| w.folded.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        == *f
-                    && (!exact_only || same_marks(&ws[i..i + n], canonical));
-                found.then_some(n)
-            });
+            let level = level_word_at(&ws, i)
+                .filter(|(n, canonical, _)| !exact_only || same_marks(&ws[i..i + n], canonical))
+                .map(|(n, _, _)| n);
             // Units below the commune (`Xóm 4 xã Kỳ Xuân`), not a house
             // number.
             let below = || {
                 let number_next = ws
                     .get(i + 1)
                     .is_some_and(|n| n.text.chars().all(|c| c.is_ascii_digit()));
-                PART_WORDS
-                    .iter()
-                    .find(|(f, canonical, number)| {
-                        *f != "SO"
-                            && ws[i].folded == *f
+                part_word_at(&ws, i, number_next)
+                    .filter(|canonical| {
+                        *canonical != "số"
                             && ws.len() > i + 1
-                            && (number_next || !number)
                             && (!exact_only || same_marks(&ws[i..=i], canonical))
                     })
                     .map(|_| 1)
@@ -621,31 +617,26 @@ pub(crate) fn two_units_in_a_part(text: &str) -> bool {
 /// number (`tỉnh. Thái Nguyên`): a level word spelled out is no
 /// abbreviation, and no sentence ends inside a place; a speck.
 fn drop_stops_after_levels(text: &str) -> String {
-    let levels: HashSet<String> = LEVEL_WORDS
-        .iter()
-        .filter_map(|(_, canonical, _)| canonical.split(' ').next_back())
-        .filter(|w| w.chars().any(char::is_lowercase))
-        .map(syllable_key)
-        .collect();
+    // The last word of a level word spelled out (`phố` of `thành phố`).
+    let level = |w: &str| {
+        LEVEL_WORDS.iter().any(|(_, canonical, _)| {
+            canonical.split(' ').next_back().is_some_and(|l| {
+                l.chars().any(char::is_lowercase) && syllable_key(l) == syllable_key(w)
+            })
+        })
+    };
     let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '.' && levels.contains(&syllable_key(&word)) {
-            let mut after = chars.clone();
+    for (i, c) in text.char_indices() {
+        if c == '.' {
+            let mut after = text[i + 1..].chars();
             let named = after.next() == Some(' ')
                 && after
                     .next()
                     .is_some_and(|n| n.is_uppercase() || n.is_ascii_digit());
-            if named {
-                word.clear();
+            let glued = text[..i].ends_with(is_word_char);
+            if named && glued && marked_words(&text[..i]).last().is_some_and(level) {
                 continue;
             }
-        }
-        if c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c) {
-            word.push(c);
-        } else {
-            word.clear();
         }
         out.push(c);
     }

@@ -146,6 +146,18 @@ const PROVINCES: &[&str] = &[
     "Yên Bái",
 ];
 
+/// Whether a character belongs to a word: a letter, a digit, or a combining
+/// mark of a decomposed letter.
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c)
+}
+
+/// The words of a text, marks kept, punctuation and blanks dropped.
+pub(crate) fn marked_words(t: &str) -> impl Iterator<Item = &str> {
+    t.split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+}
+
 /// Letters and digits of folded text, words separated by single spaces.
 fn folded_words(s: &str) -> String {
     crate::normalize::fold(s)
@@ -199,10 +211,7 @@ fn letters_and_tone(word: &str) -> (String, Option<char>) {
 /// marks (`Hổ Chí Minh`, `Nghệ Ân`): a misread mark in a name whose
 /// spelling is known.
 pub(crate) fn province_misspelled(text: &str) -> bool {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = marked_words(text).collect();
     let f = folded_words(text);
     PROVINCES.iter().any(|p| {
         let pf = folded_words(p);
@@ -240,10 +249,7 @@ pub(crate) fn place_part_cut(text: &str) -> bool {
     text.split([',', ';']).any(|part| {
         let f = folded_words(part);
         let words: Vec<&str> = f.split(' ').filter(|w| !w.is_empty()).collect();
-        let last = part
-            .split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
-            .rfind(|w| !w.is_empty())
-            .map(syllable_key);
+        let last = marked_words(part).last().map(syllable_key);
         words.len() == 1
             || LEVELS.iter().any(|l| words.ends_with(l))
             || last.is_some_and(|w| LEVEL.iter().any(|l| syllable_key(l) == w))
@@ -359,8 +365,7 @@ fn word_set(words: &str) -> HashSet<String> {
 /// letters spell more than one and its marks none.
 pub(crate) fn closed_term(value: &str, terms: &[String]) -> Option<String> {
     let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
-            .filter(|w| !w.is_empty())
+        marked_words(t)
             .map(|w| w.to_lowercase().nfc().collect())
             .collect()
     };
@@ -404,12 +409,7 @@ pub(crate) fn closed_term(value: &str, terms: &[String]) -> Option<String> {
 /// has `nhồi`): a misread mark in a word whose spelling the field's usage
 /// knows. Words the vocabulary has no spelling of are not judged.
 pub(crate) fn marks_outside_vocabulary(value: &str, vocabulary: &[String]) -> bool {
-    let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric() && !('\u{300}'..='\u{36f}').contains(&c))
-            .filter(|w| !w.is_empty())
-            .map(syllable_key)
-            .collect()
-    };
+    let words = |t: &str| -> Vec<String> { marked_words(t).map(syllable_key).collect() };
     let known: HashSet<String> = vocabulary.iter().flat_map(|p| words(p)).collect();
     let folded: HashSet<String> = known.iter().map(|k| crate::normalize::fold(k)).collect();
     words(value)
